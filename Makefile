@@ -1,0 +1,43 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+DEMO_DIR := demo-out
+
+.PHONY: demo test lint format install clean help
+
+help:
+	@echo "make demo   - install, make a sample ad, analyse it with the local analyser, print a summary"
+	@echo "make test   - install, lint (ruff, mypy) and run the whole test suite"
+
+$(BIN)/uv:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Installs exactly what uv.lock pins (hashes included); --inexact keeps uv itself in the venv.
+$(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --quiet
+	@touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@mkdir -p $(DEMO_DIR)
+	$(BIN)/python -c "from pathlib import Path; from adref.video.testclips import make_clip; make_clip('ad', Path('$(DEMO_DIR)/sample-ad.mp4'))"
+	$(BIN)/adref analyze $(DEMO_DIR)/sample-ad.mp4 --tag demo --owner demo
+
+lint: install
+	$(BIN)/ruff check adref tests
+	$(BIN)/ruff format --check adref tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix adref tests
+	$(BIN)/ruff format adref tests
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from adref.cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""``adref bench pipeline``: the whole local flow beside decoding alone, in one process.
+
+Everything is measured in the same run against baselines measured in that run, because these
+machines are shared and noisy: ratios, not absolute times, are what the targets are about.
+Prefect's server start is measured apart (a trivial flow run first), so the flow figures are
+the steady state a worker sees.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from adref.settings import reset_settings
+
+
+class PipelineBench(BaseModel):
+    video: str
+    decode_s: float
+    server_start_s: float
+    cold_s: float
+    stages: dict[str, float]
+    plain_s: float  # the same stages as plain function calls, no Prefect
+    warm_s: float
+    warm_cache_hits: int
+    warm_tasks: int
+    empty_s: float
+
+    @property
+    def cold_ratio(self) -> float:
+        return self.cold_s / self.decode_s
+
+    @property
+    def warm_ratio(self) -> float:
+        return self.warm_s / self.empty_s
+
+    @property
+    def prefect_overhead_s(self) -> float:
+        return max(0.0, self.cold_s - self.plain_s)
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _plain_pipeline(video: Path, home: Path) -> float:
+    """The five stages as plain functions, for Prefect's overhead by difference."""
+    from adref.grouping import group_shots
+    from adref.models import analysis_id, utcnow
+    from adref.providers.base import AnalysisRequest
+    from adref.providers.registry import get_provider
+    from adref.providers.schema import Analysis
+    from adref.settings import get_settings
+    from adref.sources.download import download
+    from adref.sources.resolve import resolve_source
+    from adref.video.detect import DetectParams, detect_shots
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.media import store_keyframes, store_video
+    from adref.warehouse.records import VideoWrite
+
+    settings = get_settings()
+    started = time.perf_counter()
+    resolved = resolve_source(str(video), settings)
+    got = download(resolved, home / "plain-work", settings)
+    detected = detect_shots(got.path, DetectParams.from_settings(settings))
+    grouping = group_shots(detected.shots, detected.stream, settings.granularity, 10)
+    provider = get_provider("local")
+    request = AnalysisRequest(
+        meta=got.meta, stream=detected.stream, shots=detected.shots, grouping=grouping
+    )
+    result = provider.analyze(request)
+    version = provider.prompt_version(request)
+    analysis = Analysis(
+        **result.content.model_dump(),
+        analysis_id=analysis_id(got.meta.video_id, "local", result.model, version),
+        video_id=got.meta.video_id,
+        provider="local",
+        model=result.model,
+        prompt_version=version,
+        output_language=request.output_language,
+        created_at=utcnow(),
+    )
+    root = home / "plain-warehouse"
+    wh = Warehouse(root)
+    wh.init()
+    keyframes = store_keyframes(root, got.meta.video_id, detected.shots)
+    media = store_video(root, got.meta.video_id, got.path, detected.stream.codec)
+    wh.write_video(
+        VideoWrite(
+            meta=got.meta,
+            content_hash=got.content_hash,
+            stream=detected.stream,
+            shots=detected.shots,
+            keyframe_paths=keyframes,
+            grouping=grouping,
+            analysis=analysis,
+            media_path=media,
+            owner=None,
+            user_tags=[],
+            source_path=got.path,
+        )
+    )
+    return time.perf_counter() - started
+
+
+def bench_pipeline(video: Path, repeat: int = 3) -> PipelineBench:
+    from adref.bench.detect import decode_opencv, decode_pyav
+
+    video = video.resolve()
+    decode_s = min(
+        _best(lambda: decode_pyav(video), repeat), _best(lambda: decode_opencv(video), repeat)
+    )
+    with tempfile.TemporaryDirectory(prefix="adref-bench-") as tmp:
+        home = Path(tmp)
+        os.environ["ADREF_HOME"] = str(home)
+        os.environ.pop("ADREF_WAREHOUSE_DIR", None)
+        reset_settings()
+        from adref import prefect_env
+        from adref.settings import get_settings
+
+        prefect_env.configure(get_settings())
+        from prefect import flow, task
+
+        from adref.flows.analyze_video import analyze_video
+
+        @task(name="noop")
+        def noop(i: int) -> int:
+            return i
+
+        @flow(name="adref-bench-empty")
+        def empty_flow() -> None:
+            for i in range(6):
+                noop(i)
+
+        server_start_s = _best(empty_flow, 1)
+        plain_s = _plain_pipeline(video, home)
+        started = time.perf_counter()
+        cold = analyze_video(source=str(video))
+        cold_s = time.perf_counter() - started
+        warm_s = float("inf")
+        warm = cold
+        for _ in range(max(1, repeat)):
+            started = time.perf_counter()
+            warm = analyze_video(source=str(video))
+            warm_s = min(warm_s, time.perf_counter() - started)
+        empty_s = _best(empty_flow, repeat)
+        reset_settings()
+    return PipelineBench(
+        video=str(video),
+        decode_s=decode_s,
+        server_start_s=server_start_s,
+        cold_s=cold_s,
+        stages={s.stage: s.seconds for s in cold.stages},
+        plain_s=plain_s,
+        warm_s=warm_s,
+        warm_cache_hits=warm.cache_hits,
+        warm_tasks=warm.tasks,
+        empty_s=empty_s,
+    )

@@ -1,0 +1,136 @@
+"""``adref analyze``: one video through the pipeline, with a bar per stage and a summary table."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from adref import progress
+from adref.cli.app import app, console, err_console, state
+from adref.settings import get_settings
+from adref.sources.local import existing_file
+from adref.sources.urls import check_url, looks_like_url
+
+
+def start_prefect() -> None:
+    """Configure Prefect before it is imported. Its console logs (tracebacks included) would
+    drown the bars and the one-line error; they still reach the Prefect API, and `--debug`
+    shows them."""
+    from adref import prefect_env
+
+    prefect_env.configure(get_settings())
+    if not state.debug:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    logging.getLogger("adref").setLevel(logging.DEBUG if state.debug else logging.WARNING)
+
+
+class _Bars:
+    def __init__(self, bars: Progress) -> None:
+        self.bars = bars
+        self.ids: dict[str, TaskID] = {
+            stage: bars.add_task(stage, total=1.0, status="waiting") for stage in progress.STAGES
+        }
+
+    def __call__(self, event: progress.Event) -> None:
+        task_id = self.ids.get(event.stage)
+        if task_id is None:
+            return
+        if event.status == "start":
+            self.bars.update(task_id, status="running", completed=0.0)
+        elif event.status == "progress":
+            self.bars.update(task_id, completed=event.fraction)
+        elif event.status in ("done", "cached"):
+            label = "[cyan]cached[/]" if event.status == "cached" else "[green]done[/]"
+            self.bars.update(task_id, completed=1.0, status=label)
+        elif event.status == "failed":
+            self.bars.update(task_id, status="[red]failed[/]")
+
+
+@app.command()
+def analyze(
+    source: str = typer.Argument(
+        ..., help="An http(s) URL (YouTube, Vimeo, any yt-dlp site) or a file."
+    ),
+    provider: str = typer.Option(
+        None, "--provider", "-p", help="Analyser (default: ADREF_PROVIDER)."
+    ),
+    model: str = typer.Option(None, "--model", help="Model name for the provider."),
+    owner: str = typer.Option(None, "--owner", help="Who added this video."),
+    tag: list[str] = typer.Option([], "--tag", "-t", help="A tag of yours (repeatable)."),
+    refresh: bool = typer.Option(
+        False, "--refresh", help="Recompute every stage, ignoring caches."
+    ),
+) -> None:
+    """Analyse one video and store it in the warehouse."""
+    settings = get_settings()
+    # Refuse a bad scheme or a missing file at once, before a Prefect server is started.
+    if looks_like_url(source):
+        check_url(source)
+    else:
+        existing_file(source)
+    start_prefect()
+    from adref.flows.analyze_video import analyze_video
+
+    bars = Progress(
+        TextColumn("[bold]{task.description:<9}"),
+        BarColumn(bar_width=30),
+        TextColumn("{task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+    with bars:
+        progress.set_listener(_Bars(bars))
+        try:
+            summary = analyze_video(
+                source=source,
+                provider=provider or settings.provider,
+                model=model,
+                owner=owner,
+                tags=list(tag),
+                refresh=refresh,
+            )
+        finally:
+            progress.set_listener(None)
+    console.print(summary_table(summary))
+    console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
+    console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)
+
+
+def summary_table(summary: object) -> Table:
+    from adref.flows.summary import RunSummary
+
+    assert isinstance(summary, RunSummary)
+    table = Table(title=summary.title or summary.video_id, show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    palette = Text()
+    for colour in summary.palette:
+        palette.append("██", style=colour.hex)
+        palette.append(f" {colour.hex} {colour.weight:.0%}  ")
+    rows = [
+        ("video", summary.video_id or ""),
+        ("duration", f"{summary.duration_s or 0:.1f} s, {summary.width}x{summary.height}"),
+        ("shots", str(summary.shots)),
+        ("scene groups", str(summary.groups)),
+        ("genre", summary.genre or "—"),
+        ("format", summary.expression_format or "—"),
+        ("mood", ", ".join(summary.mood) or "—"),
+        ("tags", ", ".join(summary.tags) or "—"),
+        ("summary", summary.summary or "—"),
+        ("analysis", f"{summary.provider} / {summary.model}"),
+        ("cache", f"{summary.cache_hits}/{summary.tasks} tasks served from cache"),
+        ("time", f"{summary.total_s:.1f} s"),
+        ("warehouse", summary.warehouse),
+        ("query it", 'adref sql "select * from shots limit 5"'),
+        ("DuckDB", summary.attach_line),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    table.add_row("palette", palette)
+    return table

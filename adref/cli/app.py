@@ -1,0 +1,60 @@
+"""The Typer app every command module registers on, and the one place errors become one line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="adref",
+    help="Turn advertising videos into a searchable reference library.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+bench_app = typer.Typer(
+    help="Measure speed against a baseline run side by side.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class _State:
+    debug: bool = False
+
+
+state = _State()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and Prefect's logs."),
+) -> None:
+    state.debug = debug or os.environ.get("ADREF_DEBUG", "") not in ("", "0")
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one clear red line and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def main() -> None:
+    from adref.errors import AdrefError
+
+    try:
+        app()
+    except AdrefError as exc:
+        if state.debug:
+            raise
+        raise SystemExit(fail(exc.one_line()).exit_code) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,143 @@
+"""``adref bench ...``: speed measured side by side with a baseline, in one run (ratios, not times)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from adref.cli.app import bench_app, console
+
+DETECT_TARGET = 1.15  # adref's detect stage may cost at most this much more than decoding alone
+
+
+@bench_app.command("detect")
+def bench_detect(
+    video: Path | None = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Video to measure. Default: a generated 30 s 1080p 8 Mb/s sample ad (kept in a temp folder).",
+    ),
+    repeat: int = typer.Option(
+        3, "--repeat", "-n", min=1, help="Runs of each contender; the best counts."
+    ),
+) -> None:
+    """Time the detect stage against decoding alone and PySceneDetect's detect-adaptive."""
+    from adref.bench.detect import run_detect_bench, sample_video
+
+    if video is None:
+        with console.status("making a 30 s 1080p sample video (once) ..."):
+            video, made = sample_video()
+        console.print(f"No video given: {'made' if made else 'using'} the sample [bold]{video}[/]")
+    with console.status("benchmarking ...") as status:
+        bench = run_detect_bench(video, repeat=repeat, on_step=lambda s: status.update(s))
+
+    table = Table(
+        title=f"detect: {video.name}, {bench.width}x{bench.height}, {bench.duration_s:.1f} s, "
+        f"{bench.fps:g} fps, best of {bench.repeat}",
+        caption=f"decode only = every frame decoded, nothing else: {bench.decode.note}",
+    )
+    table.add_column("contender")
+    table.add_column("seconds", justify="right")
+    table.add_column("x decode", justify="right")
+    table.add_column("CPU s", justify="right")
+    table.add_column("cuts", justify="right")
+    for row in (bench.decode, bench.baseline, bench.adref):
+        cuts = "-" if row.cuts_s is None else str(len(row.cuts_s))
+        table.add_row(
+            row.name,
+            f"{row.seconds:.2f}",
+            f"{bench.ratio(row):.2f}",
+            f"{row.cpu_seconds:.2f}",
+            cuts,
+        )
+    console.print(table)
+
+    ratio = bench.ratio(bench.adref)
+    speedup = bench.baseline.seconds / bench.adref.seconds if bench.adref.seconds else 0.0
+    verdict = "[green]within[/]" if ratio <= DETECT_TARGET else "[red]over[/]"
+    console.print(
+        f"adref detect: {ratio:.2f}x decode only ({verdict} the {DETECT_TARGET:.2f}x target), "
+        f"{speedup:.2f}x as fast as PySceneDetect"
+    )
+    cmp = bench.comparison
+    if cmp.equal:
+        console.print(
+            f"cuts: [green]same as PySceneDetect[/] ({len(bench.adref.cuts_s or [])} cuts)"
+        )
+    else:
+        console.print("cuts: [yellow]differ from PySceneDetect[/]")
+        if cmp.only_adref_s:
+            console.print(
+                "  only adref:         " + ", ".join(f"{t:.3f}s" for t in cmp.only_adref_s)
+            )
+        if cmp.only_baseline_s:
+            console.print(
+                "  only PySceneDetect: " + ", ".join(f"{t:.3f}s" for t in cmp.only_baseline_s)
+            )
+
+
+PIPELINE_TARGET = 1.5  # a whole local flow may cost at most this much more than decoding alone
+WARM_TARGET = 1.2  # a warm re-run may cost at most this much more than an empty flow
+
+
+@bench_app.command("pipeline")
+def bench_pipeline_cmd(
+    video: Path | None = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Video to measure. Default: a generated 30 s 1080p 8 Mb/s sample ad (kept in a temp folder).",
+    ),
+    repeat: int = typer.Option(
+        3, "--repeat", "-n", min=1, help="Warm runs and empty flows; the best counts."
+    ),
+) -> None:
+    """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
+    from adref.bench.detect import sample_video
+    from adref.bench.pipeline import bench_pipeline
+    from adref.cli.analyze import start_prefect
+
+    if video is None:
+        with console.status("making a 30 s 1080p sample video (once) ..."):
+            video, made = sample_video()
+        console.print(f"No video given: {'made' if made else 'using'} the sample [bold]{video}[/]")
+    with console.status("benchmarking (a temporary adref home and Prefect server) ..."):
+        start_prefect()
+        b = bench_pipeline(video, repeat=repeat)
+
+    table = Table(title=f"pipeline: {video.name}, best of {repeat}")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_column("baseline")
+    table.add_row("decode only", f"{b.decode_s:.2f}", "1.00", "")
+    table.add_row(
+        "flow, cold (local analyser)", f"{b.cold_s:.2f}", f"{b.cold_ratio:.2f}", "x decode only"
+    )
+    for stage, seconds in b.stages.items():
+        table.add_row(
+            f"  {stage}", f"{seconds:.2f}", f"{seconds / b.decode_s:.2f}", "x decode only"
+        )
+    table.add_row(
+        "  same stages without Prefect",
+        f"{b.plain_s:.2f}",
+        f"{b.plain_s / b.decode_s:.2f}",
+        "x decode only",
+    )
+    table.add_row("  Prefect's overhead", f"{b.prefect_overhead_s:.2f}", "", "cold − plain stages")
+    table.add_row("flow, warm re-run", f"{b.warm_s:.2f}", f"{b.warm_ratio:.2f}", "x empty flow")
+    table.add_row("empty flow, 6 no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
+    table.add_row(
+        "Prefect server start (apart)", f"{b.server_start_s:.2f}", "", "first flow of the process"
+    )
+    console.print(table)
+    cold_ok = "[green]within[/]" if b.cold_ratio <= PIPELINE_TARGET else "[red]over[/]"
+    warm_ok = "[green]within[/]" if b.warm_ratio <= WARM_TARGET else "[red]over[/]"
+    console.print(
+        f"cold flow: {b.cold_ratio:.2f}x decode only ({cold_ok} the {PIPELINE_TARGET}x target); "
+        f"warm re-run: {b.warm_ratio:.2f}x an empty flow ({warm_ok} the {WARM_TARGET}x target), "
+        f"{b.warm_cache_hits}/{b.warm_tasks} tasks from cache"
+    )

@@ -1,0 +1,171 @@
+"""``adref sql``: query the warehouse read-only, as a table, CSV or JSON lines, or interactively."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import duckdb
+import typer
+from rich.table import Table
+
+from adref.cli.app import app, console, err_console, fail
+from adref.errors import AdrefError
+from adref.settings import get_settings
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.read import Result, as_text, execute, jsonable, open_reader, read_statements
+
+MAX_TABLE_ROWS = 1000
+MAX_CELL = 80
+HELP = (
+    "End a statement with ';'. Dot commands: .tables (list tables), .help, .quit. "
+    "Columns are described in docs/warehouse.md."
+)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def sql(
+    query: Annotated[
+        str | None, typer.Argument(help="SQL to run; omit it for an interactive prompt.")
+    ] = None,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="table, csv (with a header) or json (lines)."),
+    ] = OutputFormat.table,
+    attach_line: Annotated[
+        bool,
+        typer.Option("--attach-line", help="Print one line of SQL that opens it in DuckDB."),
+    ] = False,
+) -> None:
+    """Query the warehouse read-only (tables: videos, shots, scene_groups, analyses, ...)."""
+    warehouse = Warehouse(get_settings().warehouse)
+    try:
+        if attach_line:
+            sys.stdout.write(warehouse.attach_line() + "\n")
+            return
+        con = open_reader(warehouse)
+    except AdrefError as exc:
+        raise fail(exc.one_line()) from None
+    with contextlib.closing(con):
+        if query is not None:
+            try:
+                run(con, query, fmt)
+            except AdrefError as exc:
+                raise fail(exc.one_line()) from None
+        else:
+            failures = prompt(con, fmt)
+            if failures and not sys.stdin.isatty():
+                raise typer.Exit(1)
+
+
+def run(con: duckdb.DuckDBPyConnection, sql_text: str, fmt: OutputFormat) -> None:
+    for statement in read_statements(sql_text):
+        result = execute(con, statement)
+        if result is not None:
+            emit(result, fmt)
+
+
+def emit(result: Result, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        for batch in result.batches:
+            writer.writerows([as_text(v) for v in row] for row in batch)
+    elif fmt is OutputFormat.json:
+        for batch in result.batches:
+            for row in batch:
+                record = {c: jsonable(v) for c, v in zip(result.columns, row, strict=True)}
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+    else:
+        console.print(rich_table(result), soft_wrap=False)
+
+
+def rich_table(result: Result) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    for name in result.columns:
+        table.add_column(name.replace("[", r"\["), overflow="fold")
+    shown = 0
+    hidden = 0
+    for batch in result.batches:
+        for row in batch:
+            if shown >= MAX_TABLE_ROWS:
+                hidden += 1
+                continue
+            table.add_row(*(_cell(v) for v in row))
+            shown += 1
+    table.caption = f"{shown} row{'s' if shown != 1 else ''}" + (
+        f" shown, {hidden} more (use --format csv or json for all)" if hidden else ""
+    )
+    return table
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "[dim]NULL[/]"
+    text = f"{value:.6g}" if isinstance(value, float) else as_text(value)
+    text = text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+    return text.replace("[", r"\[")
+
+
+def prompt(con: duckdb.DuckDBPyConnection, fmt: OutputFormat) -> int:
+    """Read statements until EOF or ``.quit``; return how many failed."""
+    tty = sys.stdin.isatty()
+    if tty:
+        err_console.print(f"adref sql: read-only. {HELP}", highlight=False)
+    buffer: list[str] = []
+    failures = 0
+
+    def submit(text: str) -> None:
+        nonlocal failures
+        try:
+            run(con, text, fmt)
+        except AdrefError as exc:
+            failures += 1
+            err_console.print(
+                f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True
+            )
+
+    while True:
+        line = _read_line("adref> " if not buffer else "   ..> ", tty)
+        if line is None:
+            break
+        stripped = line.strip()
+        if not buffer and stripped.startswith("."):
+            command = stripped.split()[0].lower()
+            if command in (".quit", ".exit", ".q"):
+                break
+            if command == ".tables":
+                submit("SHOW TABLES")
+            elif command == ".help":
+                err_console.print(HELP, highlight=False)
+            else:
+                failures += 1
+                err_console.print(f"[bold red]error:[/] unknown command {command}. {HELP}")
+            continue
+        buffer.append(line)
+        if stripped.endswith(";"):
+            submit("\n".join(buffer))
+            buffer = []
+    if "".join(buffer).strip():
+        submit("\n".join(buffer))
+    return failures
+
+
+def _read_line(text: str, tty: bool) -> str | None:
+    if tty:
+        try:
+            return input(text)
+        except EOFError:
+            return None
+    line = sys.stdin.readline()
+    return None if line == "" else line.rstrip("\n")

@@ -1,0 +1,116 @@
+"""What a finished run tells its user: a plain summary object and a markdown artifact."""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+
+import cv2
+import numpy as np
+from pydantic import BaseModel, Field
+
+from adref.models import DetectResult, Grouping, PaletteColor
+from adref.providers.categories import FORMATS, GENRES, label
+from adref.providers.schema import Analysis
+
+
+class StageResult(BaseModel):
+    stage: str
+    seconds: float = 0.0
+    tasks: int = 0
+    cached: int = 0
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    flow_run_id: str | None = None
+    status: str
+    source: str
+    video_id: str | None = None
+    title: str | None = None
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    shots: int = 0
+    groups: int = 0
+    analysis_id: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    genre: str | None = None
+    expression_format: str | None = None
+    mood: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    summary: str | None = None
+    palette: list[PaletteColor] = Field(default_factory=list)
+    stages: list[StageResult] = Field(default_factory=list)
+    tasks: int = 0
+    cache_hits: int = 0
+    bytes_downloaded: int = 0
+    total_s: float = 0.0
+    warehouse: str = ""
+    attach_line: str = ""
+    error: str | None = None
+
+
+def overall_palette(detected: DetectResult, size: int = 5) -> list[PaletteColor]:
+    """Shot palettes weighted by shot duration; the heaviest colours of the whole video."""
+    weights: dict[str, float] = defaultdict(float)
+    total = sum(max(s.duration_s, 1e-6) for s in detected.shots) or 1.0
+    for shot in detected.shots:
+        for colour in shot.palette:
+            weights[colour.hex] += colour.weight * max(shot.duration_s, 1e-6) / total
+    top = sorted(weights.items(), key=lambda kv: -kv[1])[:size]
+    norm = sum(w for _, w in top) or 1.0
+    return [PaletteColor(hex=h, weight=round(w / norm, 4)) for h, w in top]
+
+
+def _thumb_uri(jpeg: bytes, width: int = 160) -> str:
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        return ""
+    h = max(1, round(img.shape[0] * width / img.shape[1]))
+    ok, buf = cv2.imencode(".jpg", cv2.resize(img, (width, h)), [cv2.IMWRITE_JPEG_QUALITY, 70])
+    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
+
+
+def markdown(
+    summary: RunSummary, detected: DetectResult, grouping: Grouping, analysis: Analysis
+) -> str:
+    lang = analysis.output_language
+    lines = [
+        f"# {summary.title or summary.video_id}",
+        "",
+        f"`{summary.video_id}` · {summary.duration_s or 0:.1f} s · "
+        f"{summary.width}x{summary.height} · {summary.shots} shots · {summary.groups} scene groups",
+        "",
+        f"**Genre** {label(GENRES, analysis.genre, lang)} · "
+        f"**Format** {label(FORMATS, analysis.expression_format, lang)} · "
+        f"**Mood** {', '.join(analysis.mood) or '—'}",
+        "",
+        f"**Tags** {', '.join(analysis.model_tags) or '—'}",
+        "",
+        analysis.summary or "",
+        "",
+        "**Palette** " + " ".join(f"`{c.hex}` {c.weight:.0%}" for c in summary.palette),
+        "",
+        "| group | time | shots | keyframe | description |",
+        "|---|---|---|---|---|",
+    ]
+    described = {g.group_index: g.description or "" for g in analysis.groups}
+    by_index = {s.shot_index: s for s in detected.shots}
+    for g in grouping.groups:
+        uri = _thumb_uri(by_index[g.representative_shot].keyframe_jpeg)
+        img = f"![group {g.group_index}]({uri})" if uri else ""
+        lines.append(
+            f"| {g.group_index} | {g.start_s:.1f}–{g.end_s:.1f} s | {len(g.shot_indices)} | {img} | "
+            f"{described.get(g.group_index, '')} |"
+        )
+    lines += [
+        "",
+        f"Cache: {summary.cache_hits}/{summary.tasks} tasks served from cache.",
+        "",
+        f"Warehouse: `{summary.warehouse}` — open it with `adref sql`, or in any DuckDB client:",
+        "",
+        f"```sql\n{summary.attach_line}\n```",
+    ]
+    return "\n".join(lines)

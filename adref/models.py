@@ -1,0 +1,131 @@
+"""Plain data passed between the pipeline's stages.
+
+Each stage takes and returns these models, so every stage can be tested without Prefect and
+every result can be cached by Prefect (they pickle and hash cleanly). Units follow DESIGN.md's
+data contract: seconds from presentation timestamps, 0-based indexes, 0-1 ratios, UTC times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class VideoMeta(BaseModel):
+    """What is known about a video before its pixels are looked at."""
+
+    video_id: str  # "{extractor}:{id}" for site videos, "sha256:{hex}" for files / generic URLs
+    source_url: str | None = None  # what the user gave, when it was a URL
+    webpage_url: str | None = None
+    title: str | None = None
+    description: str | None = None
+    uploader: str | None = None
+    upload_date: date | None = None
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    view_count: int | None = None
+    extractor: str | None = None
+    site_tags: list[str] = Field(default_factory=list)
+    metadata: dict[str, Any] = Field(default_factory=dict)  # extra fields, json-serialisable
+
+
+class DownloadedVideo(BaseModel):
+    """A video on local disk, ready to decode."""
+
+    meta: VideoMeta
+    path: Path  # absolute
+    content_hash: str  # sha256 hex of the file's bytes
+    size_bytes: int
+    bytes_downloaded: int = 0  # 0 when served from cache or given as a local file
+
+
+class StreamInfo(BaseModel):
+    """The decoded video stream as a viewer would display it."""
+
+    width: int  # displayed (after rotation)
+    height: int
+    fps: float  # average frame rate
+    duration_s: float
+    frame_count: int
+    codec: str
+    rotation: int = 0
+    variable_frame_rate: bool = False
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height if self.height else 0.0
+
+
+class PaletteColor(BaseModel):
+    hex: str  # "#rrggbb"
+    weight: float  # 0-1; a palette's weights sum to 1
+
+
+class Shot(BaseModel):
+    """One shot and the visual features measured while it was decoded."""
+
+    shot_index: int
+    start_s: float  # inclusive
+    end_s: float  # exclusive
+    start_frame: int
+    end_frame: int  # exclusive
+    keyframe_s: float
+    keyframe_jpeg: bytes = Field(repr=False)
+    palette: list[PaletteColor]
+    brightness: float  # 0-1
+    saturation: float  # 0-1
+    warmth: float  # -1 cool .. 1 warm
+    colourfulness: float  # 0-1 (Hasler-Suesstrunk, scaled)
+    motion: float  # 0-1 mean frame-to-frame change
+    camera_pan_x: float = 0.0  # mean global shift per second, fraction of frame width (+ right)
+    camera_pan_y: float = 0.0  # mean global shift per second, fraction of frame height (+ down)
+    face_count: int = 0
+    face_area: float = 0.0  # largest face as a fraction of the frame (0-1)
+    has_text: bool = False
+    text_area: float = 0.0  # fraction of the keyframe covered by text-like regions
+    flatness: float = 0.0  # 0-1 share of flat-colour area (animation cue)
+    vector: list[float]  # fixed-length visual feature vector, L2-normalised
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+class DetectResult(BaseModel):
+    stream: StreamInfo
+    shots: list[Shot]
+    detector: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SceneGroup(BaseModel):
+    group_index: int
+    shot_indices: list[int]
+    start_s: float
+    end_s: float
+    representative_shot: int  # the shot whose keyframe stands for the group
+
+
+class Grouping(BaseModel):
+    groups: list[SceneGroup]
+    analysis_groups: list[int]  # group indexes whose keyframes go to the analyser (capped)
+    granularity: int
+    short_form: bool
+
+
+def analysis_id(video_id: str, provider: str, model: str, prompt_version: str) -> str:
+    """Identify an analysis by what determines it (DESIGN.md's data contract)."""
+    key = "\x1f".join((video_id, provider, model, prompt_version))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def utcnow() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)

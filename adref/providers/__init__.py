@@ -1,0 +1,1 @@
+"""Analysers: one interface (base), a registry, and one module per provider."""

@@ -1,0 +1,52 @@
+"""The provider interface: every analyser, local or remote, answers the same request the same way.
+
+A provider gets everything measured so far (metadata, stream, shots, scene groups) and returns
+an ``AnalysisContent`` plus its usage. Provenance (ids, timestamps) is added by the caller, so a
+provider cannot get it wrong.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel
+
+from adref.models import Grouping, Shot, StreamInfo, VideoMeta
+from adref.providers.schema import AnalysisContent
+
+
+class AnalysisRequest(BaseModel):
+    meta: VideoMeta
+    stream: StreamInfo
+    shots: list[Shot]
+    grouping: Grouping
+    output_language: Literal["ko", "en"] = "ko"
+    model: str | None = None
+
+
+class ProviderResult(BaseModel):
+    content: AnalysisContent
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+
+
+class Provider(ABC):
+    """One analyser. Subclasses set ``name`` and ``default_model`` and implement ``analyze``."""
+
+    name: ClassVar[str]
+    default_model: ClassVar[str]
+
+    @abstractmethod
+    def prompt_version(self, request: AnalysisRequest) -> str:
+        """A short hash of everything that shapes the answer besides the pixels (prompt, rules)."""
+
+    @abstractmethod
+    def analyze(self, request: AnalysisRequest) -> ProviderResult:
+        """Analyse one video. Raise ``adref.errors`` types; never return a half-valid answer."""
+
+    def model_for(self, request: AnalysisRequest) -> str:
+        return request.model or self.default_model

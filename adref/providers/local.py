@@ -1,0 +1,117 @@
+"""The ``local`` analyser: rule-based reading of the measured features, no key, no network.
+
+It reports what the pixels measurably show (pacing, light, colour, faces, text, motion,
+format) and leaves what they cannot show (audience, brand, the ad's language, the words on
+screen) empty. A genre or expression format is given only on a clear cue, with the cue cited.
+Measuring lives in ``local_measure``, wording in ``local_text`` and ``local_words``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from adref.errors import InputError
+from adref.models import SceneGroup, Shot
+from adref.providers import local_text as text
+from adref.providers.base import AnalysisRequest, Provider, ProviderResult
+from adref.providers.categories import FORMATS, GENRES
+from adref.providers.local_measure import measure, span
+from adref.providers.local_words import Words
+from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
+
+RULES_VERSION = "local-rules-1"  # bump on any rule or wording change: cached analyses then renew
+
+
+class LocalProvider(Provider):
+    name = "local"
+    default_model = "adref-cv-1"
+
+    def prompt_version(self, request: AnalysisRequest) -> str:
+        key = "|".join(
+            (
+                RULES_VERSION,
+                request.output_language,
+                ",".join(sorted(GENRES)),
+                ",".join(sorted(FORMATS)),
+            )
+        )
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def analyze(self, request: AnalysisRequest) -> ProviderResult:
+        started = time.perf_counter()
+        model = self.model_for(request)
+        if model != self.default_model:
+            raise InputError(
+                f"the local analyser has no model {model!r}",
+                f"its only model is {self.default_model}",
+                "leave the model unset for the local provider",
+            )
+        content = describe(request)
+        return ProviderResult(
+            content=content,
+            model=model,
+            tokens_in=0,
+            tokens_out=0,
+            cost_usd=0.0,
+            latency_s=time.perf_counter() - started,
+        )
+
+
+def describe(request: AnalysisRequest) -> AnalysisContent:
+    """The whole analysis from the request's measured features (no pixels are decoded here)."""
+    if not request.shots:
+        raise InputError("no shots to analyse", "shot detection found nothing", "check the video")
+    words = Words(request.output_language)
+    m = measure(request.shots, request.stream)
+    by_index = {s.shot_index: s for s in request.shots}
+    groups = [
+        _group(g, _group_shots(g, by_index), request.stream.aspect, words)
+        for g in request.grouping.groups
+    ]
+    mood = text.mood_words(m, words)
+    return AnalysisContent(
+        genre=m.genre,
+        genre_reason=text.genre_reason(m, words),
+        genre_confidence=m.genre_confidence,
+        expression_format=m.expression_format,
+        features=Features(
+            colour=text.colour_note(m.video.look, words),
+            editing=text.editing_note(m, words),
+            camera=text.camera_note(m.video, words),
+            mood=text.mood_note(m, mood, words),
+            message=None,
+        ),
+        mood=mood,
+        tone=words.join(mood[:2]) or None,
+        target_audience=None,
+        hook=text.hook(m, words),
+        call_to_action=words("cta.end_card") if m.end_card_text else None,
+        brand_cues=[],
+        visual_style=text.visual_style(m, words),
+        summary=text.summary(m, len(groups), words),
+        model_tags=text.tags(m, words),
+        ad_language=None,
+        groups=groups,
+    )
+
+
+def _group_shots(group: SceneGroup, by_index: dict[int, Shot]) -> list[Shot]:
+    missing = [i for i in group.shot_indices if i not in by_index]
+    if missing or not group.shot_indices:
+        raise InputError(
+            f"scene group {group.group_index} names shots that are not in the request",
+            f"missing shot indexes {missing[:5]}",
+            "re-run grouping on these shots",
+        )
+    return sorted((by_index[i] for i in group.shot_indices), key=lambda s: s.start_s)
+
+
+def _group(group: SceneGroup, shots: list[Shot], aspect: float, words: Words) -> GroupAnalysis:
+    cues = span(shots, aspect)
+    return GroupAnalysis(
+        group_index=group.group_index,
+        description=text.group_description(group, len(shots), cues, words),
+        shot_type=cues.shot_type,
+        camera_movement=cues.camera,
+    )

@@ -1,0 +1,92 @@
+"""The analysis every provider returns: one validated object, whatever the model.
+
+Fields mirror the seed's analysis items plus adref's own (DESIGN.md, issue 2). A field the
+analyser cannot know stays ``None`` or empty: an honest gap beats an invented answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from adref.providers.categories import FORMATS, GENRES
+
+
+class Features(BaseModel):
+    """The seed's five feature notes."""
+
+    colour: str | None = None
+    editing: str | None = None
+    camera: str | None = None
+    mood: str | None = None
+    message: str | None = None
+
+
+class GroupAnalysis(BaseModel):
+    group_index: int = Field(ge=0)
+    description: str | None = None
+    shot_type: str | None = None  # e.g. close_up, medium, wide
+    camera_movement: str | None = None  # e.g. static, pan, tilt, handheld
+
+
+class AnalysisContent(BaseModel):
+    """What an analyser says about one video (no provenance yet)."""
+
+    genre: str | None = None
+    genre_reason: str | None = None
+    genre_confidence: float | None = Field(default=None, ge=0, le=1)
+    expression_format: str | None = None
+    features: Features = Field(default_factory=Features)
+    mood: list[str] = Field(default_factory=list)  # short words, for facets
+    tone: str | None = None
+    target_audience: str | None = None
+    hook: str | None = None  # what happens in the first 3 s
+    call_to_action: str | None = None
+    brand_cues: list[str] = Field(default_factory=list)
+    visual_style: str | None = None
+    summary: str | None = None
+    model_tags: list[str] = Field(default_factory=list)
+    ad_language: str | None = None  # the ad's language, when known
+    groups: list[GroupAnalysis] = Field(default_factory=list)
+
+    @field_validator("genre")
+    @classmethod
+    def _known_genre(cls, v: str | None) -> str | None:
+        if v is not None and v not in GENRES:
+            raise ValueError(f"unknown genre code {v!r}; expected one of {sorted(GENRES)}")
+        return v
+
+    @field_validator("expression_format")
+    @classmethod
+    def _known_format(cls, v: str | None) -> str | None:
+        if v is not None and v not in FORMATS:
+            raise ValueError(f"unknown expression format {v!r}; expected one of {sorted(FORMATS)}")
+        return v
+
+    @field_validator("model_tags", "mood", "brand_cues")
+    @classmethod
+    def _dedupe(cls, v: list[str]) -> list[str]:
+        seen: dict[str, None] = {}
+        for item in v:
+            s = item.strip()
+            if s and s.lower() not in {k.lower() for k in seen}:
+                seen[s] = None
+        return list(seen)
+
+
+class Analysis(AnalysisContent):
+    """An analysis with its provenance, as stored in the ``analyses`` table."""
+
+    analysis_id: str
+    video_id: str
+    provider: str
+    model: str
+    prompt_version: str
+    output_language: Literal["ko", "en"]
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    latency_s: float = 0.0
+    created_at: datetime

@@ -1,0 +1,127 @@
+"""The one source of settings: environment variables prefixed ``ADREF_`` (or a ``.env`` file).
+
+Nothing else in adref reads ``os.environ`` for configuration. Every field is documented in the
+README (a test checks it), so a setting that exists is a setting a user can find.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_home() -> Path:
+    return Path.home() / ".adref"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ADREF_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Where things live
+    home: Path = Field(default_factory=_default_home, description="Root folder for all adref data.")
+    warehouse_dir: Path | None = Field(
+        default=None,
+        description="Warehouse root (catalog, Parquet data, media). Default: HOME/warehouse.",
+    )
+
+    # Input limits
+    max_duration_s: float = Field(
+        default=1800.0, gt=0, description="Longest video accepted, seconds."
+    )
+    max_filesize_mb: float = Field(
+        default=2048.0, gt=0, description="Largest download accepted, MB."
+    )
+    download_timeout_s: float = Field(
+        default=15.0, gt=0, description="Seconds a download may wait for data before it fails."
+    )
+    keep_video: bool = Field(
+        default=True, description="Keep a browser-playable copy of each video in the warehouse."
+    )
+
+    # Detect
+    detector: Literal["adaptive", "content"] = Field(
+        default="adaptive", description="PySceneDetect detector for hard cuts."
+    )
+    adaptive_threshold: float = Field(default=3.0, gt=0, description="AdaptiveDetector threshold.")
+    content_threshold: float = Field(default=27.0, gt=0, description="ContentDetector threshold.")
+    fade_threshold: float = Field(
+        default=12.0,
+        ge=0,
+        description="Mean brightness (0-255) below which a frame counts as black.",
+    )
+    min_shot_s: float = Field(default=0.5, ge=0, description="Shortest shot, seconds.")
+    thumbnail_width: int = Field(default=480, ge=64, le=1920, description="Keyframe width, pixels.")
+
+    # Group
+    granularity: int = Field(
+        default=5,
+        ge=1,
+        le=10,
+        description="Scene grouping: 1 coarsest (fewest groups) to 10 finest.",
+    )
+    max_analysis_images: int = Field(
+        default=10, ge=1, le=100, description="Most keyframes sent to an analyser per video."
+    )
+
+    # Analyse
+    provider: str = Field(
+        default="local", description="Analyser, or a comma-separated fallback chain."
+    )
+    model: str | None = Field(
+        default=None, description="Model name for the provider (its default if unset)."
+    )
+    output_language: Literal["ko", "en"] = Field(
+        default="ko", description="Language of the analysis text."
+    )
+
+    # Orchestration
+    task_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries for tasks a retry can help."
+    )
+    retry_delay_s: float = Field(
+        default=2.0, ge=0, description="First retry delay; doubles each retry."
+    )
+    workspace_keep_days: float = Field(
+        default=7.0,
+        ge=0,
+        description="`adref clean` removes failed-run workspaces older than this.",
+    )
+    viewer_url: str = Field(
+        default="http://127.0.0.1:5006",
+        description="Viewer address used in summaries and artifacts.",
+    )
+
+    @property
+    def warehouse(self) -> Path:
+        return (self.warehouse_dir or self.home / "warehouse").expanduser().resolve()
+
+    @property
+    def work_dir(self) -> Path:
+        return (self.home / "work").expanduser().resolve()
+
+    @property
+    def cache_dir(self) -> Path:
+        return (self.home / "cache").expanduser().resolve()
+
+    @property
+    def prefect_home(self) -> Path:
+        return (self.home / "prefect").expanduser().resolve()
+
+    def retry_delays(self) -> list[float]:
+        return [self.retry_delay_s * (2**i) for i in range(self.task_retries)]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI change the environment, then call this)."""
+    get_settings.cache_clear()

@@ -1,0 +1,66 @@
+"""Video files already on this machine: checked, hashed and probed in place, never copied."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from adref.errors import InputError
+from adref.models import DownloadedVideo, VideoMeta
+from adref.settings import Settings
+from adref.sources.hashing import content_video_id, sha256_file
+from adref.sources.limits import check_duration
+from adref.sources.meta import apply_stream
+from adref.video.probe import probe_video
+
+__all__ = ["existing_file", "inspect_file"]
+
+# "youtube.com/watch?v=..." or "www.example.com": an address typed without its scheme.
+_HOSTLIKE = re.compile(r"^(www\.[\w-]+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/)", re.IGNORECASE)
+
+
+def existing_file(source: str) -> Path:
+    """The absolute path of a readable regular file, or an InputError saying what is wrong."""
+    path = Path(source).expanduser()
+    try:
+        exists = path.exists()
+    except OSError as exc:
+        raise InputError(f"cannot read {source}", exc.strerror or str(exc)) from None
+    if not exists:
+        hint = "Check the path and try again"
+        if _HOSTLIKE.match(source):
+            hint = f"If it is a web address, add https:// (https://{source})"
+        raise InputError(f"cannot read {source}", "no such file", hint)
+    path = path.resolve()
+    if path.is_dir():
+        raise InputError(
+            f"cannot read {path}",
+            "it is a folder, not a video file",
+            "Give one video file; the ingest deployment reads whole drop folders",
+        )
+    if not path.is_file():
+        raise InputError(f"cannot read {path}", "it is not a regular file (a device or a pipe)")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(
+            f"cannot read {path}", exc.strerror or str(exc), "Check the file's permissions"
+        ) from None
+    return path
+
+
+def inspect_file(path: Path, settings: Settings) -> DownloadedVideo:
+    """Probe first (cheap, and refuses non-videos with a clear reason), then hash the content."""
+    stream = probe_video(path)
+    check_duration(stream.duration_s, settings, path.name)
+    content_hash = sha256_file(path)
+    video_id = content_video_id(content_hash)
+    meta = VideoMeta(video_id=video_id, title=path.stem, metadata={"file_name": path.name})
+    return DownloadedVideo(
+        meta=apply_stream(meta, stream, video_id),
+        path=path,
+        content_hash=content_hash,
+        size_bytes=path.stat().st_size,
+        bytes_downloaded=0,
+    )

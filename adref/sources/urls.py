@@ -1,0 +1,85 @@
+"""Telling web addresses from file paths, refusing unsafe schemes, and keeping secrets out of text.
+
+A source string reaches us from the CLI, the Prefect UI and watch lists. Only http(s) goes to
+the network: ``file:`` would read any file on a worker, ``data:``/``javascript:`` are not
+videos, and every other scheme is something yt-dlp would try to guess at. Addresses end up in
+messages, logs and the warehouse, so credentials inside them (user:password@, signed-URL query
+parameters) are masked before they are shown anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from adref.errors import InputError
+
+__all__ = ["ALLOWED_SCHEMES", "check_url", "looks_like_url", "redact_text", "redact_url"]
+
+ALLOWED_SCHEMES = ("http", "https")
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+_SECRET_PARAM = re.compile(
+    r"(token|key|sig|signature|secret|pass|auth|credential|session|policy|x-amz-|x-goog-)",
+    re.IGNORECASE,
+)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>)]+")
+_REDACTED = "REDACTED"
+
+
+def looks_like_url(source: str) -> bool:
+    """True when the string starts with a scheme (``x:`` with more than one letter).
+
+    One letter is a Windows drive (``C:\\clips\\ad.mp4``), which is a path.
+    """
+    m = _SCHEME.match(source.strip())
+    return m is not None and len(m.group(1)) > 1
+
+
+def check_url(source: str) -> str:
+    """Return the address stripped of surrounding blanks, or refuse it before any network use."""
+    url = source.strip()
+    m = _SCHEME.match(url)
+    scheme = m.group(1).lower() if m else ""
+    if scheme not in ALLOWED_SCHEMES:
+        shown = f"{scheme}:" if scheme else "(none)"
+        raise InputError(
+            f"cannot use {_short(redact_url(url))}",
+            f"the address scheme {shown} is not supported; only http:// and https:// are fetched",
+            "Give a web address starting with https://, or the path of a video file",
+        )
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise InputError(
+            f"cannot use {_short(redact_url(url))}",
+            "the address has no host name",
+            "Give a full web address such as https://www.youtube.com/watch?v=...",
+        )
+    return url
+
+
+def redact_url(url: str) -> str:
+    """Mask user:password@ and query values whose names look like credentials."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{_REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(_SECRET_PARAM.search(k) for k, _ in pairs):
+            masked = [(k, _REDACTED if _SECRET_PARAM.search(k) else v) for k, v in pairs]
+            query = urlencode(masked, safe="/:")
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_text(text: str) -> str:
+    """Mask credentials in every address inside a free-text message (yt-dlp's errors)."""
+    return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def _short(url: str, limit: int = 120) -> str:
+    return url if len(url) <= limit else url[: limit - 1] + "…"

@@ -1,0 +1,24 @@
+"""Shot detection and per-shot features in one decoding pass, cached on content and parameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from adref.models import DetectResult
+from adref.progress import fraction_reporter
+from adref.tasks.policy import cache_key
+from adref.video.detect import DetectParams, detect_shots
+
+
+def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
+    params: DetectParams = inputs["params"]
+    return cache_key("detect", inputs["content_hash"], params.model_dump_json())
+
+
+@task(name="detect", cache_key_fn=_key, persist_result=True)
+def detect(path: Path, content_hash: str, params: DetectParams) -> DetectResult:
+    return detect_shots(path, params, fraction_reporter("detect"))

@@ -1,0 +1,52 @@
+"""Write one video's rows and media to the warehouse atomically.
+
+The flow refreshes this task's cache when the warehouse no longer holds the analysis, so a
+deleted or recreated warehouse is rebuilt instead of trusting a stale cache entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+from pydantic import BaseModel
+
+from adref.settings import get_settings
+from adref.tasks.policy import cache_key
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.media import store_keyframes, store_video
+from adref.warehouse.records import VideoWrite
+
+
+def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
+    w: VideoWrite = inputs["write"]
+    return cache_key(
+        "persist",
+        get_settings().warehouse,
+        w.analysis.analysis_id,
+        w.content_hash,
+        inputs["group_key"],
+        w.owner,
+        sorted(w.user_tags),
+        inputs["keep_video"],
+    )
+
+
+class Persisted(BaseModel):
+    keyframe_paths: dict[int, str]
+    media_path: str | None
+
+
+@task(name="persist", cache_key_fn=_key, persist_result=True)
+def persist(write: VideoWrite, group_key: str, keep_video: bool) -> Persisted:
+    root = get_settings().warehouse
+    wh = Warehouse(root)
+    wh.init()
+    keyframes = store_keyframes(root, write.meta.video_id, write.shots)
+    media_path = write.media_path
+    if keep_video and write.source_path is not None:
+        media_path = store_video(root, write.meta.video_id, write.source_path, write.stream.codec)
+    final = write.model_copy(update={"keyframe_paths": keyframes, "media_path": media_path})
+    wh.write_video(final)
+    return Persisted(keyframe_paths=keyframes, media_path=media_path)

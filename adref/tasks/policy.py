@@ -1,0 +1,40 @@
+"""Retry and cache rules shared by every task.
+
+Retries only help with transient failures (network, 5xx); a bad input fails once and clearly.
+Cache keys are built from what really determines a task's output, hashed so they make safe
+storage file names, and namespaced by adref's home so two homes never share answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from prefect.client.schemas.objects import TaskRun
+from prefect.states import State
+
+from adref.errors import is_retryable
+from adref.settings import get_settings
+
+
+def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
+    exc = state.result(raise_on_failure=False)
+    return isinstance(exc, BaseException) and is_retryable(exc)
+
+
+def cache_key(stage: str, *parts: object) -> str:
+    namespace = str(get_settings().home.expanduser().resolve())
+    raw = "\x1f".join([stage, namespace, *(str(p) for p in parts)])
+    return f"adref-{stage}-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def task_options() -> dict[str, Any]:
+    """Options for tasks a retry can help: retries with exponential backoff and jitter."""
+    s = get_settings()
+    return {
+        "retries": s.task_retries,
+        "retry_delay_seconds": s.retry_delays() or 0,
+        "retry_jitter_factor": 0.2,
+        "retry_condition_fn": retry_if_transient,
+        "persist_result": True,
+    }

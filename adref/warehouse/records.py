@@ -1,0 +1,92 @@
+"""What the pipeline hands the warehouse: one video's results, and one run's bookkeeping.
+
+``VideoWrite`` carries everything a video contributes to every table, so the warehouse can write
+it in one transaction; it checks its own consistency on construction, because a mismatch (an
+analysis of another video, a keyframe of a shot that does not exist) is a bug upstream that must
+not reach the tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from adref.models import Grouping, Shot, StreamInfo, VideoMeta
+from adref.providers.schema import Analysis
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive times are taken as UTC; aware ones are converted to it."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def is_relative_path(path: str) -> bool:
+    p = PurePosixPath(path)
+    return bool(path) and not p.is_absolute() and ".." not in p.parts and "\\" not in path
+
+
+class VideoWrite(BaseModel):
+    """Everything to write for one video and one analysis of it."""
+
+    meta: VideoMeta
+    content_hash: str
+    stream: StreamInfo
+    shots: list[Shot]
+    keyframe_paths: dict[int, str] = Field(default_factory=dict)  # shot_index -> relative path
+    grouping: Grouping
+    analysis: Analysis
+    media_path: str | None = None  # relative to the warehouse root
+    owner: str | None = None
+    user_tags: list[str] = Field(default_factory=list)
+    source_path: Path | None = None  # the local file a playable copy is made from; not stored
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VideoWrite:
+        vid = self.meta.video_id
+        if self.analysis.video_id != vid:
+            raise ValueError(f"analysis is of {self.analysis.video_id!r}, not {vid!r}")
+        indexes = [s.shot_index for s in self.shots]
+        if len(set(indexes)) != len(indexes):
+            raise ValueError(f"duplicate shot_index in shots of {vid!r}")
+        known = set(indexes)
+        if unknown := sorted(set(self.keyframe_paths) - known):
+            raise ValueError(f"keyframe_paths name shots that do not exist: {unknown}")
+        for g in self.grouping.groups:
+            if missing := sorted({*g.shot_indices, g.representative_shot} - known):
+                raise ValueError(f"scene group {g.group_index} names unknown shots {missing}")
+        paths = [*self.keyframe_paths.values(), *([self.media_path] if self.media_path else [])]
+        if bad := [p for p in paths if not is_relative_path(p)]:
+            raise ValueError(f"paths must be relative to the warehouse root: {bad}")
+        return self
+
+
+class RunRecord(BaseModel):
+    """One flow run, as appended to ``runs`` (never updated: a re-run is a new row)."""
+
+    run_id: str
+    video_id: str | None = None  # unknown when the run failed before resolving its source
+    source: str | None = None  # what the user gave (URL or path), credentials already removed
+    flow_run_id: str | None = None
+    status: str  # completed | failed | crashed | cancelled
+    started_at: datetime
+    finished_at: datetime | None = None
+    download_s: float | None = None
+    detect_s: float | None = None
+    group_s: float | None = None
+    analyze_s: float | None = None
+    persist_s: float | None = None
+    total_s: float | None = None
+    tasks: int = 0
+    cache_hits: int = 0
+    bytes_downloaded: int = 0
+    provider: str | None = None
+    model: str | None = None
+    analysis_id: str | None = None
+    error: str | None = None
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _utc(cls, v: datetime | None) -> datetime | None:
+        return None if v is None else as_utc(v)

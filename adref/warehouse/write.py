@@ -1,0 +1,228 @@
+"""Writes: one transaction per video across all its tables, retried whole on a commit conflict.
+
+A re-write of a video deletes its rows (by ``video_id``; an analysis's by ``analysis_id``) and
+inserts the new ones in the same transaction, so readers see the old version or the new one and
+the table never holds both. Concurrent writers are optimistic: DuckLake detects conflicting
+commits, SQLite reports a locked catalog, and either way the whole transaction is run again after
+a short jittered backoff. What people added to a video (its first ingestion time, user tags,
+owner, a kept media copy) survives a re-run of the pipeline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from adref.errors import TransientError, WarehouseError
+from adref.models import utcnow
+from adref.warehouse import schema
+from adref.warehouse.engine import ALIAS, file_lock, sql_str
+from adref.warehouse.records import RunRecord, VideoWrite, as_utc
+
+if TYPE_CHECKING:
+    from adref.warehouse.catalog import Warehouse
+
+T = TypeVar("T")
+MAX_ATTEMPTS = 40
+BACKOFF_S = (0.02, 1.0)  # first delay, longest delay (each attempt doubles, then jitters)
+LOCK_WAIT_S = 60.0
+_BATCH = "_adref_batch"
+_RETRY_HINTS = ("conflict", "database is locked", "sqlite_busy")
+
+
+def is_conflict(exc: duckdb.Error) -> bool:
+    """A commit another writer got in before: DuckLake's conflict check, or SQLite refusing a
+    write from a snapshot that is no longer the latest ("database is locked")."""
+    text = str(exc).lower()
+    return any(hint in text for hint in _RETRY_HINTS)
+
+
+def run_in_transaction(
+    wh: Warehouse, fn: Callable[[duckdb.DuckDBPyConnection], T], message: str
+) -> T:
+    con = wh.connect(read_only=False)
+    try:
+        for attempt in itertools.count(1):
+            try:
+                local = file_lock(wh.write_lock_path, LOCK_WAIT_S)
+                with local if wh.local_lock else nullcontext():
+                    con.execute("BEGIN TRANSACTION")
+                    con.execute(f"CALL {ALIAS}.set_commit_message('adref', {sql_str(message)})")
+                    result = fn(con)
+                    con.execute("COMMIT")
+                return result
+            except duckdb.Error as exc:
+                _rollback(con)
+                if not is_conflict(exc):
+                    raise WarehouseError(f"warehouse write failed ({message})", str(exc)) from exc
+                if attempt >= MAX_ATTEMPTS:
+                    raise TransientError(
+                        f"warehouse busy ({message})",
+                        f"{MAX_ATTEMPTS} commits conflicted with other writers",
+                        "retry later",
+                    ) from exc
+                delay = min(BACKOFF_S[1], BACKOFF_S[0] * 2 ** (attempt - 1))
+                time.sleep(delay * random.uniform(0.5, 1.5))
+            except BaseException:
+                _rollback(con)
+                raise
+        raise AssertionError("itertools.count never ends")
+    finally:
+        con.close()
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):  # nothing was open
+        con.execute("ROLLBACK")
+
+
+def _table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=schema.arrow_schema(name))
+
+
+def _replace(con: duckdb.DuckDBPyConnection, name: str, key: str, value: str, t: pa.Table) -> None:
+    con.execute(f"DELETE FROM {name} WHERE {key} = ?", [value])
+    if t.num_rows:
+        con.register(_BATCH, t)
+        try:
+            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {_BATCH}")
+        finally:
+            con.unregister(_BATCH)
+
+
+def _merged(first: list[str], second: list[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+def video_row(w: VideoWrite, previous: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    m, s = w.meta, w.stream
+    prev = previous or {}
+    return {
+        "video_id": m.video_id,
+        "source_url": m.source_url,
+        "webpage_url": m.webpage_url,
+        "title": m.title,
+        "description": m.description,
+        "uploader": m.uploader,
+        "upload_date": m.upload_date,
+        "duration_s": s.duration_s,
+        "width": s.width,
+        "height": s.height,
+        "fps": s.fps,
+        "aspect": s.aspect,
+        "codec": s.codec,
+        "frame_count": s.frame_count,
+        "rotation": s.rotation,
+        "variable_frame_rate": s.variable_frame_rate,
+        "extractor": m.extractor,
+        "view_count": m.view_count,
+        "ingested_at": prev.get("ingested_at") or now,
+        "updated_at": now,
+        "content_hash": w.content_hash,
+        "site_tags": list(m.site_tags),
+        "user_tags": _merged(list(prev.get("user_tags") or []), w.user_tags),
+        "owner": w.owner or prev.get("owner"),
+        "media_path": w.media_path or prev.get("media_path"),
+        "shot_count": len(w.shots),
+        "group_count": len(w.grouping.groups),
+        "granularity": w.grouping.granularity,
+        "short_form": w.grouping.short_form,
+        "metadata": json.dumps(m.metadata, ensure_ascii=False, default=str),
+    }
+
+
+def shot_rows(w: VideoWrite) -> list[dict[str, Any]]:
+    return [
+        {
+            **s.model_dump(exclude={"keyframe_jpeg", "palette"}),
+            "video_id": w.meta.video_id,
+            "duration_s": s.duration_s,
+            "keyframe_path": w.keyframe_paths.get(s.shot_index),
+            "palette": [p.model_dump() for p in s.palette],
+        }
+        for s in w.shots
+    ]
+
+
+def group_rows(w: VideoWrite) -> list[dict[str, Any]]:
+    analysed = set(w.grouping.analysis_groups)
+    return [
+        {
+            **g.model_dump(),
+            "video_id": w.meta.video_id,
+            "keyframe_path": w.keyframe_paths.get(g.representative_shot),
+            "analysed": g.group_index in analysed,
+        }
+        for g in w.grouping.groups
+    ]
+
+
+def analysis_rows(w: VideoWrite) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    a = w.analysis
+    row = a.model_dump(exclude={"groups", "features"})
+    row["features"] = json.dumps(a.features.model_dump(), ensure_ascii=False)
+    row["created_at"] = as_utc(a.created_at)
+    groups = [
+        {**g.model_dump(), "analysis_id": a.analysis_id, "video_id": a.video_id} for g in a.groups
+    ]
+    return [row], groups
+
+
+def write_video(wh: Warehouse, w: VideoWrite) -> None:
+    if not wh.exists():
+        wh.init()
+    vid, aid = w.meta.video_id, w.analysis.analysis_id
+    shots = _table("shots", shot_rows(w))
+    groups = _table("scene_groups", group_rows(w))
+    analysis, group_analyses = (
+        _table(n, r) for n, r in zip(("analyses", "group_analyses"), analysis_rows(w), strict=True)
+    )
+
+    def txn(con: duckdb.DuckDBPyConnection) -> None:
+        cur = con.execute(
+            "SELECT ingested_at, user_tags, owner, media_path FROM videos WHERE video_id = ? "
+            "ORDER BY ingested_at LIMIT 1",
+            [vid],
+        )
+        found = cur.fetchone()
+        previous = (
+            dict(zip([d[0] for d in cur.description or []], found, strict=True)) if found else None
+        )
+        videos = _table("videos", [video_row(w, previous, utcnow())])
+        _replace(con, "videos", "video_id", vid, videos)
+        _replace(con, "shots", "video_id", vid, shots)
+        _replace(con, "scene_groups", "video_id", vid, groups)
+        _replace(con, "group_analyses", "analysis_id", aid, group_analyses)
+        _replace(con, "analyses", "analysis_id", aid, analysis)
+
+    run_in_transaction(wh, txn, f"video {vid} analysis {aid}")
+
+
+def append_run(wh: Warehouse, r: RunRecord) -> None:
+    """Append one run; appending the same run_id again (a retried task) changes nothing."""
+    if not wh.exists():
+        wh.init()
+    batch = _table("runs", [r.model_dump()])
+
+    def txn(con: duckdb.DuckDBPyConnection) -> None:
+        con.register(_BATCH, batch)
+        try:
+            con.execute(
+                f"INSERT INTO runs BY NAME SELECT * FROM {_BATCH} "
+                "WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
+                [r.run_id],
+            )
+        finally:
+            con.unregister(_BATCH)
+
+    run_in_transaction(wh, txn, f"run {r.run_id}")

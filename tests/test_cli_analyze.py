@@ -1,0 +1,76 @@
+"""``adref analyze`` as a user runs it: a real process, a real Prefect server, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.http import LocalHTTPServer, unused_port
+
+
+def _adref(args: list[str], home: Path, api: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ADREF_HOME": str(home), "PREFECT_API_URL": api, "COLUMNS": "200"}
+    env.pop("ADREF_WAREHOUSE_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "adref", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_analyze_prints_a_summary_then_says_cached(prefect_api: str, tmp_path: Path, clip_ad) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    first = _adref(["analyze", str(clip_ad.path), "--tag", "summer"], home, prefect_api)
+    assert first.returncode == 0, first.stderr
+    assert "scene groups" in first.stdout and "palette" in first.stdout
+    assert f"{clip_ad.shot_count}" in first.stdout
+    assert "ATTACH 'ducklake:sqlite:" in first.stdout
+
+    second = _adref(["analyze", str(clip_ad.path), "--tag", "summer"], home, prefect_api)
+    assert second.returncode == 0, second.stderr
+    assert second.stderr.count("cached") == 5, second.stderr  # one per stage bar
+    assert "6/6 tasks served from cache" in second.stdout
+
+    rows = _adref(["sql", "--format", "csv", "select status, cache_hits from runs order by started_at"], home, prefect_api)
+    assert rows.stdout.split() == ["status,cache_hits", "completed,0", "completed,6"]
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("ftp://example.com/ad.mp4", "scheme"),
+        ("data:video/mp4;base64,AAAA", "scheme"),
+        ("/no/such/file.mp4", "no such file"),
+    ],
+)
+def test_bad_sources_fail_with_one_clear_line(prefect_api: str, tmp_path: Path, source: str, expected: str) -> None:
+    result = _adref(["analyze", source], tmp_path / "home", prefect_api)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and expected in errors[0].lower(), result.stderr
+
+
+def test_not_a_video_and_http_errors_fail_clearly(prefect_api: str, tmp_path: Path) -> None:
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"<html>not a video</html>" * 100)
+    result = _adref(["analyze", str(fake)], tmp_path / "home", prefect_api)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "error:" in result.stderr and "video" in result.stderr.lower()
+
+    with LocalHTTPServer() as server:
+        missing = server.url("/missing.mp4")
+        result = _adref(["analyze", missing], tmp_path / "home", prefect_api)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "404" in result.stderr
+
+    dead = f"http://127.0.0.1:{unused_port()}/ad.mp4"
+    result = _adref(["analyze", dead], tmp_path / "home", prefect_api)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "error:" in result.stderr

@@ -1,0 +1,144 @@
+"""The analyze_video flow end to end, on a real Prefect server and a real warehouse."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from adref.errors import InputError
+from adref.settings import get_settings
+from adref.warehouse.catalog import Warehouse
+
+
+def _run(source: Path | str, **kwargs: object):  # type: ignore[no-untyped-def]
+    from adref.flows.analyze_video import analyze_video
+
+    return analyze_video(source=str(source), **kwargs)
+
+
+def _query(sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    con = Warehouse(get_settings().warehouse).connect(read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_local_file_end_to_end_then_fully_cached(
+    prefect_api: str, adref_home: Path, clip_ad
+) -> None:  # type: ignore[no-untyped-def]
+    first = _run(clip_ad.path, owner="tester", tags=["demo", "demo", "summer"])
+    assert first.status == "completed"
+    assert first.video_id and first.video_id.startswith("sha256:")
+    assert first.shots == len(clip_ad.cut_frames) + 1
+    assert 1 <= first.groups <= first.shots
+    assert first.tasks == 6 and first.cache_hits == 0
+    assert abs(sum(c.weight for c in first.palette) - 1.0) < 0.01
+
+    root = get_settings().warehouse
+    (video,) = _query("select video_id, owner, user_tags, media_path, width, height from videos")
+    assert video[0] == first.video_id and video[1] == "tester"
+    assert sorted(video[2]) == ["demo", "summer"]
+    assert (root / video[3]).is_file()
+    shots = _query("select shot_index, keyframe_path from shots order by shot_index")
+    assert [s[0] for s in shots] == list(range(first.shots))
+    assert all((root / s[1]).is_file() for s in shots)
+    assert _query("select count(*) from analyses")[0][0] == 1
+    assert _query("select count(*) from scene_groups")[0][0] == first.groups
+    assert not any(get_settings().work_dir.iterdir()), "a successful run removes its workspace"
+
+    second = _run(clip_ad.path, owner="tester", tags=["summer", "demo"])
+    assert second.status == "completed"
+    assert second.cache_hits == second.tasks == 6
+    assert _query("select count(*) from shots")[0][0] == first.shots, "a re-run never duplicates"
+    runs = _query("select status, tasks, cache_hits from runs order by started_at")
+    assert runs == [("completed", 6, 0), ("completed", 6, 6)]
+
+
+def test_bad_input_fails_clearly_records_the_run_and_keeps_the_workspace(
+    prefect_api: str, adref_home: Path, tmp_path: Path
+) -> None:
+    fake = tmp_path / "not-a-video.mp4"
+    fake.write_text("this is a text file pretending to be a video\n" * 50)
+    with pytest.raises(InputError) as info:
+        _run(fake)
+    assert "video" in str(info.value).lower()
+    (run,) = _query("select status, error, video_id from runs")
+    assert run[0] == "failed" and run[1] and "\n" not in run[1]
+    assert _query("select count(*) from videos")[0][0] == 0, "nothing half written"
+    kept = list(get_settings().work_dir.iterdir())
+    assert len(kept) == 1, "a failed run keeps its workspace for inspection"
+
+
+def test_refresh_recomputes_and_still_replaces_rows(
+    prefect_api: str, adref_home: Path, clip_single
+) -> None:  # type: ignore[no-untyped-def]
+    _run(clip_single.path)
+    again = _run(clip_single.path, refresh=True)
+    assert again.cache_hits == 0
+    assert _query("select count(*) from videos")[0][0] == 1
+    assert _query("select count(*) from shots")[0][0] == 1
+
+
+def test_deleted_warehouse_is_rebuilt_not_trusted_from_cache(
+    prefect_api: str, adref_home: Path, clip_single
+) -> None:  # type: ignore[no-untyped-def]
+    _run(clip_single.path)
+    shutil.rmtree(get_settings().warehouse)
+    again = _run(clip_single.path)
+    assert again.status == "completed"
+    assert again.cache_hits == again.tasks - 1  # everything but persist
+    assert _query("select count(*) from videos")[0][0] == 1
+
+
+def test_any_duckdb_client_opens_the_warehouse_with_the_attach_line(
+    prefect_api: str, adref_home: Path, clip_single
+) -> None:  # type: ignore[no-untyped-def]
+    summary = _run(clip_single.path)
+    con = duckdb.connect()
+    con.execute(summary.attach_line)
+    assert con.execute("select count(*) from shots").fetchone() == (1,)
+
+
+def test_url_is_downloaded_once_and_cached_on_its_video_id(
+    prefect_api: str, adref_home: Path, clip_single
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.http import LocalHTTPServer
+
+    with LocalHTTPServer() as server:
+        url = server.serve_file(clip_single.path, "/spots/single.mp4")
+        first = _run(url)
+        second = _run(url)
+        downloads = server.request_count("/spots/single.mp4")
+    assert first.status == second.status == "completed"
+    assert first.bytes_downloaded == clip_single.path.stat().st_size
+    assert second.cache_hits == second.tasks
+    assert second.bytes_downloaded == 0
+    assert downloads >= 1 and first.video_id == second.video_id
+    (row,) = _query("select source_url, media_path from videos")
+    assert row[0] == url
+
+
+def test_each_run_publishes_a_summary_artifact_with_thumbnails(
+    prefect_api: str, adref_home: Path, clip_single
+) -> None:  # type: ignore[no-untyped-def]
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    summary = _run(clip_single.path)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])
+            )
+        )
+        flow_run = client.read_flow_run(summary.flow_run_id)
+    kinds = {a.type for a in artifacts}
+    assert {"markdown", "progress"} <= kinds
+    (md,) = [a for a in artifacts if a.type == "markdown"]
+    assert summary.video_id in md.data and "data:image/jpeg;base64," in md.data
+    assert "ATTACH 'ducklake:" in md.data
+    assert flow_run.name.endswith(f"[{summary.video_id}]"), "the run is named after the video"
