@@ -1,2 +1,3 @@
 """adref: advertising videos into a searchable reference library."""
+
 __version__ = "0.1.0"

@@ -24,7 +24,9 @@ def _adref(args: list[str], home: Path, api: str) -> subprocess.CompletedProcess
     )
 
 
-def test_analyze_prints_a_summary_then_says_cached(prefect_api: str, tmp_path: Path, clip_ad) -> None:  # type: ignore[no-untyped-def]
+def test_analyze_prints_a_summary_then_says_cached(
+    prefect_api: str, tmp_path: Path, clip_ad
+) -> None:
     home = tmp_path / "home"
     first = _adref(["analyze", str(clip_ad.path), "--tag", "summer"], home, prefect_api)
     assert first.returncode == 0, first.stderr
@@ -37,7 +39,11 @@ def test_analyze_prints_a_summary_then_says_cached(prefect_api: str, tmp_path: P
     assert second.stderr.count("cached") == 5, second.stderr  # one per stage bar
     assert "6/6 tasks served from cache" in second.stdout
 
-    rows = _adref(["sql", "--format", "csv", "select status, cache_hits from runs order by started_at"], home, prefect_api)
+    rows = _adref(
+        ["sql", "--format", "csv", "select status, cache_hits from runs order by started_at"],
+        home,
+        prefect_api,
+    )
     assert rows.stdout.split() == ["status,cache_hits", "completed,0", "completed,6"]
 
 
@@ -49,7 +55,9 @@ def test_analyze_prints_a_summary_then_says_cached(prefect_api: str, tmp_path: P
         ("/no/such/file.mp4", "no such file"),
     ],
 )
-def test_bad_sources_fail_with_one_clear_line(prefect_api: str, tmp_path: Path, source: str, expected: str) -> None:
+def test_bad_sources_fail_with_one_clear_line(
+    prefect_api: str, tmp_path: Path, source: str, expected: str
+) -> None:
     result = _adref(["analyze", source], tmp_path / "home", prefect_api)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr

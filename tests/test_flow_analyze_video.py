@@ -13,13 +13,13 @@ from adref.settings import get_settings
 from adref.warehouse.catalog import Warehouse
 
 
-def _run(source: Path | str, **kwargs: object):  # type: ignore[no-untyped-def]
+def _run(source: Path | str, **kwargs: object):
     from adref.flows.analyze_video import analyze_video
 
     return analyze_video(source=str(source), **kwargs)
 
 
-def _query(sql: str) -> list[tuple]:  # type: ignore[type-arg]
+def _query(sql: str) -> list[tuple]:
     con = Warehouse(get_settings().warehouse).connect(read_only=True)
     try:
         return con.execute(sql).fetchall()
@@ -29,7 +29,7 @@ def _query(sql: str) -> list[tuple]:  # type: ignore[type-arg]
 
 def test_local_file_end_to_end_then_fully_cached(
     prefect_api: str, adref_home: Path, clip_ad
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     first = _run(clip_ad.path, owner="tester", tags=["demo", "demo", "summer"])
     assert first.status == "completed"
     assert first.video_id and first.video_id.startswith("sha256:")
@@ -75,7 +75,7 @@ def test_bad_input_fails_clearly_records_the_run_and_keeps_the_workspace(
 
 def test_refresh_recomputes_and_still_replaces_rows(
     prefect_api: str, adref_home: Path, clip_single
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _run(clip_single.path)
     again = _run(clip_single.path, refresh=True)
     assert again.cache_hits == 0
@@ -85,7 +85,7 @@ def test_refresh_recomputes_and_still_replaces_rows(
 
 def test_deleted_warehouse_is_rebuilt_not_trusted_from_cache(
     prefect_api: str, adref_home: Path, clip_single
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _run(clip_single.path)
     shutil.rmtree(get_settings().warehouse)
     again = _run(clip_single.path)
@@ -96,7 +96,7 @@ def test_deleted_warehouse_is_rebuilt_not_trusted_from_cache(
 
 def test_any_duckdb_client_opens_the_warehouse_with_the_attach_line(
     prefect_api: str, adref_home: Path, clip_single
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     summary = _run(clip_single.path)
     con = duckdb.connect()
     con.execute(summary.attach_line)
@@ -105,7 +105,7 @@ def test_any_duckdb_client_opens_the_warehouse_with_the_attach_line(
 
 def test_url_is_downloaded_once_and_cached_on_its_video_id(
     prefect_api: str, adref_home: Path, clip_single
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from tests.support.http import LocalHTTPServer
 
     with LocalHTTPServer() as server:
@@ -124,7 +124,7 @@ def test_url_is_downloaded_once_and_cached_on_its_video_id(
 
 def test_each_run_publishes_a_summary_artifact_with_thumbnails(
     prefect_api: str, adref_home: Path, clip_single
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 

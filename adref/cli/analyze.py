@@ -12,6 +12,7 @@ from rich.text import Text
 
 from adref import progress
 from adref.cli.app import app, console, err_console, state
+from adref.providers.categories import FORMATS, GENRES, label
 from adref.settings import get_settings
 from adref.sources.local import existing_file
 from adref.sources.urls import check_url, looks_like_url
@@ -102,6 +103,12 @@ def analyze(
     console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)
 
 
+def _coded(table: dict[str, tuple[str, str]], code: str | None) -> str:
+    if code is None:
+        return "—"
+    return f"{label(table, code, get_settings().output_language)} ({code})"
+
+
 def summary_table(summary: object) -> Table:
     from adref.flows.summary import RunSummary
 
@@ -118,8 +125,8 @@ def summary_table(summary: object) -> Table:
         ("duration", f"{summary.duration_s or 0:.1f} s, {summary.width}x{summary.height}"),
         ("shots", str(summary.shots)),
         ("scene groups", str(summary.groups)),
-        ("genre", summary.genre or "—"),
-        ("format", summary.expression_format or "—"),
+        ("genre", _coded(GENRES, summary.genre)),
+        ("format", _coded(FORMATS, summary.expression_format)),
         ("mood", ", ".join(summary.mood) or "—"),
         ("tags", ", ".join(summary.tags) or "—"),
         ("summary", summary.summary or "—"),
@@ -128,7 +135,6 @@ def summary_table(summary: object) -> Table:
         ("time", f"{summary.total_s:.1f} s"),
         ("warehouse", summary.warehouse),
         ("query it", 'adref sql "select * from shots limit 5"'),
-        ("DuckDB", summary.attach_line),
     ]
     for key, value in rows:
         table.add_row(key, value)
