@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     model: str | None = Field(
         default=None, description="Model name for the provider (its default if unset)."
     )
+    categories_file: Path | None = Field(
+        default=None,
+        description="JSON file replacing the genre and/or expression-format lists.",
+    )
     output_language: Literal["ko", "en"] = Field(
         default="ko", description="Language of the analysis text."
     )

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from adref import progress
 from adref.cli.app import app, console, err_console, state
-from adref.providers.categories import FORMATS, GENRES, label
+from adref.providers.categories import formats, genres, label
 from adref.settings import get_settings
 from adref.sources.local import existing_file
 from adref.sources.urls import check_url, looks_like_url
@@ -125,8 +125,8 @@ def summary_table(summary: object) -> Table:
         ("duration", f"{summary.duration_s or 0:.1f} s, {summary.width}x{summary.height}"),
         ("shots", str(summary.shots)),
         ("scene groups", str(summary.groups)),
-        ("genre", _coded(GENRES, summary.genre)),
-        ("format", _coded(FORMATS, summary.expression_format)),
+        ("genre", _coded(genres(), summary.genre)),
+        ("format", _coded(formats(), summary.expression_format)),
         ("mood", ", ".join(summary.mood) or "—"),
         ("tags", ", ".join(summary.tags) or "—"),
         ("summary", summary.summary or "—"),

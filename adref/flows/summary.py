@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from adref.models import DetectResult, Grouping, PaletteColor
-from adref.providers.categories import FORMATS, GENRES, label
+from adref.providers.categories import formats, genres, label
 from adref.providers.schema import Analysis
 
 
@@ -83,8 +83,8 @@ def markdown(
         f"`{summary.video_id}` · {summary.duration_s or 0:.1f} s · "
         f"{summary.width}x{summary.height} · {summary.shots} shots · {summary.groups} scene groups",
         "",
-        f"**Genre** {label(GENRES, analysis.genre, lang)} · "
-        f"**Format** {label(FORMATS, analysis.expression_format, lang)} · "
+        f"**Genre** {label(genres(), analysis.genre, lang)} · "
+        f"**Format** {label(formats(), analysis.expression_format, lang)} · "
         f"**Mood** {', '.join(analysis.mood) or '—'}",
         "",
         f"**Tags** {', '.join(analysis.model_tags) or '—'}",

@@ -1,10 +1,18 @@
 """Genre and expression-format codes, labelled in Korean and English (DESIGN.md).
 
-Stored as codes; labels are for people. The lists are defaults: a later settings layer can
-override them, which is why they are data and not an Enum.
+Stored as codes; labels are for people. The lists below are defaults: the seed let users edit
+them, so ``ADREF_CATEGORIES_FILE`` may name a JSON file that replaces either list, e.g.
+``{"genres": {"unboxing": ["언박싱", "Unboxing"]}, "formats": {...}}``. That is why they are
+data and not an Enum.
 """
 
 from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from adref.errors import InputError
 
 GENRES: dict[str, tuple[str, str]] = {
     "2d_animation": ("2D애니메이션", "2D animation"),
@@ -33,6 +41,59 @@ FORMATS: dict[str, tuple[str, str]] = {
     "stop_motion": ("스톱모션", "Stop motion"),
     "typography": ("타이포그래피", "Typography"),
 }
+
+
+Table = dict[str, tuple[str, str]]
+
+
+def genres() -> Table:
+    return _effective()[0]
+
+
+def formats() -> Table:
+    return _effective()[1]
+
+
+def _effective() -> tuple[Table, Table]:
+    from adref.settings import get_settings
+
+    path = get_settings().categories_file
+    if path is None:
+        return GENRES, FORMATS
+    path = path.expanduser()
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the categories file {path}", exc.strerror or str(exc)
+        ) from None
+    return _load(path, stamp)
+
+
+@lru_cache(maxsize=4)
+def _load(path: Path, stamp: int) -> tuple[Table, Table]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _table(data.get("genres"), GENRES), _table(data.get("formats"), FORMATS)
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise InputError(
+            f"cannot use the categories file {path}",
+            str(exc),
+            'Write JSON like {"genres": {"code": ["한국어", "English"]}, "formats": {...}}',
+        ) from None
+
+
+def _table(raw: object, default: Table) -> Table:
+    if raw is None:
+        return default
+    if not isinstance(raw, dict) or not raw:
+        raise ValueError("each list must be a non-empty object of code -> [Korean, English]")
+    table: Table = {}
+    for code, labels in raw.items():
+        if not isinstance(labels, list | tuple) or len(labels) != 2:
+            raise ValueError(f"{code!r} needs two labels, Korean and English")
+        table[str(code)] = (str(labels[0]), str(labels[1]))
+    return table
 
 
 def label(table: dict[str, tuple[str, str]], code: str | None, language: str = "ko") -> str:

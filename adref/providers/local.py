@@ -15,7 +15,7 @@ from adref.errors import InputError
 from adref.models import SceneGroup, Shot
 from adref.providers import local_text as text
 from adref.providers.base import AnalysisRequest, Provider, ProviderResult
-from adref.providers.categories import FORMATS, GENRES
+from adref.providers.categories import formats, genres
 from adref.providers.local_measure import measure, span
 from adref.providers.local_words import Words
 from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
@@ -32,8 +32,8 @@ class LocalProvider(Provider):
             (
                 RULES_VERSION,
                 request.output_language,
-                ",".join(sorted(GENRES)),
-                ",".join(sorted(FORMATS)),
+                ",".join(sorted(genres())),
+                ",".join(sorted(formats())),
             )
         )
         return hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -70,11 +70,13 @@ def describe(request: AnalysisRequest) -> AnalysisContent:
         for g in request.grouping.groups
     ]
     mood = text.mood_words(m, words)
+    # A user's own category lists may lack a code the rules know: then say nothing, not a wrong code.
+    genre = m.genre if m.genre in genres() else None
     return AnalysisContent(
-        genre=m.genre,
-        genre_reason=text.genre_reason(m, words),
-        genre_confidence=m.genre_confidence,
-        expression_format=m.expression_format,
+        genre=genre,
+        genre_reason=text.genre_reason(m, words) if genre else None,
+        genre_confidence=m.genre_confidence if genre else None,
+        expression_format=m.expression_format if m.expression_format in formats() else None,
         features=Features(
             colour=text.colour_note(m.video.look, words),
             editing=text.editing_note(m, words),

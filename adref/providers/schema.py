@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from adref.providers.categories import FORMATS, GENRES
+from adref.providers.categories import formats, genres
 
 
 class Features(BaseModel):
@@ -54,15 +54,17 @@ class AnalysisContent(BaseModel):
     @field_validator("genre")
     @classmethod
     def _known_genre(cls, v: str | None) -> str | None:
-        if v is not None and v not in GENRES:
-            raise ValueError(f"unknown genre code {v!r}; expected one of {sorted(GENRES)}")
+        if v is not None and v not in genres():
+            raise ValueError(f"unknown genre code {v!r}; expected one of {sorted(genres())}")
         return v
 
     @field_validator("expression_format")
     @classmethod
     def _known_format(cls, v: str | None) -> str | None:
-        if v is not None and v not in FORMATS:
-            raise ValueError(f"unknown expression format {v!r}; expected one of {sorted(FORMATS)}")
+        if v is not None and v not in formats():
+            raise ValueError(
+                f"unknown expression format {v!r}; expected one of {sorted(formats())}"
+            )
         return v
 
     @field_validator("model_tags", "mood", "brand_cues")
