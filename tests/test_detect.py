@@ -19,6 +19,7 @@ from adref.cli.app import app
 from adref.errors import InputError
 from adref.models import DetectResult
 from adref.settings import Settings
+from adref.video.decode import recolour
 from adref.video.detect import DETECT_VERSION, DetectParams, detect_shots
 from adref.video.scoring import FastAdaptiveDetector
 from adref.video.testclips import ClipTruth, make_clip
@@ -149,6 +150,17 @@ def test_progress_goes_up_to_one(clip_single: ClipTruth) -> None:
     assert seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
 
 
+def test_recolour_turns_a_bt601_decoding_into_bt709() -> None:
+    y, cb, cr = 120.0 - 16, 90.0 - 128, 200.0 - 128  # one video-range pixel
+    luma = 1.164 * y
+    bgr601 = [luma + 2.017 * cb, luma - 0.392 * cb - 0.813 * cr, luma + 1.596 * cr]
+    bgr709 = [luma + 2.112 * cb, luma - 0.213 * cb - 0.533 * cr, luma + 1.793 * cr]
+    matrix = recolour("bt601", "bt709")
+    assert matrix is not None and recolour("bt709", "bt709") is None
+    fixed = matrix[:, :3] @ np.array(bgr601) + matrix[:, 3]
+    assert fixed == pytest.approx(bgr709, abs=1.0)
+
+
 def test_fast_score_is_pyscenedetects_score(clip_ad: ClipTruth) -> None:
     from scenedetect import AdaptiveDetector, FrameTimecode
 
@@ -170,6 +182,7 @@ def test_fast_score_is_pyscenedetects_score(clip_ad: ClipTruth) -> None:
         ("empty", "is empty"),
         ("text", "cannot be read as a video"),
         ("audio", "has no video stream"),
+        ("cover", "has no video stream"),
         ("truncated", "truncated"),
         ("missing", "does not exist"),
     ],
@@ -186,6 +199,12 @@ def test_bad_files_fail_clearly(
         path = tmp_path / "tone.m4a"
         cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi"]
         subprocess.run([*cmd, "-i", "sine=frequency=440:duration=1", str(path)], check=True)
+    elif make == "cover":  # an mp3 whose only picture is its cover art
+        path = tmp_path / "song.mp3"
+        cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi"]
+        cmd += ["-i", "sine=duration=1", "-f", "lavfi", "-i", "color=red:size=64x64:duration=1"]
+        cmd += ["-map", "0", "-map", "1", "-frames:v", "1", "-c:v", "mjpeg"]
+        subprocess.run([*cmd, "-disposition:v", "attached_pic", str(path)], check=True)
     elif make == "truncated":
         data = clip_ad.path.read_bytes()
         path.write_bytes(data[: len(data) // 3])
@@ -212,6 +231,15 @@ def test_bench_detect_command_prints_three_rows(clip_ad: ClipTruth) -> None:
     for row in ("decode only", "PySceneDetect", "adref detect"):
         assert row in out
     assert "same as PySceneDetect" in out
+
+
+def test_bench_detect_command_rejects_a_non_video(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    result = CliRunner().invoke(app, ["bench", "detect", str(bad), "--repeat", "1"])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InputError)
+    assert "cannot be read as a video" in str(result.exception)
 
 
 def _jpeg(data: bytes) -> np.ndarray:

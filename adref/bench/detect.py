@@ -4,7 +4,8 @@ Three contenders, each timed in-process (so interpreter and import start-up are 
 interleaved round by round (so a busy neighbour slows all of them alike), best of N:
 
 - decode only: every frame decoded and nothing else, the faster of PyAV with FFmpeg's threads
-  and OpenCV's ``grab()`` (which decodes without converting). No detector can beat it.
+  and OpenCV's ``grab()`` (which decodes without converting): the floor for anything that looks
+  at every frame (a contender can only tie it, or appear below it by measurement noise).
 - PySceneDetect: ``SceneManager`` + ``AdaptiveDetector()`` with their defaults (OpenCV backend,
   auto-downscale), the way ``scenedetect detect-adaptive`` runs.
 - adref: ``detect_shots`` with its defaults, including every per-shot feature and keyframe.
@@ -25,8 +26,9 @@ import cv2
 from pydantic import BaseModel
 
 from adref.models import DetectResult
+from adref.video.decode import VideoReader
 from adref.video.detect import DetectParams, detect_shots
-from adref.video.testclips import make_clip
+from adref.video.testclips import CLIPS_VERSION, make_clip
 
 T = TypeVar("T")
 
@@ -71,7 +73,8 @@ def sample_video(folder: Path | None = None) -> tuple[Path, bool]:
     """A 30 s 1080p 8 Mb/s synthetic ad, made once and reused; returns (path, made_now)."""
     folder = folder or Path(tempfile.gettempdir()) / "adref-bench"
     w, h = SAMPLE_SIZE
-    path = folder / f"sample-ad-{w}x{h}-{SAMPLE_SECONDS:g}s-{SAMPLE_BITRATE}.mp4"
+    name = f"sample-ad-v{CLIPS_VERSION}-{w}x{h}-{SAMPLE_SECONDS:g}s-{SAMPLE_BITRATE}.mp4"
+    path = folder / name
     if path.exists() and path.stat().st_size > 0:
         return path, False
     make_clip("ad", path, width=w, height=h, duration_s=SAMPLE_SECONDS, bitrate=SAMPLE_BITRATE)
@@ -87,6 +90,8 @@ def run_detect_bench(
     """Time the contenders ``repeat`` times each, interleaved round by round; keep each best."""
     params = params or DetectParams()
     repeat = max(1, repeat)
+    with VideoReader(video):  # a clear InputError for a file that is not a video, before timing
+        pass
     pyav: list[_Timing[int]] = []
     opencv: list[_Timing[int]] = []
     baseline: list[_Timing[tuple[int, list[float]]]] = []

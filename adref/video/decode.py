@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -85,6 +86,7 @@ class DecodedFrame:
     small: np.ndarray  # BGR, detect size, upright as stored (rotation not applied)
     gray: np.ndarray  # full-range luma at detect size
     source: av.VideoFrame  # the decoded frame; keep a reference only when it is needed
+    recolour: np.ndarray | None  # 3x4 transform that gives ``small`` the source's true colours
 
 
 class VideoReader:
@@ -94,12 +96,13 @@ class VideoReader:
         self.path = Path(path)
         self.decode_errors = 0
         self._container = _open(self.path)
-        streams = self._container.streams.video
+        still = av.stream.Disposition.attached_pic | av.stream.Disposition.still_image
+        streams = [s for s in self._container.streams.video if not s.disposition & still]
         if not streams:
             self._container.close()
             raise InputError(
                 f"{self.path.name} has no video stream",
-                hint="Give a video file (audio-only files cannot be analysed)",
+                hint="Give a video file (audio files, even with cover art, cannot be analysed)",
             )
         self._stream = max(
             streams, key=lambda s: (s.codec_context.width or 0) * (s.codec_context.height or 0)
@@ -128,6 +131,8 @@ class VideoReader:
             sample_aspect=Fraction(sar) if sar and sar > 0 else Fraction(1),
         )
         self.small_size = detect_size(ctx.width, ctx.height)
+        sw, sh = self.small_size
+        self._i420 = np.empty(sw * sh * 3 // 2, np.uint8) if sw % 2 == 0 == sh % 2 else None
 
     def __enter__(self) -> VideoReader:
         return self
@@ -158,8 +163,16 @@ class VideoReader:
                 if index and rel <= last_pts:  # broken or repeated timestamps: keep time moving
                     rel = last_pts + nominal
                 last_pts = rel
-                small, gray = self._small(frame)
-                yield DecodedFrame(index, rel, int(frame.duration or 0), small, gray, frame)
+                small, gray, made_with = self._small(frame)
+                yield DecodedFrame(
+                    index,
+                    rel,
+                    int(frame.duration or 0),
+                    small,
+                    gray,
+                    frame,
+                    recolour(made_with, _matrix_name(frame)),
+                )
                 index += 1
 
     def _decoded_packets(self) -> Iterator[list[av.VideoFrame]]:
@@ -180,24 +193,57 @@ class VideoReader:
                 self.decode_errors += 1
                 log.debug("skipped an undecodable packet in %s: %s", self.path.name, exc)
 
-    def _small(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _small(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, str]:
+        """Detect-size BGR, full-range luma, and the YCbCr matrix the BGR was made with."""
         sw, sh = self.small_size
         fmt = frame.format.name
         if fmt not in _FAST_FORMATS or frame.width != self.header.coded_width:
             bgr = frame.reformat(width=sw, height=sh, format="bgr24").to_ndarray()
-            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), _matrix_name(frame)
         planes = frame.planes
         y = _plane(planes[0])
         u = _plane(planes[1])
         v = _plane(planes[2])
+        matrix = _matrix_name(frame)
+        if self._i420 is not None and fmt == "yuv420p" and not matrix.endswith("_full"):
+            # Most video: sample 4:2:0 into a tiny 4:2:0 picture (half the chroma rows read)
+            # and let OpenCV's integer BT.601 conversion make it BGR, as OpenCV decodes any
+            # video for PySceneDetect. Features correct the colours later (``recolour``).
+            n, q = sw * sh, sw * sh // 4
+            buf = self._i420
+            luma = buf[:n].reshape(sh, sw)
+            cv2.resize(y, (sw, sh), dst=luma, interpolation=cv2.INTER_NEAREST)
+            cv2.resize(
+                u,
+                (sw // 2, sh // 2),
+                dst=buf[n : n + q].reshape(sh // 2, sw // 2),
+                interpolation=cv2.INTER_NEAREST,
+            )
+            cv2.resize(
+                v,
+                (sw // 2, sh // 2),
+                dst=buf[n + q :].reshape(sh // 2, sw // 2),
+                interpolation=cv2.INTER_NEAREST,
+            )
+            bgr601 = cv2.cvtColor(buf.reshape(sh * 3 // 2, sw), cv2.COLOR_YUV2BGR_I420)
+            return bgr601, cv2.LUT(luma, _LIMITED_TO_FULL), "bt601"
         ys = cv2.resize(y, (sw, sh), interpolation=cv2.INTER_NEAREST)
         us = cv2.resize(u, (sw, sh), interpolation=cv2.INTER_NEAREST)
         vs = cv2.resize(v, (sw, sh), interpolation=cv2.INTER_NEAREST)
-        matrix = _matrix_name(frame)
         small = cv2.transform(cv2.merge([ys, us, vs]), _TRANSFORMS[matrix])
         if matrix.endswith("_full"):
-            return small, ys
-        return small, cv2.LUT(ys, _LIMITED_TO_FULL)
+            return small, ys, matrix
+        return small, cv2.LUT(ys, _LIMITED_TO_FULL), matrix
+
+
+@lru_cache(maxsize=16)
+def recolour(made_with: str, source: str) -> np.ndarray | None:
+    """The BGR-to-BGR transform from one YCbCr matrix's decoding to another's (None if same)."""
+    if made_with == source:
+        return None
+    back = np.vstack([_TRANSFORMS[made_with].astype(np.float64), [0, 0, 0, 1]])
+    forth = np.vstack([_TRANSFORMS[source].astype(np.float64), [0, 0, 0, 1]])
+    return (forth @ np.linalg.inv(back))[:3].astype(np.float32)
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:

@@ -3,34 +3,33 @@
 PySceneDetect's detectors decide the cuts (AdaptiveDetector, or ContentDetector, for hard cuts;
 ThresholdDetector for fades through black), but we feed them ourselves: SceneManager would decode
 the video a second time for our features and convert every full frame to BGR. Here each frame is
-decoded once (threaded), turned into a ~256-pixel-wide frame straight from its YUV planes (the
-size SceneManager's auto-downscale gives), and handed to the detectors and to cheap per-frame
-measures (light, motion, camera pan). Keyframe candidates are kept by reference, a few per shot,
-and converted once when the shot is settled, so memory stays bounded for long or busy videos.
+decoded once (FFmpeg's threads), turned into a ~256-pixel-wide frame straight from its YUV planes
+(the size SceneManager's auto-downscale gives; see ``decode``), and handed to the detectors and
+to cheap per-frame measures (light, motion, camera pan). Keyframe candidates are kept by
+reference, a few per stretch (``segments``); when a shot is settled its keyframe is converted
+once and its image features are measured on a worker thread (``shots``).
 
-The two detectors can both report one transition (a cut into black, then the fade's mid point);
-cuts closer than ``min_shot_s`` are merged, keeping the hard-cut detector's, so fades only add
-boundaries the hard-cut detector did not see (and the cuts stay PySceneDetect's). A boundary is
-settled, and its shot finished, once no later cut can still merge with it.
+Both detectors may report one transition (a cut into black, then the fade's mid point); cuts
+closer than ``min_shot_s`` are merged, keeping the hard-cut detector's, so fades only add the
+boundaries it did not see and the cuts stay PySceneDetect's. A boundary is settled, and its shot
+finished, once no later cut can still merge with it.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-import os
 import statistics
 import threading
 from array import array
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-import av
 import cv2
 import numpy as np
 import scenedetect
@@ -41,15 +40,15 @@ from scenedetect.common import Timecode
 from adref.errors import InputError
 from adref.models import DetectResult, Shot, StreamInfo
 from adref.settings import Settings
-from adref.video import features
-from adref.video.decode import DecodedFrame, VideoReader, normalise_rotation, to_bgr, upright
+from adref.video.decode import DecodedFrame, VideoReader, normalise_rotation
 from adref.video.scoring import FastAdaptiveDetector, FastContentDetector
+from adref.video.segments import Candidate, Segment
+from adref.video.shots import Geometry, ShotPlan, describe, lower_priority, sample_pixels
 
 log = logging.getLogger(__name__)
 
 DETECT_VERSION = "1"  # bump whenever cuts or features would change for the same input
 
-_CANDIDATES = 6  # keyframe candidates kept per open shot
 _RING = 4  # most recent frames kept, for cuts reported a few frames late
 _PAN_STEP = 4  # frames between camera-pan measurements
 _PAN_SIZE = (128, 72)
@@ -57,7 +56,7 @@ _PAN_MIN_RESPONSE = 0.2  # phase-correlation peak below which a shift is noise
 _MOTION_SCALE = 24.0  # mean abs luma change per 1/25 s that counts as full motion
 _ANALYSIS_SHORT_SIDE = 270
 _TRUNCATED = 0.8  # decoding less than this share of what the container promises is an error
-_PENDING_SHOTS = 32  # shots waiting for the worker before the decoder waits for it
+_PENDING_SHOTS = 4  # shots the worker may lag behind before the main thread helps it
 
 
 class DetectParams(BaseModel):
@@ -89,56 +88,46 @@ def detect_shots(
     path: Path, params: DetectParams, progress: Callable[[float], None] | None = None
 ) -> DetectResult:
     """Split a video into shots and describe each one, decoding the video exactly once."""
-    # FFmpeg's decoder threads already keep every core busy; OpenCV's own pool would only
-    # compete with them (and spin) for the tiny images we hand it.
-    cv_threads = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        with VideoReader(Path(path)) as reader:
-            run = _Run(reader, params)
-            try:
-                expected = run.expected_frames
-                every = max(1, expected // 100) if expected else 50
-                for frame in reader.frames():
-                    run.feed(frame)
-                    if progress is not None and frame.index % every == 0 and expected:
-                        progress(min(1.0, frame.index / expected))
-                result = run.finish()
-            finally:
-                run.close()
-    finally:
-        cv2.setNumThreads(cv_threads)
+    with _single_threaded_opencv(), VideoReader(Path(path)) as reader:
+        run = _Run(reader, params)
+        try:
+            expected = run.expected_frames
+            every = max(1, expected // 100) if expected else 50
+            for frame in reader.frames():
+                run.feed(frame)
+                if progress is not None and frame.index % every == 0 and expected:
+                    progress(min(1.0, frame.index / expected))
+            result = run.finish()
+        finally:
+            run.close()
     if progress is not None:
         progress(1.0)
     return result
 
 
-@dataclass
-class _Candidate:
-    index: int
-    source: av.VideoFrame
-    small: np.ndarray
-    brightness: float
+_cv_lock = threading.Lock()
+_cv_users = 0
+_cv_threads = 0
 
 
-@dataclass
-class _Segment:
-    """A stretch between two raw cuts; several merge into one shot if a cut is dropped."""
-
-    start: int
-    kind: str  # "start" | "content" | "fade"
-    stride: int
-    next_sample: int
-    candidates: list[_Candidate] = field(default_factory=list)
-
-    def offer(self, frame: DecodedFrame, brightness: float) -> None:
-        if frame.index < self.next_sample:
-            return
-        self.candidates.append(_Candidate(frame.index, frame.source, frame.small, brightness))
-        if len(self.candidates) > _CANDIDATES:
-            self.candidates = self.candidates[::2]
-            self.stride *= 2
-        self.next_sample = self.candidates[-1].index + self.stride
+@contextmanager
+def _single_threaded_opencv() -> Iterator[None]:
+    """FFmpeg's decoder threads already keep every core busy; OpenCV's own pool would only
+    compete with them (and spin) for the tiny images we hand it. Counted, so overlapping
+    detect runs in one process restore OpenCV's setting only when the last one ends."""
+    global _cv_users, _cv_threads
+    with _cv_lock:
+        if _cv_users == 0:
+            _cv_threads = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+        _cv_users += 1
+    try:
+        yield
+    finally:
+        with _cv_lock:
+            _cv_users -= 1
+            if _cv_users == 0:
+                cv2.setNumThreads(_cv_threads)
 
 
 class _Run:
@@ -180,21 +169,22 @@ class _Run:
         self.motion = array("f")
         self.pan: list[tuple[int, float, float]] = []
         self.ring: deque[DecodedFrame] = deque(maxlen=_RING)
-        self.segments: list[_Segment] = [_Segment(0, "start", self.base_stride, 0)]
+        self.segments: list[Segment] = [Segment(0, "start", self.base_stride, 0)]
         self.shots: list[Shot] = []
         self.rotation = 0
+        self.recolour: np.ndarray | None = None
         self.last_duration = 0
         self._prev_gray: np.ndarray | None = None
         self._pan_prev: np.ndarray | None = None
         self._pan_window = cv2.createHanningWindow(_PAN_SIZE, cv2.CV_32F)
         self._last_tc: FrameTimecode | None = None
-        self._last_key: _Candidate | None = None
+        self._last_key: Candidate | None = None
         self._planned = 0
-        self.pending: deque[Future[Shot]] = deque()
+        self.pending: deque[tuple[Future[Shot], ShotPlan]] = deque()
         self.worker = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="adref-shot", initializer=_lower_priority
+            max_workers=1, thread_name_prefix="adref-shot", initializer=lower_priority
         )
-        self.geometry = _Geometry((2, 2), 0, (2, 2), (2, 2), (2, 2))
+        self.geometry = Geometry((2, 2), 0, (2, 2), (2, 2), (2, 2))
 
     def close(self) -> None:
         self.worker.shutdown(wait=True, cancel_futures=True)
@@ -205,12 +195,14 @@ class _Run:
         i = frame.index
         if i == 0:
             self.rotation = normalise_rotation(frame.source.rotation)
+            self.recolour = frame.recolour
             self.geometry = self._geometry()
         t = frame.pts * self.tb_s
         self.pts.append(frame.pts)
         self.times.append(t)
         self.last_duration = frame.duration
-        light = cv2.mean(frame.gray)[0] / 255.0
+        b, g, r, _ = cv2.mean(frame.small)
+        light = (0.114 * b + 0.587 * g + 0.299 * r) / 255.0
         self.light.append(light)
         self._measure_motion(frame, t)
         self.ring.append(frame)
@@ -223,7 +215,7 @@ class _Run:
         if self.fade is not None:
             # ThresholdDetector reads only the frame's mean, and a bright frame while it is not
             # in a fade changes nothing in it: it sees the mean, and only when it matters.
-            mean = sum(cv2.mean(frame.small)[:3]) / 3.0
+            mean = (b + g + r) / 3.0
             if i == 0 or mean < self.fade.threshold or self.fade.last_fade["type"] != "in":
                 for cut in self.fade.process_frame(tc, np.array([[mean]], np.float32)):
                     self._add_cut(self._index_of(cut), "fade")
@@ -274,12 +266,11 @@ class _Run:
             if kind == "fade":
                 seg.kind = "fade"
             return
-        moved = [c for c in seg.candidates if c.index >= index]
-        seg.candidates = [c for c in seg.candidates if c.index < index]
+        moved = seg.split(index)
         if not moved:
             recent = [f for f in self.ring if f.index >= index][:1]
-            moved = [_Candidate(f.index, f.source, f.small, self.light[f.index]) for f in recent]
-        new = _Segment(index, kind, self.base_stride, 0, moved)
+            moved = [Candidate(f.index, f.source, f.small, self.light[f.index]) for f in recent]
+        new = Segment(index, kind, self.base_stride, 0, moved)
         if k == len(segs) - 1:  # the new segment is the open one: keep sampling into it
             new.next_sample = moved[-1].index + new.stride if moved else index + 1
         segs.insert(k + 1, new)
@@ -293,11 +284,11 @@ class _Run:
             if self.times[cur.start] - self.times[prev.start] >= self.params.min_shot_s:
                 j += 1
             elif j >= 2 and prev.kind == "fade" and cur.kind == "content":
-                segs[j - 2].candidates = _thin([*segs[j - 2].candidates, *prev.candidates])
+                segs[j - 2].absorb(prev)
                 del segs[j - 1]
                 j -= 1
             else:
-                prev.candidates = _thin([*prev.candidates, *cur.candidates])
+                prev.absorb(cur)
                 if j == len(segs) - 1:
                     prev.stride, prev.next_sample = cur.stride, cur.next_sample
                 del segs[j]
@@ -340,8 +331,7 @@ class _Run:
             done = self.segments.pop(0)
             self._finish_shot(done, self.segments[0].start)
         self._finish_shot(self.segments.pop(0), n)
-        while self.pending:
-            self.shots.append(self.pending.popleft().result())
+        self._drain()
         return DetectResult(
             stream=self._stream_info(n),
             shots=self.shots,
@@ -412,7 +402,7 @@ class _Run:
 
     # -- one shot --------------------------------------------------------------------------
 
-    def _finish_shot(self, seg: _Segment, end: int) -> None:
+    def _finish_shot(self, seg: Segment, end: int) -> None:
         """Settle a shot's numbers here; hand its pictures to the worker thread."""
         start = seg.start
         n = len(self.pts)
@@ -434,7 +424,7 @@ class _Run:
         mid = (t0 + t1) / 2
         span = max(t1 - t0, 1e-6)
 
-        def score(c: _Candidate) -> float:
+        def score(c: Candidate) -> float:
             edge = 0.5 if c.index in (start, end - 1) else 0.0
             return abs(self.times[c.index] - mid) / span + edge
 
@@ -444,25 +434,49 @@ class _Run:
         pans = [(vx, vy) for i, vx, vy in self.pan if start + _PAN_STEP <= i < end]
         keep = bisect.bisect_left([p[0] for p in self.pan], end)
         del self.pan[:keep]
-        plan = _ShotPlan(
+        plan = ShotPlan(
             shot_index=self._planned,
             start_frame=start,
             end_frame=end,
             start_s=t0,
             end_s=t1,
             keyframe_s=self.times[key.index],
-            picture=upright(to_bgr(key.source, *self.geometry.stored), self.geometry.rotation),
-            pooled=_sample(np.concatenate([c.small.reshape(-1, 3) for c in bright]), 8192),
+            keyframe=key.source,
+            pooled=self._pool(bright),
             motion=min(1.0, (sum(motion) / len(motion)) / _MOTION_SCALE) if motion else 0.0,
             pan_x=float(np.mean([p[0] for p in pans])) if pans else 0.0,
             pan_y=float(np.mean([p[1] for p in pans])) if pans else 0.0,
         )
         self._planned += 1
         while len(self.pending) >= _PENDING_SHOTS:
-            self.shots.append(self.pending.popleft().result())
-        self.pending.append(self.worker.submit(_describe, plan, self.geometry))
+            # The worker is behind (a busy machine starves a low-priority thread): do its
+            # oldest job here if it has not started it, else wait for it.
+            future, waiting = self.pending.popleft()
+            self.shots.append(
+                describe(waiting, self.geometry) if future.cancel() else future.result()
+            )
+        self.pending.append((self.worker.submit(describe, plan, self.geometry), plan))
 
-    def _geometry(self) -> _Geometry:
+    def _drain(self) -> None:
+        """Finish the queued shots: the worker from the oldest, this thread from the newest."""
+        done: dict[int, Shot] = {}
+        for future, plan in reversed(self.pending):
+            if future.cancel():
+                done[plan.shot_index] = describe(plan, self.geometry)
+        for future, plan in self.pending:
+            if plan.shot_index not in done:
+                done[plan.shot_index] = future.result()
+        self.pending.clear()
+        self.shots.extend(done[i] for i in sorted(done))
+
+    def _pool(self, frames: list[Candidate]) -> np.ndarray:
+        """Pixels sampled from the shot's frames, in the stream's true colours."""
+        pooled = sample_pixels(np.concatenate([c.small.reshape(-1, 3) for c in frames]), 8192)
+        if self.recolour is None:
+            return pooled
+        return cv2.transform(pooled.reshape(-1, 1, 3), self.recolour).reshape(-1, 3)
+
+    def _geometry(self) -> Geometry:
         """Sizes for the keyframe: one conversion at the larger of thumbnail and analysis size."""
         disp_w, disp_h = self._display_size()
         tw = self.params.thumbnail_width
@@ -471,89 +485,4 @@ class _Run:
         aw, ah = max(2, round(disp_w * scale)), max(2, round(disp_h * scale))
         big_w, big_h = (tw, th) if tw * th >= aw * ah else (aw, ah)
         stored = (big_h, big_w) if self.rotation in (90, 270) else (big_w, big_h)
-        return _Geometry(stored, self.rotation, (big_w, big_h), (tw, th), (aw, ah))
-
-
-@dataclass(frozen=True)
-class _Geometry:
-    stored: tuple[int, int]  # conversion size, as the pixels are stored
-    rotation: int
-    upright: tuple[int, int]
-    thumbnail: tuple[int, int]
-    analysis: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class _ShotPlan:
-    """A settled shot: its numbers, and the pictures its features are measured on."""
-
-    shot_index: int
-    start_frame: int
-    end_frame: int
-    start_s: float
-    end_s: float
-    keyframe_s: float
-    picture: np.ndarray  # the keyframe, upright, at the larger of thumbnail and analysis size
-    pooled: np.ndarray  # BGR pixels sampled from the shot's non-dark candidate frames
-    motion: float
-    pan_x: float
-    pan_y: float
-
-
-def _describe(plan: _ShotPlan, geo: _Geometry) -> Shot:
-    """The image work of one shot; runs on the worker thread (OpenCV releases the GIL)."""
-    picture = plan.picture
-    thumb = picture if geo.upright == geo.thumbnail else _shrink(picture, *geo.thumbnail)
-    analysis = picture if geo.upright == geo.analysis else _shrink(picture, *geo.analysis)
-    colour = features.colour_stats(plan.pooled)
-    look = features.keyframe_stats(analysis)
-    return Shot(
-        shot_index=plan.shot_index,
-        start_s=round(plan.start_s, 6),
-        end_s=round(plan.end_s, 6),
-        start_frame=plan.start_frame,
-        end_frame=plan.end_frame,
-        keyframe_s=round(plan.keyframe_s, 6),
-        keyframe_jpeg=features.encode_jpeg(thumb),
-        palette=features.palette(_sample(plan.pooled, 1024)),
-        brightness=colour.brightness,
-        saturation=colour.saturation,
-        warmth=colour.warmth,
-        colourfulness=colour.colourfulness,
-        motion=plan.motion,
-        camera_pan_x=round(plan.pan_x, 6),
-        camera_pan_y=round(plan.pan_y, 6),
-        face_count=look.face_count,
-        face_area=look.face_area,
-        has_text=look.has_text,
-        text_area=look.text_area,
-        flatness=look.flatness,
-        vector=features.visual_vector(plan.pooled, analysis),
-    )
-
-
-def _lower_priority() -> None:
-    """Let the shot worker run on what the decoder threads leave idle (Linux: per-thread nice)."""
-    try:
-        me = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + 10))
-    except (AttributeError, OSError):
-        log.debug("could not lower the shot worker's priority; it runs at normal priority")
-
-
-def _thin(cands: list[_Candidate]) -> list[_Candidate]:
-    cands = sorted(cands, key=lambda c: c.index)
-    while len(cands) > _CANDIDATES:
-        cands = cands[::2]
-    return cands
-
-
-def _shrink(image: np.ndarray, w: int, h: int) -> np.ndarray:
-    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-
-
-def _sample(pixels: np.ndarray, limit: int) -> np.ndarray:
-    if len(pixels) <= limit:
-        return pixels
-    step = len(pixels) / limit
-    return pixels[(np.arange(limit) * step).astype(np.int64)]
+        return Geometry(stored, self.rotation, (big_w, big_h), (tw, th), (aw, ah))

@@ -7,8 +7,8 @@ Everything works on small images: a shot costs milliseconds, not a decode.
 
 from __future__ import annotations
 
+import queue
 from dataclasses import dataclass
-from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -22,7 +22,8 @@ _GRID = 4
 VECTOR_LENGTH = int(np.prod(_HIST_BINS)) + _GRID * _GRID * 3 + _GRID * _GRID
 _COLOURFULNESS_SCALE = 130.0  # Hasler-Suesstrunk M of an "extremely colourful" image is ~110+
 _FLAT_RANGE = 6  # local max-min (0-255) under which a pixel counts as flat
-_FACE_SHORT_SIDE = 160
+_FACE_SHORT_SIDE = 144
+_cascades: queue.SimpleQueue[cv2.CascadeClassifier] = queue.SimpleQueue()
 
 
 @dataclass(frozen=True)
@@ -125,19 +126,17 @@ def keyframe_stats(image: np.ndarray) -> KeyframeStats:
 def faces(gray: np.ndarray) -> tuple[int, float]:
     """Frontal faces by OpenCV's bundled Haar cascade: (count, largest face's share of frame).
 
-    Searched at a shorter side of 160 px for speed: faces under ~1/8 of the frame height (crowds,
+    Searched at a shorter side of 144 px for speed: faces under ~1/8 of the frame height (crowds,
     far shots) are not counted; ads' faces that matter (presenters, close-ups) are larger.
     """
     h, w = gray.shape
     scale = min(1.0, _FACE_SHORT_SIDE / min(h, w))
     if scale < 1.0:
         gray = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    found = _face_cascade().detectMultiScale(
-        gray, scaleFactor=1.2, minNeighbors=5, minSize=(20, 20)
-    )
-    if len(found) == 0:
+    found = _detect_faces(gray)
+    if not found:
         return 0, 0.0
-    largest = max(int(fw) * int(fh) for _, _, fw, fh in found)
+    largest = max(fw * fh for _, _, fw, fh in found)
     return len(found), _unit(largest / float(gray.shape[0] * gray.shape[1]))
 
 
@@ -160,13 +159,21 @@ def encode_jpeg(image: np.ndarray, quality: int = 85) -> bytes:
     return buf.tobytes()
 
 
-@lru_cache(maxsize=1)
-def _face_cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
-    cascade = cv2.CascadeClassifier(path)
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV's face cascade is missing at {path}")
-    return cascade
+def _detect_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Borrow a loaded cascade (loading one costs ~20 ms; OpenCV does not promise that one
+    classifier is safe to share between threads, so each borrower has its own)."""
+    try:
+        cascade = _cascades.get_nowait()
+    except queue.Empty:
+        path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
+        cascade = cv2.CascadeClassifier(path)
+        if cascade.empty():
+            raise RuntimeError(f"OpenCV's face cascade is missing at {path}") from None
+    try:
+        found = cascade.detectMultiScale(gray, scaleFactor=1.25, minNeighbors=5, minSize=(20, 20))
+        return [(int(x), int(y), int(w), int(h)) for x, y, w, h in found]
+    finally:
+        _cascades.put(cascade)
 
 
 def _l2(v: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import cv2
 import imageio_ffmpeg
@@ -25,8 +25,9 @@ from pydantic import BaseModel
 
 from adref.errors import InputError
 
+CLIPS_VERSION = "2"  # bump when drawing or encoding changes, so cached samples are remade
 ClipKind = Literal["ad", "vertical", "vfr", "single", "rapid"]
-CLIP_KINDS: tuple[str, ...] = ("ad", "vertical", "vfr", "single", "rapid")
+CLIP_KINDS: tuple[str, ...] = get_args(ClipKind)
 
 BLACK_LEVEL = 12.0  # mean 0-255 below which a frame counts as black (PySceneDetect's default)
 _FADE_FRAMES = 10
@@ -301,11 +302,16 @@ def _encode(
     if rotation:
         cmd += ["-display_rotation", str(rotation), "-noautorotate"]
     cmd += ["-i", "-"]
+    # BT.709, tagged, as web video is: players and decoders then agree on the colours.
+    filters = ["scale=out_color_matrix=bt709:out_range=tv"]
     if vfr:
-        cmd += ["-vf", f"settb=1/1000,setpts='{_vfr_setpts()}'", "-fps_mode", "passthrough"]
-        cmd += ["-enc_time_base", "1/1000"]
+        filters += ["settb=1/1000", f"setpts='{_vfr_setpts()}'"]
+        cmd += ["-fps_mode", "passthrough", "-enc_time_base", "1/1000"]
         cmd += ["-video_track_timescale", "1000"]
+    cmd += ["-vf", ",".join(filters)]
     cmd += ["-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p"]
+    cmd += ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+    cmd += ["-color_range", "tv"]
     cmd += (
         ["-b:v", bitrate, "-maxrate", bitrate, "-bufsize", bitrate]
         if bitrate

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 _MIN_LETTERS = 3
-_SHORT_SIDE = 180  # working size: letters down to ~7 px tall (1/25 of the height) are found
+_SHORT_SIDE = 162  # working size: letters down to ~6 px tall (1/28 of the height) are found
 _MIN_HEIGHT = 0.035  # of the shorter picture side
 _MAX_HEIGHT = 0.3
 
