@@ -9,28 +9,39 @@ from rich.table import Table
 
 from adref.cli.app import bench_app, console
 
+VIDEO_ARGUMENT = typer.Argument(
+    None,
+    exists=True,
+    dir_okay=False,
+    help="Video to measure. Default: a generated 30 s 1080p 8 Mb/s sample ad (kept in a temp folder).",
+)
+
+
+def _video_or_sample(video: Path | None) -> Path:
+    from adref.bench.detect import sample_video
+
+    if video is not None:
+        return video
+    with console.status("making a 30 s 1080p sample video (once) ..."):
+        path, made = sample_video()
+    console.print(f"No video given: {'made' if made else 'using'} the sample [bold]{path}[/]")
+    return path
+
+
 DETECT_TARGET = 1.15  # adref's detect stage may cost at most this much more than decoding alone
 
 
 @bench_app.command("detect")
 def bench_detect(
-    video: Path | None = typer.Argument(
-        None,
-        exists=True,
-        dir_okay=False,
-        help="Video to measure. Default: a generated 30 s 1080p 8 Mb/s sample ad (kept in a temp folder).",
-    ),
+    video: Path | None = VIDEO_ARGUMENT,
     repeat: int = typer.Option(
         3, "--repeat", "-n", min=1, help="Runs of each contender; the best counts."
     ),
 ) -> None:
     """Time the detect stage against decoding alone and PySceneDetect's detect-adaptive."""
-    from adref.bench.detect import run_detect_bench, sample_video
+    from adref.bench.detect import run_detect_bench
 
-    if video is None:
-        with console.status("making a 30 s 1080p sample video (once) ..."):
-            video, made = sample_video()
-        console.print(f"No video given: {'made' if made else 'using'} the sample [bold]{video}[/]")
+    video = _video_or_sample(video)
     with console.status("benchmarking ...") as status:
         bench = run_detect_bench(video, repeat=repeat, on_step=lambda s: status.update(s))
 
@@ -85,25 +96,16 @@ WARM_TARGET = 1.2  # a warm re-run may cost at most this much more than an empty
 
 @bench_app.command("pipeline")
 def bench_pipeline_cmd(
-    video: Path | None = typer.Argument(
-        None,
-        exists=True,
-        dir_okay=False,
-        help="Video to measure. Default: a generated 30 s 1080p 8 Mb/s sample ad (kept in a temp folder).",
-    ),
+    video: Path | None = VIDEO_ARGUMENT,
     repeat: int = typer.Option(
         3, "--repeat", "-n", min=1, help="Warm runs and empty flows; the best counts."
     ),
 ) -> None:
     """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
-    from adref.bench.detect import sample_video
     from adref.bench.pipeline import bench_pipeline
     from adref.cli.analyze import start_prefect
 
-    if video is None:
-        with console.status("making a 30 s 1080p sample video (once) ..."):
-            video, made = sample_video()
-        console.print(f"No video given: {'made' if made else 'using'} the sample [bold]{video}[/]")
+    video = _video_or_sample(video)
     with console.status("benchmarking (a temporary adref home and Prefect server) ..."):
         start_prefect()
         b = bench_pipeline(video, repeat=repeat)
