@@ -24,8 +24,9 @@ class PipelineBench(BaseModel):
     video: str
     decode_s: float
     server_start_s: float
-    cold_s: float
-    stages: dict[str, float]
+    cold_s: float  # the first flow run of a fresh process: one-time imports and loads included
+    steady_s: float  # every stage recomputed in a warm process, as a worker does for each new video
+    stages: dict[str, float]  # of the best steady run
     plain_s: float  # the same stages as plain function calls, no Prefect
     warm_s: float
     warm_cache_hits: int
@@ -37,12 +38,16 @@ class PipelineBench(BaseModel):
         return self.cold_s / self.decode_s
 
     @property
+    def steady_ratio(self) -> float:
+        return self.steady_s / self.decode_s
+
+    @property
     def warm_ratio(self) -> float:
         return self.warm_s / self.empty_s
 
     @property
     def prefect_overhead_s(self) -> float:
-        return max(0.0, self.cold_s - self.plain_s)
+        return max(0.0, self.steady_s - self.plain_s)
 
 
 def _best(fn: Callable[[], Any], repeat: int) -> float:
@@ -148,6 +153,13 @@ def bench_pipeline(video: Path, repeat: int = 3) -> PipelineBench:
         started = time.perf_counter()
         cold = analyze_video(source=str(video))
         cold_s = time.perf_counter() - started
+        steady_s, steady = float("inf"), cold
+        for _ in range(max(1, repeat)):
+            started = time.perf_counter()
+            run = analyze_video(source=str(video), refresh=True)
+            if (took := time.perf_counter() - started) < steady_s:
+                steady_s, steady = took, run
+        plain_s = min(plain_s, _plain_pipeline(video, home))
         warm_s = float("inf")
         warm = cold
         for _ in range(max(1, repeat)):
@@ -161,7 +173,8 @@ def bench_pipeline(video: Path, repeat: int = 3) -> PipelineBench:
         decode_s=decode_s,
         server_start_s=server_start_s,
         cold_s=cold_s,
-        stages={s.stage: s.seconds for s in cold.stages},
+        steady_s=steady_s,
+        stages={s.stage: s.seconds for s in steady.stages},
         plain_s=plain_s,
         warm_s=warm_s,
         warm_cache_hits=warm.cache_hits,

@@ -58,3 +58,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except Exception as exc:  # a bug or an environment problem: still one line unless --debug
+        if state.debug:
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        raise SystemExit(
+            fail(
+                f"unexpected {type(exc).__name__}: {first}. Run again with --debug for the traceback.",
+                code=1,
+            ).exit_code
+        ) from None

@@ -117,7 +117,13 @@ def bench_pipeline_cmd(
     table.add_column("baseline")
     table.add_row("decode only", f"{b.decode_s:.2f}", "1.00", "")
     table.add_row(
-        "flow, cold (local analyser)", f"{b.cold_s:.2f}", f"{b.cold_ratio:.2f}", "x decode only"
+        "flow, first run of a process", f"{b.cold_s:.2f}", f"{b.cold_ratio:.2f}", "x decode only"
+    )
+    table.add_row(
+        "flow, new video (local analyser)",
+        f"{b.steady_s:.2f}",
+        f"{b.steady_ratio:.2f}",
+        "x decode only",
     )
     for stage, seconds in b.stages.items():
         table.add_row(
@@ -129,17 +135,20 @@ def bench_pipeline_cmd(
         f"{b.plain_s / b.decode_s:.2f}",
         "x decode only",
     )
-    table.add_row("  Prefect's overhead", f"{b.prefect_overhead_s:.2f}", "", "cold − plain stages")
+    table.add_row(
+        "  Prefect's overhead", f"{b.prefect_overhead_s:.2f}", "", "new video − plain stages"
+    )
     table.add_row("flow, warm re-run", f"{b.warm_s:.2f}", f"{b.warm_ratio:.2f}", "x empty flow")
     table.add_row("empty flow, 6 no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
     table.add_row(
         "Prefect server start (apart)", f"{b.server_start_s:.2f}", "", "first flow of the process"
     )
     console.print(table)
-    cold_ok = "[green]within[/]" if b.cold_ratio <= PIPELINE_TARGET else "[red]over[/]"
+    cold_ok = "[green]within[/]" if b.steady_ratio <= PIPELINE_TARGET else "[red]over[/]"
     warm_ok = "[green]within[/]" if b.warm_ratio <= WARM_TARGET else "[red]over[/]"
     console.print(
-        f"cold flow: {b.cold_ratio:.2f}x decode only ({cold_ok} the {PIPELINE_TARGET}x target); "
+        f"new video: {b.steady_ratio:.2f}x decode only ({cold_ok} the {PIPELINE_TARGET}x target; "
+        f"{b.cold_ratio:.2f}x for a process's first run); "
         f"warm re-run: {b.warm_ratio:.2f}x an empty flow ({warm_ok} the {WARM_TARGET}x target), "
         f"{b.warm_cache_hits}/{b.warm_tasks} tasks from cache"
     )
