@@ -62,13 +62,11 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
 def _plain_pipeline(video: Path, home: Path) -> float:
     """The five stages as plain functions, for Prefect's overhead by difference."""
     from adref.grouping import group_shots
-    from adref.models import analysis_id, utcnow
     from adref.providers.base import AnalysisRequest
-    from adref.providers.registry import get_provider
-    from adref.providers.schema import Analysis
     from adref.settings import get_settings
     from adref.sources.download import download
     from adref.sources.resolve import resolve_source
+    from adref.tasks.analyze import run_analysis
     from adref.video.detect import DetectParams, detect_shots
     from adref.warehouse.catalog import Warehouse
     from adref.warehouse.media import store_keyframes, store_video
@@ -80,22 +78,10 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     got = download(resolved, home / "plain-work", settings)
     detected = detect_shots(got.path, DetectParams.from_settings(settings))
     grouping = group_shots(detected.shots, detected.stream, settings.granularity, 10)
-    provider = get_provider("local")
     request = AnalysisRequest(
         meta=got.meta, stream=detected.stream, shots=detected.shots, grouping=grouping
     )
-    result = provider.analyze(request)
-    version = provider.prompt_version(request)
-    analysis = Analysis(
-        **result.content.model_dump(),
-        analysis_id=analysis_id(got.meta.video_id, "local", result.model, version),
-        video_id=got.meta.video_id,
-        provider="local",
-        model=result.model,
-        prompt_version=version,
-        output_language=request.output_language,
-        created_at=utcnow(),
-    )
+    analysis = run_analysis("local", request)
     root = home / "plain-warehouse"
     wh = Warehouse(root)
     wh.init()

@@ -27,20 +27,18 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     return cache_key("analyze", inputs["planned_id"], inputs["group_key"])
 
 
-@task(name="analyze", cache_key_fn=_key, persist_result=True)
-def analyze(
-    provider_name: str, request: AnalysisRequest, planned_id: str, group_key: str
-) -> Analysis:
+def run_analysis(provider_name: str, request: AnalysisRequest) -> Analysis:
+    """Call the provider and stamp its answer with provenance (plain: the bench calls it too)."""
     provider = get_provider(provider_name)
     started = time.perf_counter()
     result = provider.analyze(request)
-    model, version, aid = plan(provider_name, request.model_copy(update={"model": result.model}))
+    version = provider.prompt_version(request)
     return Analysis(
         **result.content.model_dump(),
-        analysis_id=aid,
+        analysis_id=analysis_id(request.meta.video_id, provider_name, result.model, version),
         video_id=request.meta.video_id,
         provider=provider_name,
-        model=model,
+        model=result.model,
         prompt_version=version,
         output_language=request.output_language,
         tokens_in=result.tokens_in,
@@ -49,3 +47,10 @@ def analyze(
         latency_s=result.latency_s or (time.perf_counter() - started),
         created_at=utcnow(),
     )
+
+
+@task(name="analyze", cache_key_fn=_key, persist_result=True)
+def analyze(
+    provider_name: str, request: AnalysisRequest, planned_id: str, group_key: str
+) -> Analysis:
+    return run_analysis(provider_name, request)

@@ -8,7 +8,6 @@ while the cached file still exists.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -23,6 +22,7 @@ from adref.settings import get_settings
 from adref.sources.download import download
 from adref.sources.resolve import ResolvedSource, resolve_source
 from adref.tasks.policy import cache_key
+from adref.warehouse.media import safe_id
 
 
 def _resolve_key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str | None:
@@ -43,11 +43,8 @@ def resolve(source: str) -> ResolvedSource:
 
 def cache_folder(resolved: ResolvedSource) -> Path:
     """Site videos are kept by video id; generic URLs (id known only after download) by URL."""
-    if resolved.video_id is not None:
-        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in resolved.video_id)
-    else:
-        name = "url-" + hashlib.sha256(resolved.source.encode()).hexdigest()[:32]
-    return get_settings().cache_dir / "downloads" / name
+    key = resolved.video_id if resolved.video_id is not None else f"url:{resolved.source}"
+    return get_settings().cache_dir / "downloads" / safe_id(key)
 
 
 def download_present(resolved: ResolvedSource) -> bool:
