@@ -51,3 +51,59 @@ class WarehouseError(AdrefError):
 
 def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, AdrefError) and exc.retryable
+
+
+class ProviderError(AdrefError):
+    """A model provider refused or failed a call. Carries the provider's name, never its key."""
+
+    def __init__(self, what: str, why: str = "", hint: str = "", provider: str = "") -> None:
+        self.provider = provider
+        super().__init__(what, why, hint)
+
+    def __reduce__(self) -> tuple[type[AdrefError], tuple[str, str, str, str]]:  # type: ignore[override]
+        return (type(self), (self.what, self.why, self.hint, self.provider))
+
+
+class ProviderTransient(ProviderError):
+    """429, 5xx, a timeout or a dropped connection: worth another try after a wait.
+
+    Only adref's provider loop retries these (the SDKs are built with ``max_retries=0``), so
+    SDK, provider and Prefect retries never multiply into a storm.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        what: str,
+        why: str = "",
+        hint: str = "",
+        provider: str = "",
+        retry_after_s: float | None = None,
+    ) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(what, why, hint, provider)
+
+    def __reduce__(self) -> tuple[type[AdrefError], tuple[object, ...]]:  # type: ignore[override]
+        return (type(self), (self.what, self.why, self.hint, self.provider, self.retry_after_s))
+
+
+class ProviderHardError(ProviderError):
+    """Auth, quota, a bad request, a refusal, retries used up, a spending cap reached:
+    asking the same provider again cannot help, so a fallback chain moves to the next one."""
+
+
+class AnswerInvalid(ProviderError):
+    """The model's answer is not a valid analysis even after repair and one re-ask.
+
+    ``raw_path`` is where the raw answer was saved for inspection (never stored in the warehouse).
+    """
+
+    def __init__(
+        self, what: str, why: str = "", hint: str = "", provider: str = "", raw_path: str = ""
+    ) -> None:
+        self.raw_path = raw_path
+        super().__init__(what, why, hint, provider)
+
+    def __reduce__(self) -> tuple[type[AdrefError], tuple[object, ...]]:  # type: ignore[override]
+        return (type(self), (self.what, self.why, self.hint, self.provider, self.raw_path))

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,7 +20,11 @@ def _default_home() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ADREF_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="ADREF_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
     )
 
     # Where things live
@@ -82,6 +86,56 @@ class Settings(BaseSettings):
     )
     output_language: Literal["ko", "en"] = Field(
         default="ko", description="Language of the analysis text."
+    )
+
+    # Model providers: keys (the vendors' usual variable names work too), endpoints, limits
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="OpenAI key (or OPENAI_API_KEY).",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (a gateway); the SDK's default if unset.",
+    )
+    factchat_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_FACTCHAT_API_KEY", "FACTCHAT_API_KEY"),
+        description="FactChat gateway key (or FACTCHAT_API_KEY), used by the `factchat` provider.",
+    )
+    factchat_base_url: str = Field(
+        default="https://factchat-cloud.mindlogic.ai/v1/api/openai",
+        description="FactChat's OpenAI-compatible endpoint.",
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY"),
+        description="Anthropic key (or ANTHROPIC_API_KEY).",
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, description="Anthropic endpoint; the SDK's default if unset."
+    )
+    gemini_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_GEMINI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"),
+        description="Gemini key (or GEMINI_API_KEY / GOOGLE_API_KEY).",
+    )
+    gemini_base_url: str | None = Field(
+        default=None, description="Gemini endpoint; the SDK's default if unset."
+    )
+    provider_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds one model call may take before it is abandoned."
+    )
+    provider_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries of a model call after 429/5xx/timeouts, before falling back.",
+    )
+    provider_retry_cap_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest wait for one retry (Retry-After is honoured up to this).",
     )
 
     # Orchestration
