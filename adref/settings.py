@@ -138,6 +138,21 @@ class Settings(BaseSettings):
         description="Longest wait for one retry (Retry-After is honoured up to this).",
     )
 
+    image_mode: Literal["frames", "contact_sheet"] = Field(
+        default="frames",
+        description="Send one image per scene group, or tile them into contact sheets (fewer tokens).",
+    )
+    max_cost_per_run_usd: float = Field(
+        default=1.0, ge=0, description="Model spend allowed per flow run, USD; 0 allows none."
+    )
+    max_cost_per_day_usd: float = Field(
+        default=10.0, ge=0, description="Model spend allowed per UTC day, USD; 0 allows none."
+    )
+    prices_file: Path | None = Field(
+        default=None,
+        description="JSON file overriding the per-model prices used for estimates and costs.",
+    )
+
     # Orchestration
     task_retries: int = Field(
         default=2, ge=0, le=10, description="Retries for tasks a retry can help."

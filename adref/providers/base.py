@@ -34,6 +34,18 @@ class ProviderResult(BaseModel):
     latency_s: float = 0.0
 
 
+class CallEstimate(BaseModel):
+    """What analysing one video would cost, planned before any call (``--estimate``)."""
+
+    provider: str
+    model: str
+    calls: int = 0
+    images: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+
 class Provider(ABC):
     """One analyser. Subclasses set ``name`` and ``default_model`` and implement ``analyze``."""
 
@@ -50,3 +62,7 @@ class Provider(ABC):
 
     def model_for(self, request: AnalysisRequest) -> str:
         return request.model or self.default_model
+
+    def estimate(self, request: AnalysisRequest) -> CallEstimate:
+        """The planned calls, tokens and cost, without calling. Free analysers cost nothing."""
+        return CallEstimate(provider=self.name, model=self.model_for(request))
