@@ -1,0 +1,1 @@
+"""One small client per vendor SDK, each turning a VendorCall into one HTTP request."""
