@@ -7,6 +7,8 @@ Prefect reads its settings when first imported, so every door (CLI, bench, tests
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from adref.settings import Settings
 
@@ -22,3 +24,21 @@ def configure(settings: Settings) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     # The embedded default has no UI to send telemetry for; keep it quiet and offline.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@contextmanager
+def in_process_run() -> Iterator[None]:
+    """Settings for a flow run inside this process (``adref analyze``, the bench).
+
+    With the embedded server nothing outlives the process to watch flow-run heartbeats (no
+    zombie automation, the server stops with us), yet Prefect's heartbeat thread costs up to a
+    second at the end of every run while it finishes a one-second sleep. So heartbeats are off
+    for in-process runs on the embedded server; against a real server they stay on.
+    """
+    if "PREFECT_API_URL" in os.environ:
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield

@@ -353,6 +353,23 @@ def test_a_local_file_is_used_in_place_with_a_stable_content_id(
     assert _leftovers(dest) == []
 
 
+def test_a_local_file_changed_after_resolving_is_looked_at_again(
+    clip: Path, dest: Path, tmp_path: Path
+) -> None:
+    settings = _settings(tmp_path)
+    copy = tmp_path / "edited.mp4"
+    copy.write_bytes(clip.read_bytes())
+    resolved = resolve_source(str(copy), settings)
+    assert resolved.local is not None and resolved.stamp is not None
+    assert download(resolved, dest, settings).meta.video_id == resolved.video_id
+
+    with copy.open("ab") as f:  # an edit between resolving and downloading
+        f.write(b"\0" * 16)
+    video = download(resolved, dest, settings)
+    assert video.content_hash == sha256_file(copy)
+    assert video.meta.video_id != resolved.video_id
+
+
 def test_a_local_file_over_the_duration_limit_is_refused(clip: Path, tmp_path: Path) -> None:
     with pytest.raises(LimitExceeded, match="ADREF_MAX_DURATION_S=1"):
         resolve_source(str(clip), _settings(tmp_path, max_duration_s=1))

@@ -134,26 +134,40 @@ def bench_pipeline(video: Path, repeat: int = 3) -> PipelineBench:
             for i in range(6):
                 noop(i)
 
-        server_start_s = _best(empty_flow, 1)
-        plain_s = _plain_pipeline(video, home)
+        try:
+            with prefect_env.in_process_run():
+                return _measure(video, home, decode_s, empty_flow, analyze_video, repeat)
+        finally:
+            reset_settings()
+
+
+def _measure(
+    video: Path,
+    home: Path,
+    decode_s: float,
+    empty_flow: Callable[[], None],
+    analyze_video: Callable[..., Any],
+    repeat: int,
+) -> PipelineBench:
+    server_start_s = _best(empty_flow, 1)
+    plain_s = _plain_pipeline(video, home)
+    started = time.perf_counter()
+    cold = analyze_video(source=str(video))
+    cold_s = time.perf_counter() - started
+    steady_s, steady = float("inf"), cold
+    for _ in range(max(1, repeat)):
         started = time.perf_counter()
-        cold = analyze_video(source=str(video))
-        cold_s = time.perf_counter() - started
-        steady_s, steady = float("inf"), cold
-        for _ in range(max(1, repeat)):
-            started = time.perf_counter()
-            run = analyze_video(source=str(video), refresh=True)
-            if (took := time.perf_counter() - started) < steady_s:
-                steady_s, steady = took, run
-        plain_s = min(plain_s, _plain_pipeline(video, home))
-        warm_s = float("inf")
-        warm = cold
-        for _ in range(max(1, repeat)):
-            started = time.perf_counter()
-            warm = analyze_video(source=str(video))
-            warm_s = min(warm_s, time.perf_counter() - started)
-        empty_s = _best(empty_flow, repeat)
-        reset_settings()
+        run = analyze_video(source=str(video), refresh=True)
+        if (took := time.perf_counter() - started) < steady_s:
+            steady_s, steady = took, run
+    plain_s = min(plain_s, _plain_pipeline(video, home))
+    warm_s = float("inf")
+    warm = cold
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        warm = analyze_video(source=str(video))
+        warm_s = min(warm_s, time.perf_counter() - started)
+    empty_s = _best(empty_flow, repeat)
     return PipelineBench(
         video=str(video),
         decode_s=decode_s,

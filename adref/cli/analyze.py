@@ -85,7 +85,9 @@ def analyze(
         console=err_console,
         transient=False,
     )
-    with bars:
+    from adref.prefect_env import in_process_run
+
+    with bars, in_process_run():
         progress.set_listener(_Bars(bars))
         try:
             summary = analyze_video(

@@ -8,16 +8,14 @@ import uuid
 from typing import Any
 
 from prefect import Task, flow, get_run_logger
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    update_progress_artifact,
-)
+from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as runtime_flow_run
+from prefect.utilities.annotations import opaque
 
 from adref import progress
 from adref.errors import AdrefError
+from adref.flows.sideline import Sideline
 from adref.flows.summary import RunSummary, StageResult, markdown, overall_palette
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
@@ -39,10 +37,10 @@ log = logging.getLogger(__name__)
 class _Stages:
     """Runs tasks stage by stage, timing them and counting cache hits for the runs table."""
 
-    def __init__(self, refresh: bool, artifact_id: Any) -> None:
+    def __init__(self, refresh: bool, sideline: Sideline) -> None:
         self.refresh = refresh
         self.results = {s: StageResult(stage=s) for s in progress.STAGES}
-        self.artifact_id = artifact_id
+        self.sideline = sideline
         self.current = ""
         self.last_cached = False
 
@@ -80,9 +78,8 @@ class _Stages:
         return state.result()
 
     def _progress(self) -> None:
-        if self.artifact_id is not None:
-            done = sum(1 for r in self.results.values() if r.tasks)
-            update_progress_artifact(self.artifact_id, 100.0 * done / len(self.results))
+        done = sum(1 for r in self.results.values() if r.tasks)
+        self.sideline.progress(100.0 * done / len(self.results))
 
     @property
     def tasks(self) -> int:
@@ -96,16 +93,6 @@ class _Stages:
 def _run_name() -> str:
     source = str(runtime_flow_run.parameters.get("source", "video"))
     return source.rstrip("/").rsplit("/", 1)[-1][:80] or source[:80]
-
-
-def _rename(flow_run_id: str, name: str) -> None:
-    from prefect.client.orchestration import get_client
-
-    try:
-        with get_client(sync_client=True) as client:
-            client.update_flow_run(uuid.UUID(flow_run_id), name=name[:120])
-    except Exception as exc:  # naming is cosmetic: never fail a run over it
-        log.debug("could not rename flow run: %s", exc)
 
 
 @flow(name="analyze-video", flow_run_name=_run_name, log_prints=True)
@@ -125,8 +112,8 @@ def analyze_video(
     run_id = uuid.uuid4().hex
     started_at = utcnow()
     clock = time.perf_counter()
-    artifact_id = create_progress_artifact(0.0, key=None, description="adref stages")
-    stages = _Stages(refresh, artifact_id)
+    sideline = Sideline(flow_run_id)
+    stages = _Stages(refresh, sideline)
     workspace = open_workspace(settings.work_dir, run_id)
     warehouse = Warehouse(settings.warehouse)
     summary = RunSummary(
@@ -152,19 +139,20 @@ def analyze_video(
         bytes_downloaded = 0 if stages.last_cached else video.bytes_downloaded
         meta = video.meta
         summary.video_id, summary.title = meta.video_id, meta.title
-        if flow_run_id:
-            _rename(flow_run_id, f"{meta.title or meta.video_id} [{meta.video_id}]")
+        sideline.rename(f"{meta.title or meta.video_id} [{meta.video_id}]")
         logger.info("video %s (%s)", meta.video_id, meta.title)
 
         params = DetectParams.from_settings(settings)
         detected = stages.run(
             "detect", detect, path=video.path, content_hash=video.content_hash, params=params
         )
+        # Big results go in opaque: Prefect would otherwise walk every shot's fields looking
+        # for futures (about half a second per video); the edges in its task graph stay.
         detect_key = f"{video.content_hash}:{params.model_dump_json()}"
         grouping = stages.run(
             "group",
             group,
-            detected=detected,
+            detected=opaque(detected),
             detect_key=detect_key,
             granularity=settings.granularity,
             max_images=settings.max_analysis_images,
@@ -186,7 +174,7 @@ def analyze_video(
             analyze,
             retry=True,
             provider_name=provider,
-            request=request,
+            request=opaque(request),
             planned_id=planned_id,
             group_key=group_key,
         )
@@ -207,7 +195,7 @@ def analyze_video(
             "persist",
             persist,
             refresh=not warehouse.has_video(meta.video_id, analysis.analysis_id),
-            write=write,
+            write=opaque(write),
             group_key=group_key,
             keep_video=settings.keep_video,
         )
@@ -218,6 +206,7 @@ def analyze_video(
         )
         _finish(warehouse, summary, stages, started_at, clock, bytes_downloaded)
         close_workspace(workspace, succeeded=False)
+        sideline.close()
         logger.error(
             "%s failed: %s (workspace kept at %s)", stages.current, summary.error, workspace
         )
@@ -244,6 +233,7 @@ def analyze_video(
         key=_artifact_key(meta.video_id),
         description=f"adref summary of {meta.video_id}",
     )
+    sideline.close()
     return summary
 
 

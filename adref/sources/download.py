@@ -7,7 +7,7 @@ from pathlib import Path
 
 from adref.models import DownloadedVideo
 from adref.settings import Settings
-from adref.sources.local import existing_file, inspect_file
+from adref.sources.local import existing_file, file_stamp, inspect_file
 from adref.sources.resolved import ResolvedSource
 
 __all__ = ["download"]
@@ -26,7 +26,11 @@ def download(
     hash, and for a local file edited since it was resolved it is the new content's hash.
     """
     if resolved.kind == "file":
-        video = inspect_file(existing_file(resolved.source), settings)
+        path = existing_file(resolved.source)
+        if resolved.local is not None and resolved.stamp == file_stamp(path):
+            video = resolved.local
+        else:
+            video = inspect_file(path, settings)
         if progress is not None:
             progress(1.0)
         return video

@@ -13,7 +13,7 @@ from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
 from adref.video.probe import probe_video
 
-__all__ = ["existing_file", "inspect_file"]
+__all__ = ["existing_file", "file_stamp", "inspect_file"]
 
 # "youtube.com/watch?v=..." or "www.example.com": an address typed without its scheme.
 _HOSTLIKE = re.compile(r"^(www\.[\w-]+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/)", re.IGNORECASE)
@@ -48,6 +48,12 @@ def existing_file(source: str) -> Path:
             f"cannot read {path}", exc.strerror or str(exc), "Check the file's permissions"
         ) from None
     return path
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    """Size and modification time: what tells a file was not changed since it was looked at."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def inspect_file(path: Path, settings: Settings) -> DownloadedVideo:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adref.errors import InputError
 from adref.settings import Settings
-from adref.sources.local import existing_file, inspect_file
+from adref.sources.local import existing_file, file_stamp, inspect_file
 from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import check_url, looks_like_url
 
@@ -24,9 +24,15 @@ def resolve_source(source: str, settings: Settings) -> ResolvedSource:
     if looks_like_url(text):
         return _resolve_url(check_url(text), settings)
     path = existing_file(text)
+    before = file_stamp(path)
     video = inspect_file(path, settings)
     return ResolvedSource(
-        kind="file", source=str(path), video_id=video.meta.video_id, meta=video.meta
+        kind="file",
+        source=str(path),
+        video_id=video.meta.video_id,
+        meta=video.meta,
+        local=video,
+        stamp=before if file_stamp(path) == before else None,
     )
 
 

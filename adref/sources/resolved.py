@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from adref.models import VideoMeta
+from adref.models import DownloadedVideo, VideoMeta
 
 __all__ = ["ResolvedSource"]
 
@@ -25,3 +25,7 @@ class ResolvedSource(BaseModel):
     source: str
     video_id: str | None
     meta: VideoMeta
+    # A local file's probe and hash, valid while its size and mtime still match ``stamp``:
+    # the download step then needs neither again.
+    local: DownloadedVideo | None = None
+    stamp: tuple[int, int] | None = None
