@@ -138,8 +138,13 @@ class Settings(BaseSettings):
         description="Longest wait for one retry (Retry-After is honoured up to this).",
     )
 
+    provider_concurrency: int = Field(
+        default=2,
+        ge=1,
+        description="Model calls in flight per provider across all flow runs (a Prefect limit).",
+    )
     image_mode: Literal["frames", "contact_sheet"] = Field(
-        default="frames",
+        default="contact_sheet",
         description="Send one image per scene group, or tile them into contact sheets (fewer tokens).",
     )
     max_cost_per_run_usd: float = Field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -66,8 +67,17 @@ def analyze(
     refresh: bool = typer.Option(
         False, "--refresh", help="Recompute every stage, ignoring caches."
     ),
+    estimate: bool = typer.Option(
+        False,
+        "--estimate",
+        help="Download, detect and group, then print the planned model calls, tokens and cost "
+        "without calling any model or storing anything.",
+    ),
 ) -> None:
-    """Analyse one video and store it in the warehouse."""
+    """Analyse one video and store it in the warehouse.
+
+    --provider takes a fallback chain: "anthropic,openai,local" tries each in order.
+    """
     settings = get_settings()
     # Refuse a bad scheme or a missing file at once, before a Prefect server is started.
     if looks_like_url(source):
@@ -97,10 +107,16 @@ def analyze(
                 owner=owner,
                 tags=list(tag),
                 refresh=refresh,
+                estimate_only=estimate,
             )
         finally:
             progress.set_listener(None)
+    if summary.status == "estimated":
+        console.print(estimate_table(summary.estimates, summary.title or summary.video_id or ""))
+        return
     console.print(summary_table(summary))
+    for note in summary.notes:
+        err_console.print(f"[yellow]provider chain:[/] {note}", highlight=False)
     console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
     console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)
 
@@ -109,6 +125,24 @@ def _coded(table: dict[str, tuple[str, str]], code: str | None) -> str:
     if code is None:
         return "—"
     return f"{label(table, code, get_settings().output_language)} ({code})"
+
+
+def estimate_table(estimates: list[Any], title: str) -> Table:
+    """Planned calls per provider of the chain: what --estimate prints, nothing spent."""
+    table = Table(title=f"planned model calls for {title} (nothing called)", title_justify="left")
+    for column in ("provider", "model", "calls", "images", "tokens in", "tokens out", "USD"):
+        table.add_column(column, justify="left" if column in ("provider", "model") else "right")
+    for e in estimates:
+        table.add_row(
+            e.provider,
+            e.model,
+            str(e.calls),
+            str(e.images),
+            f"{e.tokens_in:,}",
+            f"{e.tokens_out:,}",
+            f"{e.cost_usd:.4f}",
+        )
+    return table
 
 
 def summary_table(summary: object) -> Table:
@@ -133,6 +167,11 @@ def summary_table(summary: object) -> Table:
         ("tags", ", ".join(summary.tags) or "—"),
         ("summary", summary.summary or "—"),
         ("analysis", f"{summary.provider} / {summary.model}"),
+        (
+            "model usage",
+            f"{summary.tokens_in:,} tokens in, {summary.tokens_out:,} out, "
+            f"{summary.cost_usd:.4f} USD",
+        ),
         ("cache", f"{summary.cache_hits}/{summary.tasks} tasks served from cache"),
         ("time", f"{summary.total_s:.1f} s"),
         ("warehouse", summary.warehouse),

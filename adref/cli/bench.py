@@ -152,3 +152,111 @@ def bench_pipeline_cmd(
         f"warm re-run: {b.warm_ratio:.2f}x an empty flow ({warm_ok} the {WARM_TARGET}x target), "
         f"{b.warm_cache_hits}/{b.warm_tasks} tasks from cache"
     )
+
+
+def _parse_size(size: str) -> tuple[int, int]:
+    try:
+        w, h = (int(x) for x in size.lower().split("x"))
+    except ValueError:
+        raise typer.BadParameter(f"{size!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if w < 64 or h < 64 or w % 2 or h % 2:
+        raise typer.BadParameter(f"{size} must be even and at least 64x64")
+    return w, h
+
+
+@bench_app.command("tokens")
+def bench_tokens(
+    size: str = typer.Option(
+        "1920x1080", "--size", help="Test clip size, WIDTHxHEIGHT (vertical clips are turned)."
+    ),
+    kinds: list[str] | None = typer.Option(
+        None,
+        "--kind",
+        help="Test clip kind (repeatable). Default: ad, vertical, rapid, single, vfr.",
+    ),
+    clips_dir: Path | None = typer.Option(
+        None,
+        "--clips-dir",
+        file_okay=False,
+        help="Where the test clips are made once and reused. Default: a temp folder.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Input tokens per video for the seed's way (first frame + up to 10 full-size frames) and ours."""
+    import json
+
+    from adref.bench.tokens import BENCH_KINDS, MODES, TARGET, bench_clips, run_tokens_bench
+    from adref.cli.app import err_console
+
+    chosen = tuple(kinds) if kinds else BENCH_KINDS
+    status_console = err_console if as_json else console
+    with status_console.status("making the test clips ...") as status:
+        clips = bench_clips(clips_dir, chosen, _parse_size(size), lambda s: status.update(s))
+        bench = run_tokens_bench(clips, on_step=lambda s: status.update(s))
+    vendors = [v.vendor for v in bench.videos[0].vendors] if bench.videos else []
+
+    if as_json:
+        summary = {
+            vendor: {
+                "tokens": bench.totals(vendor),
+                "tokens_with_prompt": bench.totals(vendor, with_prompt=True),
+                "ratio": {m: bench.ratio(vendor, m) for m in MODES},
+                "ratio_with_prompt": {m: bench.ratio(vendor, m, True) for m in MODES},
+                "every_group_represented": {m: bench.all_represented(vendor, m) for m in MODES},
+                "meets_target": {m: bench.meets_target(vendor, m) for m in MODES},
+            }
+            for vendor in vendors
+        }
+        out = {"target": TARGET, **bench.model_dump(mode="json"), "summary": summary}
+        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+
+    def yes(ok: bool) -> str:
+        return "[green]yes[/]" if ok else "[red]no[/]"
+
+    for vendor in vendors:
+        model = bench.videos[0].vendor(vendor).model
+        table = Table(
+            title=f"{vendor} ({model}): picture input tokens per video",
+            caption="seed: one call, the first frame + one full-size frame per group, up to 10. "
+            "ours: one keyframe per group, as frames or (n) contact sheets.",
+        )
+        table.add_column("video", min_width=9)
+        for name in ("groups", "seed", "frames", "ratio", "sheets", "ratio"):
+            table.add_column(name, justify="right", no_wrap=True)
+        table.add_column("all shown", justify="center")
+        for video in bench.videos:
+            v = video.vendor(vendor)
+            frames, sheets = v.ours["frames"], v.ours["contact_sheet"]
+            shown = [video.represented(vendor, m) for m in MODES]
+            table.add_row(
+                f"{video.kind}\n{video.width}x{video.height}",
+                str(len(video.groups)),
+                f"{v.tokens(v.seed):,}",
+                f"{v.tokens(frames):,}",
+                f"{v.ratio('frames'):.2f}",
+                f"{v.tokens(sheets):,} ({sheets.images})",
+                f"{v.ratio('contact_sheet'):.2f}",
+                yes(all(shown)),
+            )
+        console.print(table)
+
+    prompts = [video.vendors[0].prompt_tokens for video in bench.videos]
+    prompt = round(sum(prompts) / max(1, len(prompts)))
+    console.print(
+        f"prompt text: ~{prompt:,} tokens a call, the same on both sides ({bench.prompt_source}); "
+        "the target is judged on the pictures, the ratio with the prompt is shown beside"
+    )
+    for vendor in vendors:
+        verdicts = ", ".join(
+            f"{m.replace('_', ' ')} "
+            + ("[green]met[/]" if bench.meets_target(vendor, m) else "[red]missed[/]")
+            for m in MODES
+        )
+        console.print(
+            f"{vendor}: ours/seed {bench.ratio(vendor, 'frames'):.2f} (frames), "
+            f"{bench.ratio(vendor, 'contact_sheet'):.2f} (contact sheets); with the prompt "
+            f"{bench.ratio(vendor, 'frames', True):.2f} / "
+            f"{bench.ratio(vendor, 'contact_sheet', True):.2f}. "
+            f"Target <= 1/3 with every group represented: {verdicts}"
+        )

@@ -19,6 +19,8 @@ from adref.flows.sideline import Sideline
 from adref.flows.summary import RunSummary, StageResult, markdown, overall_palette
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
+from adref.providers.chain import chain_names
+from adref.providers.registry import get_provider
 from adref.settings import get_settings
 from adref.tasks.analyze import analyze, plan
 from adref.tasks.detect import detect
@@ -103,8 +105,13 @@ def analyze_video(
     owner: str | None = None,
     tags: list[str] | None = None,
     refresh: bool = False,
+    estimate_only: bool = False,
 ) -> RunSummary:
-    """Analyse one video (a URL or a file path) and store it in the warehouse."""
+    """Analyse one video (a URL or a file path) and store it in the warehouse.
+
+    ``provider`` may be a fallback chain ("anthropic,openai,local"). With ``estimate_only`` the
+    run stops before any model call and returns the planned calls, tokens and cost.
+    """
     settings = get_settings()
     logger = get_run_logger()
     ctx = FlowRunContext.get()
@@ -168,8 +175,17 @@ def analyze_video(
             output_language=settings.output_language,
             model=model,
         )
-        _, _, planned_id = plan(provider, request)
-        analysis = stages.run(
+        if estimate_only:
+            summary.estimates = [
+                get_provider(name).estimate(request) for name in chain_names(provider)
+            ]
+            summary.status = "estimated"
+            summary.shots, summary.groups = len(detected.shots), len(grouping.groups)
+            close_workspace(workspace, succeeded=True)
+            sideline.close()
+            return summary
+        planned_id = plan(provider, request)
+        outcome = stages.run(
             "analyze",
             analyze,
             retry=True,
@@ -178,6 +194,11 @@ def analyze_video(
             planned_id=planned_id,
             group_key=group_key,
         )
+        analysis = outcome.analysis
+        summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
+        summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
+        for note in outcome.notes:
+            logger.warning("provider chain: %s", note)
         write = VideoWrite(
             meta=meta,
             content_hash=video.content_hash,
@@ -276,6 +297,10 @@ def _finish(
         model=summary.model,
         analysis_id=summary.analysis_id,
         error=summary.error,
+        tokens_in=summary.tokens_in,
+        tokens_out=summary.tokens_out,
+        cost_usd=summary.cost_usd,
+        notes="; ".join(summary.notes) or None,
     )
     try:
         warehouse.init()

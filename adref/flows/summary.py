@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from adref.models import DetectResult, Grouping, PaletteColor
+from adref.providers.base import CallEstimate
 from adref.providers.categories import formats, genres, label
 from adref.providers.schema import Analysis
 
@@ -50,6 +51,11 @@ class RunSummary(BaseModel):
     warehouse: str = ""
     attach_line: str = ""
     error: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    notes: list[str] = Field(default_factory=list)  # what a provider chain did
+    estimates: list[CallEstimate] = Field(default_factory=list)  # --estimate: planned, not made
 
 
 def overall_palette(detected: DetectResult, size: int = 5) -> list[PaletteColor]:

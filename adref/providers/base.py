@@ -28,6 +28,7 @@ class AnalysisRequest(BaseModel):
 class ProviderResult(BaseModel):
     content: AnalysisContent
     model: str
+    prompt_version: str | None = None  # the version the answer was asked with, when known
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0

@@ -9,6 +9,9 @@ data and not an Enum.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +47,18 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 
 Table = dict[str, tuple[str, str]]
+_override: ContextVar[tuple[Table, Table] | None] = ContextVar("adref_categories", default=None)
+
+
+@contextmanager
+def using(genre_table: Table, format_table: Table) -> Iterator[None]:
+    """Validate against these tables in this block: the ones a prompt offered, which a Prefect
+    Variable may have changed since the file and built-in lists were read."""
+    token = _override.set((genre_table, format_table))
+    try:
+        yield
+    finally:
+        _override.reset(token)
 
 
 def genres() -> Table:
@@ -55,6 +70,8 @@ def formats() -> Table:
 
 
 def _effective() -> tuple[Table, Table]:
+    if (override := _override.get()) is not None:
+        return override
     from adref.settings import get_settings
 
     path = get_settings().categories_file

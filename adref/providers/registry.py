@@ -34,5 +34,15 @@ def get_provider(name: str) -> Provider:
 def _load_builtins() -> None:
     if "local" not in _FACTORIES:
         from adref.providers.local import LocalProvider
+        from adref.providers.remote import (
+            AnthropicProvider,
+            FactChatProvider,
+            GeminiProvider,
+            OpenAIProvider,
+        )
 
         register("local", LocalProvider)
+        register("openai", OpenAIProvider)
+        register("factchat", FactChatProvider)
+        register("anthropic", AnthropicProvider)
+        register("gemini", GeminiProvider)

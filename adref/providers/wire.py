@@ -78,6 +78,7 @@ class VendorAnswer:
 class VendorClient(Protocol):
     """One SDK, one method. Raise only ``adref.errors`` provider errors; never log the key."""
 
-    vendor: Vendor
+    @property
+    def vendor(self) -> Vendor: ...
 
     def send(self, call: VendorCall) -> VendorAnswer: ...

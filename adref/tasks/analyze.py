@@ -1,4 +1,10 @@
-"""Ask a provider what the ad is; cached on the analysis id (video, provider, model, prompt)."""
+"""Ask a provider (or a fallback chain) what the ad is; cached on what shapes the answer.
+
+The cache key is the chain with each provider's planned analysis id (video, provider, model,
+prompt version), so a re-run makes no model call, and an edited prompt or another model asks
+again. When a chain fell back, the fallback's answer is what is cached for that chain: asking the
+first provider again is a ``--refresh`` away.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +13,55 @@ from typing import Any
 
 from prefect import task
 from prefect.context import TaskRunContext
+from pydantic import BaseModel, Field
 
 from adref.models import analysis_id, utcnow
 from adref.providers.base import AnalysisRequest
+from adref.providers.chain import chain_names, run_chain
 from adref.providers.registry import get_provider
 from adref.providers.schema import Analysis
+from adref.settings import get_settings
 from adref.tasks.policy import cache_key
 
 
-def plan(provider_name: str, request: AnalysisRequest) -> tuple[str, str, str]:
-    """Return (model, prompt_version, analysis_id) before any model is called."""
-    provider = get_provider(provider_name)
-    model = provider.model_for(request)
-    version = provider.prompt_version(request)
-    return model, version, analysis_id(request.meta.video_id, provider_name, model, version)
+class AnalyzeOutcome(BaseModel):
+    """The stored analysis plus what the whole chain spent and did, for the run's record."""
+
+    analysis: Analysis
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    notes: list[str] = Field(default_factory=list)
+
+
+def plan(provider_spec: str, request: AnalysisRequest) -> str:
+    """The chain's planned analysis ids, before any model is called: the task's cache identity."""
+    planned = []
+    for name in chain_names(provider_spec):
+        provider = get_provider(name)
+        model = provider.model_for(request)
+        version = provider.prompt_version(request)
+        planned.append(analysis_id(request.meta.video_id, name, model, version))
+    return ",".join(planned)
 
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     return cache_key("analyze", inputs["planned_id"], inputs["group_key"])
 
 
-def run_analysis(provider_name: str, request: AnalysisRequest) -> Analysis:
-    """Call the provider and stamp its answer with provenance (plain: the bench calls it too)."""
-    provider = get_provider(provider_name)
+def run_analysis(provider_spec: str, request: AnalysisRequest) -> AnalyzeOutcome:
+    """Run the chain and stamp the answer with provenance (plain: the bench calls it too)."""
     started = time.perf_counter()
-    result = provider.analyze(request)
-    version = provider.prompt_version(request)
-    return Analysis(
-        **result.content.model_dump(),
-        analysis_id=analysis_id(request.meta.video_id, provider_name, result.model, version),
+    outcome = run_chain(provider_spec, request, get_settings())
+    result, name = outcome.result, outcome.provider
+    version = result.prompt_version or get_provider(name).prompt_version(request)
+    # The content was validated against the prompt's own categories (a Prefect Variable may
+    # have added some); validating again here would use only the file's and built-in ones.
+    analysis = Analysis.model_construct(
+        **dict(result.content),
+        analysis_id=analysis_id(request.meta.video_id, name, result.model, version),
         video_id=request.meta.video_id,
-        provider=provider_name,
+        provider=name,
         model=result.model,
         prompt_version=version,
         output_language=request.output_language,
@@ -47,10 +71,17 @@ def run_analysis(provider_name: str, request: AnalysisRequest) -> Analysis:
         latency_s=result.latency_s or (time.perf_counter() - started),
         created_at=utcnow(),
     )
+    return AnalyzeOutcome(
+        analysis=analysis,
+        tokens_in=outcome.tokens_in,
+        tokens_out=outcome.tokens_out,
+        cost_usd=outcome.cost_usd,
+        notes=outcome.notes,
+    )
 
 
 @task(name="analyze", cache_key_fn=_key, persist_result=True)
 def analyze(
     provider_name: str, request: AnalysisRequest, planned_id: str, group_key: str
-) -> Analysis:
+) -> AnalyzeOutcome:
     return run_analysis(provider_name, request)

@@ -85,6 +85,10 @@ class RunRecord(BaseModel):
     model: str | None = None
     analysis_id: str | None = None
     error: str | None = None
+    tokens_in: int = 0  # model tokens of every call the run made, fallbacks included
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    notes: str | None = None  # what a fallback chain did, e.g. "openai: auth failed → local"
 
     @field_validator("started_at", "finished_at")
     @classmethod

@@ -168,6 +168,10 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "model": VARCHAR,
         "analysis_id": VARCHAR,
         "error": VARCHAR,
+        "tokens_in": BIGINT,
+        "tokens_out": BIGINT,
+        "cost_usd": DOUBLE,
+        "notes": VARCHAR,
     },
     "corrections": {
         "id": VARCHAR,

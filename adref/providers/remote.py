@@ -1,0 +1,262 @@
+"""Model providers over the vendors' SDKs: plan, spend-check, call, repair or re-ask once.
+
+One class holds everything the vendors share; each vendor adds only how to build its client.
+The shape of a call: the effective prompt (repo defaults + Prefect Variables) is read once, the
+scene groups' keyframes are sized for the vendor, the local analyser's measurements go in as
+facts, and the answer must validate against the same schema for every vendor. Retries happen
+here and only here (the SDKs are built with theirs off): 429 waits as long as Retry-After says
+(up to ``ADREF_PROVIDER_RETRY_CAP_S``), 5xx and timeouts back off, and when the retries are
+used up the provider has failed hard, so a fallback chain moves on. An invalid answer is
+repaired when the repair is certain, else re-asked once with the validation problem; a second
+invalid answer fails with the raw answers saved for inspection. Nothing half-valid is returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import time
+from abc import abstractmethod
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+from adref.errors import AnswerInvalid, ProviderHardError, ProviderTransient
+from adref.providers import categories
+from adref.providers.answer import AnswerProblem, answer_schema, parse_answer, reask_feedback
+from adref.providers.base import AnalysisRequest, CallEstimate, Provider, ProviderResult
+from adref.providers.budget import cost_usd, estimate_call
+from adref.providers.images import prepare_images, select_frames
+from adref.providers.keys import api_key
+from adref.providers.limits import model_slot
+from adref.providers.prompt import (
+    PromptSpec,
+    effective_prompt,
+    facts_from_local,
+    prompt_version,
+    render,
+)
+from adref.providers.schema import AnalysisContent
+from adref.providers.wire import Vendor, VendorAnswer, VendorCall, VendorClient
+from adref.settings import Settings, get_settings
+from adref.warehouse.media import safe_id
+
+log = logging.getLogger(__name__)
+
+MAX_OUTPUT_TOKENS = 4096
+
+
+class RemoteProvider(Provider):
+    vendor: ClassVar[Vendor]
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+
+    @abstractmethod
+    def make_client(self, key: str) -> VendorClient:
+        """The vendor's SDK client for this key and the settings' endpoint and timeout."""
+
+    # -- planning (no network) ---------------------------------------------------------------
+
+    def prompt_version(self, request: AnalysisRequest) -> str:
+        return self._version(effective_prompt(), request)
+
+    def _version(self, spec: PromptSpec, request: AnalysisRequest) -> str:
+        schema = answer_schema(list(spec.genres), list(spec.formats))
+        text = prompt_version(spec, schema, output_language=request.output_language)
+        # How the pictures are cut shapes the answer too: a mode change is a new analysis.
+        raw = f"{text}|{self.settings.image_mode}"
+        return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+    def plan_call(self, request: AnalysisRequest, spec: PromptSpec) -> VendorCall:
+        images = prepare_images(select_frames(request), self.vendor, self.settings.image_mode)
+        system, user_text = render(
+            spec, request, facts_from_local(request), [image.label for image in images]
+        )
+        return VendorCall(
+            model=self.model_for(request),
+            system=system,
+            user_text=user_text,
+            images=images,
+            schema=answer_schema(list(spec.genres), list(spec.formats)),
+            max_output_tokens=MAX_OUTPUT_TOKENS,
+            timeout_s=self.settings.provider_timeout_s,
+        )
+
+    def estimate(self, request: AnalysisRequest) -> CallEstimate:
+        call = self.plan_call(request, effective_prompt())
+        tokens_in, tokens_out, cost = estimate_call(self.vendor, call, self.settings)
+        return CallEstimate(
+            provider=self.name,
+            model=call.model,
+            calls=1,
+            images=len(call.images),
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=cost,
+        )
+
+    # -- the call ----------------------------------------------------------------------------
+
+    def analyze(self, request: AnalysisRequest) -> ProviderResult:
+        started = time.perf_counter()
+        spec = effective_prompt()
+        call = self.plan_call(request, spec)
+        client = self.make_client(api_key(self.name, self.settings))
+        groups = request.grouping.analysis_groups or [
+            g.group_index for g in request.grouping.groups
+        ]
+        tokens_in = tokens_out = 0
+        answers: list[str] = []
+        problem: AnswerProblem | None = None
+        with categories.using(spec.genres, spec.formats):
+            for attempt in (1, 2):
+                answer = self._send(client, call)
+                tokens_in += answer.tokens_in
+                tokens_out += answer.tokens_out
+                answers.append(answer.text)
+                self._refused(answer)
+                try:
+                    content = self._parse(answer, request, spec, groups)
+                except AnswerProblem as exc:
+                    problem = exc
+                    log.warning("%s answer %d was not valid: %s", self.name, attempt, exc.reason)
+                    call = replace(
+                        call,
+                        previous_answer=answer.text,
+                        retry_feedback=reask_feedback(exc),
+                        # A cut-off answer gets room to finish the second time.
+                        max_output_tokens=call.max_output_tokens
+                        * (2 if answer.finish_reason == "length" else 1),
+                    )
+                    continue
+                return ProviderResult(
+                    content=content,
+                    model=answer.model or call.model,
+                    prompt_version=self._version(spec, request),
+                    tokens_in=tokens_in,
+                    tokens_out=tokens_out,
+                    cost_usd=cost_usd(
+                        self.vendor, call.model, tokens_in, tokens_out, self.settings
+                    ),
+                    latency_s=time.perf_counter() - started,
+                )
+        raw_path = self._save_raw(request, answers)
+        raise AnswerInvalid(
+            f"{self.name} gave no valid analysis",
+            f"twice invalid, last: {problem.reason if problem else 'unknown'}"[:400],
+            f"the raw answers are in {raw_path}",
+            provider=self.name,
+            raw_path=str(raw_path),
+        )
+
+    def _send(self, client: VendorClient, call: VendorCall) -> VendorAnswer:
+        tries = self.settings.provider_retries + 1
+        for attempt in range(1, tries + 1):
+            try:
+                with model_slot(self.name, self.settings):
+                    return client.send(call)
+            except ProviderTransient as exc:
+                if attempt == tries:
+                    raise ProviderHardError(
+                        f"{self.name} kept failing",
+                        f"{tries} tries, last: {exc.why or exc.what}",
+                        "try again later or use another provider",
+                        provider=self.name,
+                    ) from None
+                wait = self._wait(attempt, exc.retry_after_s)
+                log.warning("%s: %s; retry %d in %.1f s", self.name, exc.what, attempt, wait)
+                time.sleep(wait)
+        raise AssertionError("the loop returns or raises")
+
+    def _wait(self, attempt: int, retry_after_s: float | None) -> float:
+        cap = self.settings.provider_retry_cap_s
+        if retry_after_s is not None:
+            return min(cap, max(0.0, retry_after_s))
+        backoff = self.settings.retry_delay_s * 2 ** (attempt - 1)
+        return min(cap, backoff * random.uniform(0.8, 1.2))
+
+    def _refused(self, answer: VendorAnswer) -> None:
+        if answer.finish_reason in ("refusal", "safety"):
+            why = (answer.refusal or answer.finish_reason).strip()[:200]
+            raise ProviderHardError(
+                f"{self.name} declined to analyse this video",
+                why,
+                "another provider in the chain (or local) can still analyse it",
+                provider=self.name,
+            )
+
+    def _parse(
+        self,
+        answer: VendorAnswer,
+        request: AnalysisRequest,
+        spec: PromptSpec,
+        groups: list[int],
+    ) -> AnalysisContent:
+        return parse_answer(
+            answer.text,
+            group_indexes=groups,
+            site_tags=request.meta.site_tags,
+            genre_table=spec.genres,
+            format_table=spec.formats,
+        )
+
+    def _save_raw(self, request: AnalysisRequest, answers: list[str]) -> Path:
+        folder = self.settings.home.expanduser() / "answers"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        path = folder / f"{safe_id(request.meta.video_id)}-{self.name}-{stamp}.txt"
+        sep = "\n\n----- next answer -----\n\n"
+        path.write_text(sep.join(answers), encoding="utf-8")
+        return path
+
+
+class OpenAIProvider(RemoteProvider):
+    name = "openai"
+    vendor = "openai"
+    default_model = "gpt-4o"
+
+    def make_client(self, key: str) -> VendorClient:
+        from adref.providers.vendors.openai import OpenAIClient
+
+        s = self.settings
+        return OpenAIClient(key, s.openai_base_url, s.provider_timeout_s, label=self.name)
+
+
+class FactChatProvider(OpenAIProvider):
+    """The seed's gateway: OpenAI-compatible, its own key and endpoint."""
+
+    name = "factchat"
+
+    def make_client(self, key: str) -> VendorClient:
+        from adref.providers.vendors.openai import OpenAIClient
+
+        s = self.settings
+        return OpenAIClient(key, s.factchat_base_url, s.provider_timeout_s, label=self.name)
+
+
+class AnthropicProvider(RemoteProvider):
+    name = "anthropic"
+    vendor = "anthropic"
+    # Claude Sonnet 4's first snapshot (claude-sonnet-4-20250514) reached its end of life on
+    # 2026-06-15; this is the current Sonnet 4 model. --model picks any other.
+    default_model = "claude-sonnet-4-6"
+
+    def make_client(self, key: str) -> VendorClient:
+        from adref.providers.vendors.anthropic import AnthropicClient
+
+        s = self.settings
+        return AnthropicClient(key, s.anthropic_base_url, s.provider_timeout_s)
+
+
+class GeminiProvider(RemoteProvider):
+    name = "gemini"
+    vendor = "gemini"
+    default_model = "gemini-2.5-flash"
+
+    def make_client(self, key: str) -> VendorClient:
+        from adref.providers.vendors.gemini import GeminiClient
+
+        s = self.settings
+        return GeminiClient(key, s.gemini_base_url, s.provider_timeout_s)
