@@ -1,0 +1,165 @@
+"""Model providers inside the real flow: a real Prefect server, a real warehouse, a fake vendor.
+
+The secrets test runs whole analyses with a recognisable fake key, one that succeeds and one
+the vendor refuses, and then looks for the key everywhere it could leak: Prefect's logs and
+artifacts, every file adref and Prefect wrote (warehouse, cached task results, workspaces), the
+process's own output, and the error a user sees.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adref.errors import ProviderHardError
+from adref.settings import get_settings, reset_settings
+from adref.video.testclips import ClipTruth
+from adref.warehouse.catalog import Warehouse
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_vendor import Reply, sample_answer
+
+KEY = "sk-adref-SECRET-flow-7f3a9c"
+
+
+@pytest.fixture
+def openai_fake(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        fake.script.default = Reply.json(sample_answer(groups=3), usage=(3000, 500))
+        monkeypatch.setenv("OPENAI_API_KEY", KEY)
+        monkeypatch.setenv("ADREF_OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("ADREF_PROVIDER_RETRY_CAP_S", "0.05")
+        reset_settings()
+        yield fake
+
+
+def _run(source: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    from adref.flows.analyze_video import analyze_video
+
+    return analyze_video(source=str(source), **kwargs)
+
+
+def _query(sql: str) -> list[tuple]:  # type: ignore[type-arg]
+    con = Warehouse(get_settings().warehouse).connect(read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _flow_run_texts(flow_run_id: str) -> list[str]:
+    """Every log line and artifact Prefect holds for one flow run and its tasks."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+
+    run_id = uuid.UUID(flow_run_id)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+        flow_run = client.read_flow_run(run_id)
+    return (
+        [log.message for log in logs]
+        + [str(a.data) + str(a.description) for a in artifacts]
+        + [str(flow_run.parameters), str(flow_run.name)]
+    )
+
+
+def _files_holding(root: Path, needle: bytes) -> list[Path]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and needle in path.read_bytes():
+            found.append(path)
+    return found
+
+
+def test_a_model_analysis_in_the_flow_is_stored_costed_and_cached(
+    openai_fake: FakeOpenAI, clip_ad: ClipTruth
+) -> None:
+    first = _run(clip_ad.path, provider="openai")
+    assert first.status == "completed" and first.provider == "openai"
+    assert (first.tokens_in, first.tokens_out) == (3000, 500)
+    assert first.cost_usd > 0
+    ((provider, model, tokens_in, cost),) = _query(
+        "select provider, model, tokens_in, cost_usd from analyses"
+    )
+    assert (provider, model, tokens_in) == ("openai", "gpt-4o", 3000)
+    ((run_tokens, run_cost, notes),) = _query("select tokens_in, cost_usd, notes from runs")
+    assert run_tokens == 3000 and run_cost == pytest.approx(cost) and notes is None
+
+    again = _run(clip_ad.path, provider="openai")
+    assert again.cache_hits == again.tasks
+    assert len(openai_fake.calls) == 1, "a re-run asks no model"
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name("adref-model-openai")
+    assert limit.limit == get_settings().provider_concurrency
+
+
+def test_a_chain_falls_back_inside_the_flow_and_says_so(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth
+) -> None:
+    openai_fake.script.default = Reply("auth_error")
+    summary = _run(clip_single.path, provider="openai,local")
+    assert summary.status == "completed" and summary.provider == "local"
+    assert summary.notes and summary.notes[0].startswith("openai:")
+    ((provider,),) = _query("select provider from analyses")
+    assert provider == "local"
+    ((notes,),) = _query("select notes from runs")
+    assert "openai" in notes and "local" in notes
+
+
+def test_estimate_plans_without_calling_or_storing(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth
+) -> None:
+    summary = _run(clip_single.path, provider="openai,local", estimate_only=True)
+    assert summary.status == "estimated"
+    openai_est, local_est = summary.estimates
+    assert openai_est.provider == "openai" and openai_est.tokens_in > 0 and openai_est.cost_usd > 0
+    assert local_est.cost_usd == 0
+    assert openai_fake.calls == []
+    assert not Warehouse(get_settings().warehouse).exists() or _query(
+        "select count(*) from analyses"
+    ) == [(0,)]
+
+
+def test_the_key_never_leaks(
+    openai_fake: FakeOpenAI,
+    clip_ad: ClipTruth,
+    adref_home: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    ok = _run(clip_ad.path, provider="openai")
+    assert ok.status == "completed"
+    openai_fake.script.default = Reply("auth_error")
+    with pytest.raises(ProviderHardError) as info:
+        _run(clip_ad.path, provider="openai", refresh=True)
+
+    failed_run = _query("select flow_run_id from runs where status = 'failed'")[0][0]
+    assert "OPENAI_API_KEY" in str(info.value)  # says what to fix...
+    texts = [str(info.value), repr(info.value), info.value.one_line()]
+    texts += _flow_run_texts(ok.flow_run_id or "") + _flow_run_texts(failed_run)
+    texts += [str(row) for row in _query("select * from runs")]
+    out, err = capfd.readouterr()
+    texts += [out, err]
+    assert not [t for t in texts if KEY in t]  # ...and never shows the key
+    assert len(texts) > 5
+
+    needle = KEY.encode()
+    assert _files_holding(adref_home, needle) == []  # warehouse, answers, workspaces, caches
+    prefect_home = Path(os.environ["PREFECT_HOME"])
+    assert _files_holding(prefect_home, needle) == []  # cached task results, Prefect's files
+    assert any(prefect_home.rglob("*")), "Prefect's home was written, so the scan saw files"
