@@ -111,6 +111,10 @@ def test_request_shape(fake: FakeGemini) -> None:
     assert config["responseJsonSchema"] == SCHEMA  # verbatim, not rewritten to OpenAPI
     assert "responseSchema" not in config
     assert config["maxOutputTokens"] == 2048 and config["temperature"] == pytest.approx(0.1)
+    assert config["thinkingConfig"] == {"thinkingBudget": 0}  # flash: the budget is the answer's
+
+    _client(fake).send(_call(model="gemini-2.5-pro"))
+    assert "thinkingConfig" not in fake.calls[-1]["generationConfig"]
 
 
 def test_reask_turn_order(fake: FakeGemini) -> None:

@@ -75,6 +75,7 @@ class GeminiClient:
             max_output_tokens=call.max_output_tokens,
             temperature=call.temperature,
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            thinking_config=_thinking(call.model),
             http_options=types.HttpOptions(timeout=_millis(min(self.timeout_s, call.timeout_s))),
         )
         try:
@@ -261,3 +262,9 @@ def _missing_key() -> ProviderHardError:
     return ProviderHardError(
         "No Gemini API key", "the gemini provider needs one", _KEY_HINT, "gemini"
     )
+
+
+def _thinking(model: str) -> types.ThinkingConfig | None:
+    """Flash models think by default and bill it as output, which can use up the answer's token
+    budget before the JSON is written; describing images into a schema needs no thinking."""
+    return types.ThinkingConfig(thinking_budget=0) if "flash" in model else None
