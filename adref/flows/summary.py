@@ -120,3 +120,17 @@ def markdown(
         f"```sql\n{summary.attach_line}\n```",
     ]
     return "\n".join(lines)
+
+
+def describe_analysis(summary: RunSummary, detected: DetectResult, analysis: Analysis) -> None:
+    """Fill a summary from the stored analysis and the shots it read: what a user sees."""
+    summary.status = "completed"
+    summary.duration_s = detected.stream.duration_s
+    summary.width, summary.height = detected.stream.width, detected.stream.height
+    summary.shots = len(detected.shots)
+    summary.analysis_id, summary.model = analysis.analysis_id, analysis.model
+    summary.provider = analysis.provider
+    summary.genre, summary.expression_format = analysis.genre, analysis.expression_format
+    summary.mood, summary.tags = analysis.mood, analysis.model_tags
+    summary.summary = analysis.summary
+    summary.palette = overall_palette(detected)

@@ -91,7 +91,7 @@ def _effective() -> tuple[Table, Table]:
 def _load(path: Path, stamp: int) -> tuple[Table, Table]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return _table(data.get("genres"), GENRES), _table(data.get("formats"), FORMATS)
+        return parse_table(data.get("genres"), GENRES), parse_table(data.get("formats"), FORMATS)
     except (ValueError, AttributeError, TypeError) as exc:
         raise InputError(
             f"cannot use the categories file {path}",
@@ -100,7 +100,8 @@ def _load(path: Path, stamp: int) -> tuple[Table, Table]:
         ) from None
 
 
-def _table(raw: object, default: Table) -> Table:
+def parse_table(raw: object, default: Table) -> Table:
+    """A list from JSON (code → [Korean, English]); ``default`` when absent."""
     if raw is None:
         return default
     if not isinstance(raw, dict) or not raw:

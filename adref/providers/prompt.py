@@ -23,7 +23,7 @@ from typing import Any
 from adref.errors import InputError, TransientError
 from adref.models import SceneGroup, Shot
 from adref.providers.base import AnalysisRequest
-from adref.providers.categories import Table, formats, genres
+from adref.providers.categories import Table, formats, genres, parse_table
 from adref.providers.local_measure import Look, Span, measure, span
 
 PROMPT_FORMAT = "adref-prompt-1"  # bump on any change to how a prompt is rendered
@@ -75,7 +75,9 @@ def categories_from_variable(raw: object, base: PromptSpec) -> tuple[Table, Tabl
         data = json.loads(raw) if isinstance(raw, str) else raw
         if not isinstance(data, dict):
             raise ValueError("the value must be a JSON object")
-        return _table(data.get("genres"), base.genres), _table(data.get("formats"), base.formats)
+        return parse_table(data.get("genres"), base.genres), parse_table(
+            data.get("formats"), base.formats
+        )
     except ValueError as exc:
         raise InputError(
             f"cannot use the Prefect variable {CATEGORIES_VARIABLE}",
@@ -209,19 +211,6 @@ def _override_text(value: object, name: str) -> str | None:
             "Edit it in the Prefect UI to plain text, or delete it to use the default",
         )
     return value.strip() or None
-
-
-def _table(raw: object, default: Table) -> Table:
-    if raw is None:
-        return default
-    if not isinstance(raw, dict) or not raw:
-        raise ValueError("each list must be a non-empty object of code -> [Korean, English]")
-    table: Table = {}
-    for code, labels in raw.items():
-        if not isinstance(labels, list | tuple) or len(labels) != 2:
-            raise ValueError(f"{code!r} needs two labels, Korean and English")
-        table[str(code)] = (str(labels[0]), str(labels[1]))
-    return table
 
 
 def _default_text(name: str) -> str:

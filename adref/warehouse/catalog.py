@@ -49,6 +49,7 @@ import duckdb
 
 from adref.errors import WarehouseError
 from adref.models import utcnow
+from adref.providers.schema import Analysis
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, extension_files, file_lock, open_duckdb, sql_str
 from adref.warehouse.records import RunRecord, VideoWrite
@@ -169,6 +170,10 @@ class Warehouse:
     def write_video(self, w: VideoWrite) -> None:
         """Replace one video's rows and one analysis's rows in a single transaction."""
         write.write_video(self, w)
+
+    def write_analysis(self, analysis: Analysis) -> None:
+        """Replace one analysis's rows of a stored video, leaving its other analyses alone."""
+        write.write_analysis(self, analysis)
 
     def append_run(self, r: RunRecord) -> None:
         write.append_run(self, r)

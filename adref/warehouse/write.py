@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from adref.errors import TransientError, WarehouseError
 from adref.models import utcnow
+from adref.providers.schema import Analysis
 from adref.warehouse import schema
 from adref.warehouse.engine import ALIAS, file_lock, sql_str
 from adref.warehouse.records import RunRecord, VideoWrite, as_utc
@@ -168,7 +169,10 @@ def group_rows(w: VideoWrite) -> list[dict[str, Any]]:
 
 
 def analysis_rows(w: VideoWrite) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    a = w.analysis
+    return _analysis_rows(w.analysis)
+
+
+def _analysis_rows(a: Analysis) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     row = a.model_dump(exclude={"groups", "features"})
     row["features"] = json.dumps(a.features.model_dump(), ensure_ascii=False)
     row["created_at"] = as_utc(a.created_at)
@@ -226,3 +230,29 @@ def append_run(wh: Warehouse, r: RunRecord) -> None:
             con.unregister(_BATCH)
 
     run_in_transaction(wh, txn, f"run {r.run_id}")
+
+
+def write_analysis(wh: Warehouse, analysis: Analysis) -> None:
+    """Replace one analysis's rows (by ``analysis_id``) of a video already stored.
+
+    A re-analysis touches ``analyses`` and ``group_analyses`` only: the video's shots and scene
+    groups, and its other analyses, stay as they are. Refused when the video is not stored, so
+    an analysis never points at nothing.
+    """
+    if not wh.exists():
+        wh.init()
+    vid, aid = analysis.video_id, analysis.analysis_id
+    rows, groups = _analysis_rows(analysis)
+    table, group_table = _table("analyses", rows), _table("group_analyses", groups)
+
+    def txn(con: duckdb.DuckDBPyConnection) -> None:
+        if con.execute("SELECT 1 FROM videos WHERE video_id = ?", [vid]).fetchone() is None:
+            raise WarehouseError(
+                f"cannot store analysis {aid}",
+                f"no video {vid} in the warehouse",
+                "analyse the video first with `adref analyze`",
+            )
+        _replace(con, "group_analyses", "analysis_id", aid, group_table)
+        _replace(con, "analyses", "analysis_id", aid, table)
+
+    run_in_transaction(wh, txn, f"analysis {aid} of video {vid}")

@@ -1,0 +1,125 @@
+"""What every adref flow does around its tasks: time them, count cache hits, record the run."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from prefect import Task
+
+from adref import progress
+from adref.flows.sideline import Sideline
+from adref.flows.summary import RunSummary, StageResult
+from adref.models import utcnow
+from adref.tasks.policy import task_options
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.records import RunRecord
+
+log = logging.getLogger(__name__)
+
+
+class Stages:
+    """Runs tasks stage by stage, timing them and counting cache hits for the runs table."""
+
+    def __init__(
+        self, refresh: bool, sideline: Sideline, counted: tuple[str, ...] = progress.STAGES
+    ) -> None:
+        self.refresh = refresh
+        self.results = {s: StageResult(stage=s) for s in progress.STAGES}
+        self.sideline = sideline
+        self.counted = counted  # the stages this flow has, for its progress bar
+        self.current = ""
+        self.last_cached = False
+
+    def run(
+        self,
+        stage: str,
+        task: Task[..., Any],
+        retry: bool = False,
+        refresh: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        self.current = stage
+        progress.report(stage, "start")
+        options: dict[str, Any] = task_options() if retry else {}
+        if self.refresh or refresh:
+            options["refresh_cache"] = True
+        started = time.perf_counter()
+        state = (
+            task.with_options(**options)(**kwargs, return_state=True)
+            if options
+            else task(**kwargs, return_state=True)
+        )
+        result = self.results[stage]
+        result.seconds += time.perf_counter() - started
+        result.tasks += 1
+        if state.is_failed() or state.is_crashed():
+            progress.report(stage, "failed")
+            value = state.result()  # raises the task's own exception
+            raise RuntimeError(f"{stage} failed without an exception: {value!r}")
+        cached = state.name == "Cached"
+        self.last_cached = cached
+        result.cached += int(cached)
+        progress.report(stage, "cached" if cached else "done", 1.0)
+        self._progress()
+        return state.result()
+
+    def _progress(self) -> None:
+        done = sum(1 for s in self.counted if self.results[s].tasks)
+        self.sideline.progress(100.0 * done / len(self.counted))
+
+    @property
+    def tasks(self) -> int:
+        return sum(r.tasks for r in self.results.values())
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(r.cached for r in self.results.values())
+
+
+def record_run(
+    warehouse: Warehouse,
+    summary: RunSummary,
+    stages: Stages,
+    started_at: Any,
+    clock: float,
+    bytes_downloaded: int,
+) -> None:
+    """Append the run's row (timings, cache hits, spend, error) whatever its outcome."""
+    summary.stages = list(stages.results.values())
+    summary.tasks, summary.cache_hits = stages.tasks, stages.cache_hits
+    summary.bytes_downloaded = bytes_downloaded
+    summary.total_s = time.perf_counter() - clock
+    seconds = {r.stage: round(r.seconds, 4) for r in summary.stages}
+    record = RunRecord(
+        run_id=summary.run_id,
+        video_id=summary.video_id,
+        source=summary.source,
+        flow_run_id=summary.flow_run_id,
+        status=summary.status,
+        started_at=started_at,
+        finished_at=utcnow(),
+        download_s=seconds["download"],
+        detect_s=seconds["detect"],
+        group_s=seconds["group"],
+        analyze_s=seconds["analyze"],
+        persist_s=seconds["persist"],
+        total_s=round(summary.total_s, 4),
+        tasks=summary.tasks,
+        cache_hits=summary.cache_hits,
+        bytes_downloaded=bytes_downloaded,
+        provider=summary.provider,
+        model=summary.model,
+        analysis_id=summary.analysis_id,
+        error=summary.error,
+        tokens_in=summary.tokens_in,
+        tokens_out=summary.tokens_out,
+        cost_usd=summary.cost_usd,
+        notes="; ".join(summary.notes) or None,
+    )
+    try:
+        warehouse.init()
+        warehouse.append_run(record)
+    except Exception as exc:  # the run's own outcome matters more than its bookkeeping
+        log.warning("could not record the run in the warehouse: %s", exc)

@@ -1,0 +1,31 @@
+"""Write one re-analysis of a stored video: its ``analyses`` and ``group_analyses`` rows only.
+
+The cache key holds the warehouse, the analysis id and when the answer was made, so a new answer
+under the same id is written while a cached one is not written twice; the flow refreshes the
+cache when the warehouse no longer holds the analysis, as it does for ``persist``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.context import TaskRunContext
+
+from adref.providers.schema import Analysis
+from adref.settings import get_settings
+from adref.tasks.policy import cache_key
+from adref.warehouse.catalog import Warehouse
+
+
+def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
+    a: Analysis = inputs["analysis"]
+    return cache_key(
+        "persist-analysis", get_settings().warehouse, a.analysis_id, a.created_at.isoformat()
+    )
+
+
+@task(name="persist-analysis", cache_key_fn=_key, persist_result=True)
+def persist_analysis(analysis: Analysis) -> str:
+    Warehouse(get_settings().warehouse).write_analysis(analysis)
+    return analysis.analysis_id

@@ -1,0 +1,389 @@
+"""Re-analysis of stored videos: from the warehouse alone, beside the first analysis, in bulk.
+
+The local analyser does both analyses; its prompt version depends on the output language, so
+``ko`` then ``en`` gives a second ``analysis_id`` without any vendor server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import adref.cli  # noqa: F401  (registers every command)
+from adref.cli.app import app
+from adref.errors import InputError, WarehouseError
+from adref.flows.summary import RunSummary
+from adref.grouping import group_shots
+from adref.models import analysis_id
+from adref.providers.schema import GroupAnalysis
+from adref.settings import get_settings, reset_settings
+from adref.tasks.analyze import run_analysis
+from adref.video.testclips import ClipTruth
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.media import store_keyframes
+from adref.warehouse.records import VideoWrite
+from adref.warehouse.stored import load_request, select_videos
+from tests.test_warehouse import counts, make_write
+
+runner = CliRunner()
+
+
+def _stored(
+    wh: Warehouse,
+    video_id: str,
+    make: dict[str, Any] | None = None,
+    analysis: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> VideoWrite:
+    """``make_write`` with real keyframe files, and some fields changed, written to ``wh``."""
+    w = make_write(video_id, **(make or {}))
+    w = w.model_copy(
+        update={
+            "analysis": w.analysis.model_copy(update=analysis or {}),
+            "meta": w.meta.model_copy(update=meta or {}),
+            "keyframe_paths": store_keyframes(wh.root, video_id, w.shots),
+        }
+    )
+    wh.write_video(w)
+    return w
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, dict[str, VideoWrite]]:
+    """Three stored videos with different genres, providers and tags (no Prefect needed)."""
+    wh = Warehouse(tmp_path_factory.mktemp("library") / "wh")
+    wh.init()
+    written = {
+        "youtube:a1": _stored(wh, "youtube:a1", make={"user_tags": ["Summer"]}),
+        "youtube:b2": _stored(
+            wh,
+            "youtube:b2",
+            make={"provider": "openai", "shots": 2},
+            analysis={"genre": "vlog"},
+            meta={"site_tags": ["cars"]},
+        ),
+        "vimeo:c3": _stored(wh, "vimeo:c3", make={"shots": 4}),
+    }
+    return wh, written
+
+
+def test_load_request_rebuilds_what_was_written(
+    library: tuple[Warehouse, dict[str, VideoWrite]],
+) -> None:
+    wh, written = library
+    w = written["vimeo:c3"]
+    request = load_request(wh, "vimeo:c3", output_language="en", model="m-2")
+    assert (request.output_language, request.model) == ("en", "m-2")
+    derived = {"duration_s", "width", "height", "fps"}  # the stream's values, stored in videos
+    assert request.meta.model_dump(exclude=derived) == w.meta.model_dump(exclude=derived)
+    assert request.stream == w.stream
+    assert request.grouping == w.grouping
+    assert [s.keyframe_jpeg for s in request.shots] == [s.keyframe_jpeg for s in w.shots]
+    for loaded, original in zip(request.shots, w.shots, strict=True):
+        assert loaded.model_dump(exclude={"vector"}) == original.model_dump(exclude={"vector"})
+        assert loaded.vector == pytest.approx(original.vector, abs=1e-6)  # stored as FLOAT
+
+
+def test_an_unknown_video_is_an_input_error_with_a_hint(
+    library: tuple[Warehouse, dict[str, VideoWrite]],
+) -> None:
+    with pytest.raises(InputError, match="no video youtube:zz in the warehouse") as info:
+        load_request(library[0], "youtube:zz")
+    assert "adref sql" in info.value.hint
+
+
+def test_a_missing_keyframe_file_is_named(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    w = _stored(wh, "youtube:k1")
+    (wh.root / w.keyframe_paths[1]).unlink()
+    with pytest.raises(WarehouseError, match="keyframe of shot 1 of youtube:k1 is missing"):
+        load_request(wh, "youtube:k1")
+
+
+def test_bulk_selection_by_genre_provider_tag_date_and_query(
+    library: tuple[Warehouse, dict[str, VideoWrite]],
+) -> None:
+    wh = library[0]
+    assert select_videos(wh, genre="vlog") == ["youtube:b2"]
+    assert select_videos(wh, genre="tvc") == ["youtube:a1", "vimeo:c3"]
+    assert select_videos(wh, provider="openai") == ["youtube:b2"]
+    assert select_videos(wh, tag="summer") == ["youtube:a1"], "user tags, any case"
+    assert select_videos(wh, tag="cars") == ["youtube:b2"], "site tags"
+    assert select_videos(wh, genre="tvc", tag="summer") == ["youtube:a1"], "filters combine"
+    today = datetime.now(UTC).date()
+    assert len(select_videos(wh, since=today)) == 3
+    assert select_videos(wh, since=str(today + timedelta(days=1))) == []
+    query = "select video_id from analyses where provider = 'local' order by video_id desc"
+    assert select_videos(wh, ids_sql=query) == ["youtube:a1", "vimeo:c3"]
+    assert select_videos(wh, ids_sql="select 'youtube:none' as video_id") == []
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"ids_sql": "select title from videos"}, "no video_id column"),
+        ({"ids_sql": "delete from videos"}, "not allowed"),
+        ({"ids_sql": "select video_id from videos; select 1"}, "one statement"),
+        ({"since": "last week"}, "bad date"),
+    ],
+)
+def test_bad_selections_are_refused(
+    library: tuple[Warehouse, dict[str, VideoWrite]], kwargs: dict[str, str], message: str
+) -> None:
+    wh = library[0]
+    with pytest.raises(InputError, match=message):
+        select_videos(wh, **kwargs)  # type: ignore[arg-type]
+    assert counts(wh)["videos"] == 3
+
+
+def test_write_analysis_replaces_only_its_own_rows(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    first = _stored(wh, "youtube:w1")
+    other_id = analysis_id("youtube:w1", "gemini", "g-1", "p9")
+    other = first.analysis.model_copy(
+        update={"analysis_id": other_id, "provider": "gemini", "model": "g-1", "summary": "v1"}
+    )
+    wh.write_analysis(other)
+    wh.write_analysis(
+        other.model_copy(update={"summary": "v2", "groups": [GroupAnalysis(group_index=0)]})
+    )
+    assert counts(wh) == {
+        "videos": 1,
+        "shots": 3,
+        "scene_groups": 3,
+        "analyses": 2,
+        "group_analyses": 3 + 1,
+    }
+    with wh.connect() as con:
+        rows = con.execute("select provider, summary from analyses order by provider").fetchall()
+    assert rows == [("gemini", "v2"), ("local", "local says hello")]
+
+    stray = other.model_copy(update={"video_id": "youtube:none", "analysis_id": "x"})
+    with pytest.raises(WarehouseError, match="no video youtube:none"):
+        wh.write_analysis(stray)
+    assert counts(wh)["analyses"] == 2
+
+
+# -- real flows on a real Prefect server ---------------------------------------------------------
+
+
+def _language(lang: str) -> None:
+    os.environ["ADREF_OUTPUT_LANGUAGE"] = lang
+    reset_settings()
+
+
+@pytest.fixture(scope="module")
+def analysed(
+    prefect_api: str, tmp_path_factory: pytest.TempPathFactory, clip_ad: ClipTruth
+) -> Iterator[RunSummary]:
+    """``clip_ad`` analysed once in Korean, in an adref home of this module's own."""
+    from adref.flows.analyze_video import analyze_video
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ADREF_HOME", str(tmp_path_factory.mktemp("reanalyze-home")))
+        mp.setenv("ADREF_RETRY_DELAY_S", "0.1")
+        mp.setenv("ADREF_OUTPUT_LANGUAGE", "ko")
+        mp.delenv("ADREF_WAREHOUSE_DIR", raising=False)
+        reset_settings()
+        summary = analyze_video(source=str(clip_ad.path))
+        assert summary.status == "completed"
+        yield summary
+    reset_settings()
+
+
+@pytest.fixture
+def korean(analysed: RunSummary) -> Iterator[RunSummary]:
+    """The analysed clip, with the output language put back to Korean after the test."""
+    yield analysed
+    _language("ko")
+
+
+def _query(sql: str) -> list[tuple[object, ...]]:
+    with Warehouse(get_settings().warehouse).connect() as con:
+        return con.execute(sql).fetchall()
+
+
+def test_reanalysis_keeps_both_analyses_and_an_identical_one_is_cached(
+    korean: RunSummary,
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from adref.flows.reanalyze import reanalyze_video
+
+    vid = korean.video_id
+    assert vid is not None
+    shots = _query("select * from shots order by shot_index")
+    groups = _query("select * from scene_groups order by group_index")
+
+    _language("en")
+    again = reanalyze_video(video_id=vid)
+    assert again.status == "completed"
+    assert again.analysis_id not in (None, korean.analysis_id)
+    assert (again.tasks, again.cache_hits) == (2, 0)
+    assert (again.shots, again.groups) == (korean.shots, korean.groups)
+
+    analyses = _query(
+        "select analysis_id, provider, model, prompt_version, output_language from analyses "
+        "order by output_language"
+    )
+    assert [(a[0], a[4]) for a in analyses] == [
+        (again.analysis_id, "en"),
+        (korean.analysis_id, "ko"),
+    ]
+    assert analyses[0][3] != analyses[1][3], "each keeps its own prompt version"
+    assert all(a[1:3] == ("local", "adref-cv-1") for a in analyses)
+    assert _query("select * from shots order by shot_index") == shots, "shots untouched"
+    assert _query("select * from scene_groups order by group_index") == groups
+    per_analysis = _query("select analysis_id, count(*) from group_analyses group by all")
+    assert dict(per_analysis) == {
+        korean.analysis_id: korean.groups,
+        again.analysis_id: again.groups,
+    }
+    (run,) = _query(
+        "select status, tasks, cache_hits, provider, model, analysis_id, error, source from runs "
+        f"where run_id = '{again.run_id}'"
+    )
+    assert run == ("completed", 2, 0, "local", "adref-cv-1", again.analysis_id, None, vid)
+
+    same = reanalyze_video(video_id=vid)
+    assert same.analysis_id == again.analysis_id
+    assert (same.tasks, same.cache_hits) == (2, 2), "no model is asked the same thing twice"
+    (analyze_stage,) = [s for s in same.stages if s.stage == "analyze"]
+    assert analyze_stage.cached == 1
+    assert _query("select count(*) from analyses") == [(2,)], "and nothing is duplicated"
+
+    with get_client(sync_client=True) as client:
+        name = client.read_flow_run(again.flow_run_id).name
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[again.flow_run_id])
+            )
+        )
+    assert name.endswith(f"[{vid}] → local"), name
+    (bar,) = [a for a in artifacts if a.type == "progress"]
+    assert bar.data == 100.0, "both of a re-analysis's stages count as the whole"
+    (md,) = [a for a in artifacts if a.type == "markdown"]
+    assert vid in md.data and "data:image/jpeg;base64," in md.data
+
+
+def test_load_request_gives_the_analyser_what_the_first_run_gave_it(korean: RunSummary) -> None:
+    vid = korean.video_id
+    assert vid is not None
+    settings = get_settings()
+    request = load_request(Warehouse(settings.warehouse), vid, output_language="ko")
+    assert len(request.shots) == korean.shots
+    for shot in request.shots:
+        image = cv2.imdecode(np.frombuffer(shot.keyframe_jpeg, np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] == settings.thumbnail_width
+    regrouped = group_shots(
+        request.shots, request.stream, settings.granularity, settings.max_analysis_images
+    )
+    assert request.grouping == regrouped
+
+    redone = run_analysis("local", request).analysis
+    assert redone.analysis_id == korean.analysis_id
+    (stored,) = _query(
+        "select genre, expression_format, mood, model_tags, summary from analyses "
+        f"where analysis_id = '{korean.analysis_id}'"
+    )
+    assert stored == (
+        redone.genre,
+        redone.expression_format,
+        redone.mood,
+        redone.model_tags,
+        redone.summary,
+    )
+
+
+def test_an_unknown_video_fails_the_run_clearly_and_records_it(korean: RunSummary) -> None:
+    from adref.flows.reanalyze import reanalyze_video
+
+    with pytest.raises(InputError, match="no video youtube:missing in the warehouse"):
+        reanalyze_video(video_id="youtube:missing")
+    (run,) = _query("select status, error, tasks from runs where video_id = 'youtube:missing'")
+    assert run[0] == "failed" and "no video youtube:missing" in str(run[1]) and run[2] == 0
+
+
+# -- the command, as a user runs it ----------------------------------------------------------------
+
+
+def _adref(
+    args: list[str], home: Path, api: str, lang: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "ADREF_HOME": str(home),
+        "ADREF_OUTPUT_LANGUAGE": lang,
+        "PREFECT_API_URL": api,
+        "COLUMNS": "250",
+    }
+    env.pop("ADREF_WAREHOUSE_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "adref", "reanalyze", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_command_needs_a_selection_and_names_an_unknown_video(
+    library: tuple[Warehouse, dict[str, VideoWrite]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADREF_WAREHOUSE_DIR", str(library[0].root))
+    reset_settings()
+    try:
+        nothing = runner.invoke(app, ["reanalyze", "--provider", "local"])
+        unknown = runner.invoke(app, ["reanalyze", "youtube:a1", "youtube:nope", "--estimate"])
+    finally:
+        reset_settings()
+    assert nothing.exit_code == 2 and "nothing selected" in nothing.stderr
+    assert isinstance(unknown.exception, InputError)
+    assert "no video youtube:nope in the warehouse" in str(unknown.exception)
+
+
+def test_the_command_estimates_then_runs_then_skips_what_is_stored(
+    prefect_api: str, adref_home: Path, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adref.flows.analyze_video import analyze_video
+
+    monkeypatch.setenv("ADREF_OUTPUT_LANGUAGE", "ko")
+    reset_settings()
+    first = analyze_video(source=str(clip_single.path), tags=["pick"])
+    vid = first.video_id
+    assert vid is not None
+
+    planned = _adref([vid, "--estimate"], adref_home, prefect_api, "en")
+    assert planned.returncode == 0, planned.stderr
+    assert vid in planned.stdout and "adref-cv-1" in planned.stdout
+    assert "total: 1 to analyse" in planned.stdout and "$0.0000" in planned.stdout
+    assert _query("select count(*) from runs") == [(1,)], "an estimate runs nothing"
+
+    ran = _adref(["--tag", "pick", "--yes"], adref_home, prefect_api, "en")
+    assert ran.returncode == 0, ran.stderr
+    assert "completed" in ran.stdout and "Traceback" not in ran.stderr
+    langs = _query("select output_language from analyses order by output_language")
+    assert langs == [("en",), ("ko",)]
+    assert _query("select count(*) from runs") == [(2,)]
+
+    paid = _adref([vid, "--provider", "openai"], adref_home, prefect_api, "en", stdin="n\n")
+    assert paid.returncode == 1 and "Aborted" in paid.stderr, paid.stderr
+    assert "Spend up to $" in paid.stdout and "openai" in paid.stdout
+    assert _query("select count(*) from runs") == [(2,)], "declined: nothing ran"
+
+    skipped = _adref(["--ids-sql", "select video_id from videos"], adref_home, prefect_api, "en")
+    assert skipped.returncode == 0, skipped.stderr
+    assert "stored already" in skipped.stdout and "total: 0 to analyse" in skipped.stdout
+    assert _query("select count(*) from runs") == [(2,)]
