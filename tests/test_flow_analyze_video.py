@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -137,8 +138,43 @@ def test_each_run_publishes_a_summary_artifact_with_thumbnails(
         )
         flow_run = client.read_flow_run(summary.flow_run_id)
     kinds = {a.type for a in artifacts}
-    assert {"markdown", "progress"} <= kinds
+    assert "markdown" in kinds  # progress only for runs long enough to watch: tested below
     (md,) = [a for a in artifacts if a.type == "markdown"]
     assert summary.video_id in md.data and "data:image/jpeg;base64," in md.data
     assert "ATTACH 'ducklake:" in md.data
     assert flow_run.name.endswith(f"[{summary.video_id}]"), "the run is named after the video"
+
+
+def test_the_progress_bar_shows_for_runs_long_enough_to_watch(prefect_api: str) -> None:
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.runtime import flow_run
+
+    from adref.flows.sideline import Sideline
+
+    @flow
+    def staged(after_s: float) -> str:
+        sideline = Sideline(flow_run.id, progress_after_s=after_s)
+        sideline.progress(40.0)
+        if after_s == 0:
+            time.sleep(0.5)  # the bar appears...
+        sideline.progress(100.0)  # ...and ends full
+        sideline.close()
+        return str(flow_run.id)
+
+    shown, quick = staged(0.0), staged(30.0)
+    with get_client(sync_client=True) as client:
+        found = {
+            run: [
+                a
+                for a in client.read_artifacts(
+                    artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run]))
+                )
+                if a.type == "progress"
+            ]
+            for run in (shown, quick)
+        }
+    (bar,) = found[shown]
+    assert float(bar.data) == 100.0
+    assert found[quick] == [], "a run over before the bar's delay makes no API calls for it"

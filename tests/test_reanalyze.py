@@ -271,8 +271,6 @@ def test_reanalysis_keeps_both_analyses_and_an_identical_one_is_cached(
             )
         )
     assert name.endswith(f"[{vid}] → local"), name
-    (bar,) = [a for a in artifacts if a.type == "progress"]
-    assert bar.data == 100.0, "both of a re-analysis's stages count as the whole"
     (md,) = [a for a in artifacts if a.type == "markdown"]
     assert vid in md.data and "data:image/jpeg;base64," in md.data
 

@@ -98,7 +98,11 @@ WARM_TARGET = 1.2  # a warm re-run may cost at most this much more than an empty
 def bench_pipeline_cmd(
     video: Path | None = VIDEO_ARGUMENT,
     repeat: int = typer.Option(
-        3, "--repeat", "-n", min=1, help="Warm runs and empty flows; the best counts."
+        3,
+        "--repeat",
+        "-n",
+        min=1,
+        help="New-video runs (warm re-runs and empty flows: 2n+1); the best counts.",
     ),
 ) -> None:
     """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
@@ -110,7 +114,9 @@ def bench_pipeline_cmd(
         start_prefect()
         b = bench_pipeline(video, repeat=repeat)
 
-    table = Table(title=f"pipeline: {video.name}, best of {repeat}")
+    table = Table(
+        title=f"pipeline: {video.name}, best of {repeat} (warm and empty: {2 * repeat + 1})"
+    )
     table.add_column("what")
     table.add_column("seconds", justify="right")
     table.add_column("ratio", justify="right")

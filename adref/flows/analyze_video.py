@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as runtime_flow_run
 from prefect.utilities.annotations import opaque
 
 from adref.errors import AdrefError
+from adref.flows import finishing
 from adref.flows.sideline import Sideline
-from adref.flows.stages import Stages, record_run
+from adref.flows.stages import Stages, record_run, settle
 from adref.flows.summary import RunSummary, describe_analysis, markdown
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
@@ -39,7 +40,15 @@ def _run_name() -> str:
     return source.rstrip("/").rsplit("/", 1)[-1][:80] or source[:80]
 
 
-@flow(name="analyze-video", flow_run_name=_run_name, log_prints=True)
+@flow(
+    name="analyze-video",
+    flow_run_name=_run_name,
+    log_prints=True,
+    on_completion=[finishing.hook],
+    on_failure=[finishing.hook],
+    on_crashed=[finishing.hook],
+    on_cancellation=[finishing.hook],
+)
 def analyze_video(
     source: str,
     provider: str = "local",
@@ -154,13 +163,14 @@ def analyze_video(
             user_tags=sorted(set(tags or [])),
             source_path=video.path,
         )
+        warehouse.init()
         stages.run(
             "persist",
             persist,
-            refresh=not warehouse.has_video(meta.video_id, analysis.analysis_id),
             write=opaque(write),
             group_key=group_key,
             keep_video=settings.keep_video,
+            warehouse_identity=warehouse.identity(),
         )
     except BaseException as exc:
         summary.status = "failed"
@@ -178,14 +188,26 @@ def analyze_video(
     describe_analysis(summary, detected, analysis)
     summary.groups = len(grouping.groups)
     summary.attach_line = warehouse.attach_line()
-    record_run(warehouse, summary, stages, started_at, clock, bytes_downloaded)
-    close_workspace(workspace, succeeded=True)
-    create_markdown_artifact(
+    settle(summary, stages, clock, bytes_downloaded)
+    # The run's row commits and the summary is sent while Prefect marks the run completed;
+    # the completion hook waits for both, so they are done before the flow call returns.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adref-record")
+    recorded = pool.submit(
+        record_run, warehouse, summary.model_copy(), stages, started_at, clock, bytes_downloaded
+    )
+    sideline.markdown(
         markdown(summary, detected, grouping, analysis),
         key=_artifact_key(meta.video_id),
         description=f"adref summary of {meta.video_id}",
     )
-    sideline.close()
+    close_workspace(workspace, succeeded=True)
+
+    def finish() -> None:
+        recorded.result()
+        pool.shutdown()
+        sideline.close()
+
+    finishing.later(flow_run_id, finish)
     return summary
 
 

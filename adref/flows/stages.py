@@ -78,6 +78,14 @@ class Stages:
         return sum(r.cached for r in self.results.values())
 
 
+def settle(summary: RunSummary, stages: Stages, clock: float, bytes_downloaded: int) -> None:
+    """Put the stages' figures and the time so far into the summary."""
+    summary.stages = list(stages.results.values())
+    summary.tasks, summary.cache_hits = stages.tasks, stages.cache_hits
+    summary.bytes_downloaded = bytes_downloaded
+    summary.total_s = time.perf_counter() - clock
+
+
 def record_run(
     warehouse: Warehouse,
     summary: RunSummary,
@@ -87,10 +95,7 @@ def record_run(
     bytes_downloaded: int,
 ) -> None:
     """Append the run's row (timings, cache hits, spend, error) whatever its outcome."""
-    summary.stages = list(stages.results.values())
-    summary.tasks, summary.cache_hits = stages.tasks, stages.cache_hits
-    summary.bytes_downloaded = bytes_downloaded
-    summary.total_s = time.perf_counter() - clock
+    settle(summary, stages, clock, bytes_downloaded)
     seconds = {r.stage: round(r.seconds, 4) for r in summary.stages}
     record = RunRecord(
         run_id=summary.run_id,

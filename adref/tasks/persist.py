@@ -1,7 +1,8 @@
 """Write one video's rows and media to the warehouse atomically.
 
-The flow refreshes this task's cache when the warehouse no longer holds the analysis, so a
-deleted or recreated warehouse is rebuilt instead of trusting a stale cache entry.
+The cache key holds the warehouse's identity (a random id made with its catalog, read from
+SQLite in a millisecond), so a deleted or recreated warehouse is rebuilt instead of trusting a
+stale cache entry, without querying the tables on every run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     return cache_key(
         "persist",
         get_settings().warehouse,
+        inputs["warehouse_identity"],
         w.analysis.analysis_id,
         w.content_hash,
         inputs["group_key"],
@@ -39,7 +41,9 @@ class Persisted(BaseModel):
 
 
 @task(name="persist", cache_key_fn=_key, persist_result=True)
-def persist(write: VideoWrite, group_key: str, keep_video: bool) -> Persisted:
+def persist(
+    write: VideoWrite, group_key: str, keep_video: bool, warehouse_identity: str
+) -> Persisted:
     root = get_settings().warehouse
     wh = Warehouse(root)
     wh.init()
