@@ -82,3 +82,35 @@ def test_not_a_video_and_http_errors_fail_clearly(prefect_api: str, tmp_path: Pa
     result = _adref(["analyze", dead], tmp_path / "home", prefect_api)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "error:" in result.stderr
+
+
+def test_estimate_prints_the_plan_and_a_chain_says_how_it_fell_back(
+    prefect_api: str, tmp_path: Path, clip_single
+) -> None:
+    from tests.support.fake_openai import FakeOpenAI
+    from tests.support.fake_vendor import Reply
+
+    home = tmp_path / "home"
+    with FakeOpenAI() as fake:
+        os.environ["ADREF_OPENAI_BASE_URL"] = fake.base_url
+        os.environ["OPENAI_API_KEY"] = "sk-adref-SECRET-cli-0000"
+        try:
+            plan = _adref(
+                ["analyze", str(clip_single.path), "-p", "openai,local", "--estimate"],
+                home,
+                prefect_api,
+            )
+            fake.script.default = Reply("auth_error")
+            run = _adref(
+                ["analyze", str(clip_single.path), "-p", "openai,local"], home, prefect_api
+            )
+        finally:
+            del os.environ["ADREF_OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
+    assert plan.returncode == 0, plan.stderr
+    assert "nothing called" in plan.stdout and "gpt-4o" in plan.stdout
+    assert "adref-cv-1" in plan.stdout
+    assert len(fake.calls) == 1, "only the real run asked the vendor"
+    assert run.returncode == 0, run.stderr
+    assert "provider chain: openai:" in run.stderr and "answered by local" in run.stderr
+    assert "local / adref-cv-1" in run.stdout
+    assert "sk-adref-SECRET-cli-0000" not in run.stdout + run.stderr + plan.stdout + plan.stderr
