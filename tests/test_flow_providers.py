@@ -163,3 +163,21 @@ def test_the_key_never_leaks(
     prefect_home = Path(os.environ["PREFECT_HOME"])
     assert _files_holding(prefect_home, needle) == []  # cached task results, Prefect's files
     assert any(prefect_home.rglob("*")), "Prefect's home was written, so the scan saw files"
+
+
+def test_a_key_can_come_from_a_prefect_secret_block(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.blocks.system import Secret
+
+    block_key = "sk-adref-SECRET-block-5150"
+    Secret(value=block_key).save("adref-openai-api-key", overwrite=True)
+    monkeypatch.delenv("OPENAI_API_KEY")
+    reset_settings()
+    try:
+        summary = _run(clip_single.path, provider="openai")
+    finally:
+        Secret(value="").save("adref-openai-api-key", overwrite=True)
+    assert summary.status == "completed" and summary.provider == "openai"
+    headers = {k.lower(): v for k, v in openai_fake.headers[-1].items()}
+    assert headers["authorization"] == f"Bearer {block_key}"

@@ -7,6 +7,7 @@ cap can be overshot by at most the calls those runs are making, never by a whole
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -22,10 +23,10 @@ def spent_today(settings: Settings) -> float:
         return 0.0
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
-        con = wh.connect(read_only=True)
-        row = con.execute(
-            "SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE started_at >= ?", [midnight]
-        ).fetchone()
+        with contextlib.closing(wh.connect(read_only=True)) as con:
+            row = con.execute(
+                "SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE started_at >= ?", [midnight]
+            ).fetchone()
     except Exception as exc:  # a reader problem must not stop analysis: the run cap still holds
         log.warning("could not read today's model spend: %s", exc)
         return 0.0
