@@ -254,3 +254,14 @@ def test_unknown_or_repeated_providers_are_refused_before_any_call(
     with pytest.raises(InputError, match="twice"):
         run_analysis("local,local", ad_request)
     assert openai_fake.calls == []
+
+
+def test_the_budget_prices_each_providers_default_model() -> None:
+    from adref.providers.budget import DEFAULT_MODELS, PRICES
+    from adref.providers.remote import RemoteProvider
+
+    for name in ("openai", "factchat", "anthropic", "gemini"):
+        provider = get_provider(name)
+        assert isinstance(provider, RemoteProvider)
+        assert DEFAULT_MODELS[provider.vendor] == provider.default_model or name == "factchat"
+        assert provider.default_model in PRICES

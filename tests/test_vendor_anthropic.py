@@ -314,8 +314,10 @@ def test_from_settings_uses_key_endpoint_and_timeout(fake: FakeAnthropic) -> Non
     assert fake.headers[0]["x-api-key"] == KEY
 
 
-def test_default_model_is_claude_sonnet_4() -> None:
-    assert DEFAULT_MODEL == "claude-sonnet-4-20250514"
+def test_default_model_is_the_current_claude_sonnet_4() -> None:
+    from adref.providers.remote import AnthropicProvider
+
+    assert DEFAULT_MODEL == AnthropicProvider.default_model == "claude-sonnet-4-6"
 
 
 # -- the fake itself rejects what Anthropic rejects -------------------------------------------

@@ -37,7 +37,7 @@ class Price:
 
 DEFAULT_MODELS: dict[Vendor, str] = {
     "openai": "gpt-4o",
-    "anthropic": "claude-sonnet-4-20250514",
+    "anthropic": "claude-sonnet-4-6",
     "gemini": "gemini-2.5-flash",
 }
 
@@ -46,6 +46,8 @@ PRICES: dict[str, Price] = {
     "gpt-4o-mini": Price(0.15, 0.60),
     "gpt-4.1": Price(2.00, 8.00),
     "gpt-4.1-mini": Price(0.40, 1.60),
+    "claude-sonnet-4-6": Price(3.00, 15.00),
+    "claude-sonnet-4-5": Price(3.00, 15.00),
     "claude-sonnet-4-20250514": Price(3.00, 15.00),
     "claude-sonnet-4": Price(3.00, 15.00),
     "claude-opus-4-20250514": Price(15.00, 75.00),

@@ -27,7 +27,7 @@ from adref.providers.vendors.retry_after import parse_retry_after
 from adref.providers.wire import VendorAnswer, VendorCall
 from adref.settings import Settings
 
-DEFAULT_MODEL = "claude-sonnet-4-20250514"
+DEFAULT_MODEL = "claude-sonnet-4-6"  # the first Sonnet 4 snapshot reached end of life 2026-06-15
 
 TOOL_DESCRIPTION = "Record the analysis of the ad."
 
