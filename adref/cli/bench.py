@@ -129,7 +129,7 @@ def bench_pipeline_cmd(
         "flow, new video (local analyser)",
         f"{b.steady_s:.2f}",
         f"{b.steady_ratio:.2f}",
-        "x decode only",
+        "x decode only run just before (median)",
     )
     for stage, seconds in b.stages.items():
         table.add_row(
@@ -157,6 +157,10 @@ def bench_pipeline_cmd(
         f"{b.cold_ratio:.2f}x for a process's first run); "
         f"warm re-run: {b.warm_ratio:.2f}x an empty flow ({warm_ok} the {WARM_TARGET}x target), "
         f"{b.warm_cache_hits}/{b.warm_tasks} tasks from cache"
+    )
+    console.print(
+        "paired new-video ratios (each against decoding run just before it): "
+        + ", ".join(f"{r:.2f}" for r in b.steady_ratios)
     )
 
 
