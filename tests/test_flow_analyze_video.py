@@ -73,6 +73,13 @@ def test_bad_input_fails_clearly_records_the_run_and_keeps_the_workspace(
     kept = list(get_settings().work_dir.iterdir())
     assert len(kept) == 1, "a failed run keeps its workspace for inspection"
 
+    from prefect.client.orchestration import get_client
+
+    ((flow_run_id,),) = _query("select flow_run_id from runs")
+    with get_client(sync_client=True) as client:
+        name = client.read_flow_run(flow_run_id).name
+    assert name == "not-a-video.mp4", "a run that never knew its video is named by its source"
+
 
 def test_refresh_recomputes_and_still_replaces_rows(
     prefect_api: str, adref_home: Path, clip_single

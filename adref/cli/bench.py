@@ -145,7 +145,7 @@ def bench_pipeline_cmd(
         "  Prefect's overhead", f"{b.prefect_overhead_s:.2f}", "", "new video − plain stages"
     )
     table.add_row("flow, warm re-run", f"{b.warm_s:.2f}", f"{b.warm_ratio:.2f}", "x empty flow")
-    table.add_row("empty flow, 6 no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
+    table.add_row("empty flow, 6 cached no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
     table.add_row(
         "Prefect server start (apart)", f"{b.server_start_s:.2f}", "", "first flow of the process"
     )

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
-from prefect.runtime import flow_run as runtime_flow_run
 from prefect.utilities.annotations import opaque
 
 from adref.errors import AdrefError
@@ -35,14 +34,12 @@ from adref.workspace import close_workspace, open_workspace
 log = logging.getLogger(__name__)
 
 
-def _run_name() -> str:
-    source = str(runtime_flow_run.parameters.get("source", "video"))
+def _source_name(source: str) -> str:
     return source.rstrip("/").rsplit("/", 1)[-1][:80] or source[:80]
 
 
 @flow(
     name="analyze-video",
-    flow_run_name=_run_name,
     log_prints=True,
     on_completion=[finishing.hook],
     on_failure=[finishing.hook],
@@ -173,6 +170,8 @@ def analyze_video(
             warehouse_identity=warehouse.identity(),
         )
     except BaseException as exc:
+        if not sideline.renamed:  # failed before the video was known: name it by its source
+            sideline.rename(_source_name(source))
         summary.status = "failed"
         summary.error = (
             exc.one_line() if isinstance(exc, AdrefError) else f"{type(exc).__name__}: {exc}"

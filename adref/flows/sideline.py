@@ -36,6 +36,7 @@ class Sideline:
         self._artifact_id: uuid.UUID | None = None
         self._last: float = 0.0
         self._showing = False
+        self.renamed = False
         self._lock = threading.Lock()
         self._context = contextvars.copy_context()
         self._timer: threading.Timer | None = None
@@ -60,6 +61,7 @@ class Sideline:
             self._submit(self._create_progress, description)
 
     def rename(self, name: str) -> None:
+        self.renamed = True
         if self.flow_run_id is not None:
             self._submit(self._rename, name[:120])
 
