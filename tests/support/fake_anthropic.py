@@ -18,10 +18,9 @@ import binascii
 import itertools
 import json
 import re
-from types import TracebackType
 from typing import Any
 
-from tests.support.fake_vendor import Reply, Script
+from tests.support.fake_vendor import FakeVendor, Reply, Script
 from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 
 __all__ = ["FakeAnthropic", "image_signature_ok"]
@@ -52,7 +51,7 @@ class RequestProblem(Exception):
     """What makes a request invalid, in the words Anthropic's 400 would use."""
 
 
-class FakeAnthropic:
+class FakeAnthropic(FakeVendor):
     """A context manager: a scripted Messages API on a free loopback port."""
 
     def __init__(self, script: Script | None = None) -> None:
@@ -66,21 +65,6 @@ class FakeAnthropic:
     @property
     def base_url(self) -> str:
         return self._server.base_url
-
-    def push(self, *replies: Reply) -> None:
-        self.script.push(*replies)
-
-    def __enter__(self) -> FakeAnthropic:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
 
     # -- answering ------------------------------------------------------------------------
 

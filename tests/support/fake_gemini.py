@@ -23,10 +23,9 @@ import base64
 import json
 import re
 import threading
-from types import TracebackType
 from typing import Any
 
-from tests.support.fake_vendor import Reply, Script
+from tests.support.fake_vendor import FakeVendor, Reply, Script
 from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 
 _PATH = re.compile(r"^/(v1|v1beta|v1alpha)/models/([^/:]+):generateContent$")
@@ -75,7 +74,7 @@ class _AnyPathServer(LocalHTTPServer):
         return route or self._catch_all, seen
 
 
-class FakeGemini:
+class FakeGemini(FakeVendor):
     """Gemini's API on 127.0.0.1, scripted with ``Reply`` objects (see ``fake_vendor``)."""
 
     def __init__(self, script: Script | None = None) -> None:
@@ -88,24 +87,9 @@ class FakeGemini:
         self._lock = threading.Lock()
         self._server = _AnyPathServer(Route(handler=self._handle))
 
-    def push(self, *replies: Reply) -> None:
-        self.script.push(*replies)
-
     @property
     def base_url(self) -> str:
         return self._server.base_url
-
-    def __enter__(self) -> FakeGemini:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
 
     # -- answering ------------------------------------------------------------------------
 

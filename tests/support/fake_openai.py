@@ -19,10 +19,9 @@ import itertools
 import json
 import re
 import time
-from types import TracebackType
 from typing import Any
 
-from tests.support.fake_vendor import Reply, Script
+from tests.support.fake_vendor import FakeVendor, Reply, Script
 from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 
 __all__ = ["FakeOpenAI"]
@@ -43,7 +42,7 @@ class RequestProblem(ValueError):
         self.param = param
 
 
-class FakeOpenAI:
+class FakeOpenAI(FakeVendor):
     """A context manager: a started server whose ``base_url`` is what the SDK is given."""
 
     def __init__(self, script: Script | None = None) -> None:
@@ -57,24 +56,9 @@ class FakeOpenAI:
 
     # -- life cycle -----------------------------------------------------------------------
 
-    def __enter__(self) -> FakeOpenAI:
-        self._server.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.stop()
-
     @property
     def base_url(self) -> str:
         return self._server.base_url + "/v1"
-
-    def push(self, *replies: Reply) -> None:
-        self.script.push(*replies)
 
     def request_count(self) -> int:
         """Every HTTP request the server got, on any path (a retry would show up here)."""

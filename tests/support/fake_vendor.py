@@ -17,7 +17,8 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
 
@@ -129,3 +130,31 @@ class Script:
     def pending(self) -> int:
         with self._lock:
             return len(self._queue)
+
+
+class FakeVendor:
+    """What every fake vendor shares: a script of replies and a server's life cycle.
+
+    Subclasses set ``script`` and ``_server`` (a LocalHTTPServer answering the vendor's paths).
+    """
+
+    script: Script
+    if TYPE_CHECKING:
+        from tests.support.http import LocalHTTPServer
+
+        _server: LocalHTTPServer
+
+    def push(self, *replies: Reply) -> None:
+        self.script.push(*replies)
+
+    def __enter__(self) -> Self:
+        self._server.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._server.stop()
