@@ -133,16 +133,21 @@ def estimate_table(estimates: list[Any], title: str) -> Table:
     for column in ("provider", "model", "calls", "images", "tokens in", "tokens out", "USD"):
         table.add_column(column, justify="left" if column in ("provider", "model") else "right")
     for e in estimates:
-        table.add_row(
-            e.provider,
-            e.model,
-            str(e.calls),
-            str(e.images),
-            f"{e.tokens_in:,}",
-            f"{e.tokens_out:,}",
-            f"{e.cost_usd:.4f}",
-        )
+        table.add_row(*estimate_cells(e))
     return table
+
+
+def estimate_cells(e: Any) -> list[str]:
+    """provider, model, calls, images, tokens in, tokens out, USD: one planned call's cells."""
+    return [
+        e.provider,
+        e.model,
+        str(e.calls),
+        str(e.images),
+        f"{e.tokens_in:,}",
+        f"{e.tokens_out:,}",
+        f"{e.cost_usd:.4f}",
+    ]
 
 
 def summary_table(summary: object) -> Table:

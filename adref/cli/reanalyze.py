@@ -19,7 +19,7 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adref import progress
-from adref.cli.analyze import start_prefect
+from adref.cli.analyze import estimate_cells, start_prefect
 from adref.cli.app import app, console, err_console, fail
 from adref.errors import AdrefError
 from adref.models import analysis_id
@@ -135,13 +135,7 @@ def plan_table(plan: list[Planned], chain: str) -> Table:
         table.add_row(
             p.video_id,
             p.title[:40],
-            e.provider,
-            e.model,
-            str(e.calls),
-            str(e.images),
-            f"{e.tokens_in:,}",
-            f"{e.tokens_out:,}",
-            f"${e.cost_usd:.4f}",
+            *estimate_cells(e),
             "stored already: skipped" if p.stored else "",
         )
     todo = [p.estimate for p in plan if not p.stored]

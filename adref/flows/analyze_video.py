@@ -14,14 +14,13 @@ from prefect.utilities.annotations import opaque
 from adref.errors import AdrefError
 from adref.flows import finishing
 from adref.flows.sideline import Sideline
-from adref.flows.stages import Stages, record_run, settle
+from adref.flows.stages import Stages, analyze_stage, record_run, settle
 from adref.flows.summary import RunSummary, describe_analysis, markdown
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
 from adref.providers.chain import chain_names
 from adref.providers.registry import get_provider
 from adref.settings import get_settings
-from adref.tasks.analyze import analyze, plan
 from adref.tasks.detect import detect
 from adref.tasks.download import download_present, fetch, resolve
 from adref.tasks.group import group
@@ -132,21 +131,7 @@ def analyze_video(
             close_workspace(workspace, succeeded=True)
             sideline.close()
             return summary
-        planned_id = plan(provider, request)
-        outcome = stages.run(
-            "analyze",
-            analyze,
-            retry=True,
-            provider_name=provider,
-            request=opaque(request),
-            planned_id=planned_id,
-            group_key=group_key,
-        )
-        analysis = outcome.analysis
-        summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
-        summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
-        for note in outcome.notes:
-            logger.warning("provider chain: %s", note)
+        analysis = analyze_stage(stages, summary, provider, request, group_key, logger)
         write = VideoWrite(
             meta=meta,
             content_hash=video.content_hash,

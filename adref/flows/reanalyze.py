@@ -15,16 +15,14 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run as runtime_flow_run
-from prefect.utilities.annotations import opaque
 
 from adref.errors import AdrefError
 from adref.flows.sideline import Sideline
-from adref.flows.stages import Stages, record_run
+from adref.flows.stages import Stages, analyze_stage, record_run
 from adref.flows.summary import RunSummary, describe_analysis, markdown
 from adref.models import DetectResult, utcnow
 from adref.providers.base import AnalysisRequest
 from adref.settings import get_settings
-from adref.tasks.analyze import analyze, plan
 from adref.tasks.persist_analysis import persist_analysis
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.stored import load_request
@@ -95,20 +93,9 @@ def reanalyze_video(
             len(request.shots),
             len(request.grouping.groups),
         )
-        outcome = stages.run(
-            "analyze",
-            analyze,
-            retry=True,
-            provider_name=provider,
-            request=opaque(request),
-            planned_id=plan(provider, request),
-            group_key=stored_work_key(request),
+        analysis = analyze_stage(
+            stages, summary, provider, request, stored_work_key(request), logger
         )
-        analysis = outcome.analysis
-        summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
-        summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
-        for note in outcome.notes:
-            logger.warning("provider chain: %s", note)
         stages.run(
             "persist",
             persist_analysis,

@@ -7,11 +7,15 @@ import time
 from typing import Any
 
 from prefect import Task
+from prefect.utilities.annotations import opaque
 
 from adref import progress
 from adref.flows.sideline import Sideline
 from adref.flows.summary import RunSummary, StageResult
 from adref.models import utcnow
+from adref.providers.base import AnalysisRequest
+from adref.providers.schema import Analysis
+from adref.tasks.analyze import analyze, plan
 from adref.tasks.policy import task_options
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.records import RunRecord
@@ -128,3 +132,29 @@ def record_run(
         warehouse.append_run(record)
     except Exception as exc:  # the run's own outcome matters more than its bookkeeping
         log.warning("could not record the run in the warehouse: %s", exc)
+
+
+def analyze_stage(
+    stages: Stages,
+    summary: RunSummary,
+    provider: str,
+    request: AnalysisRequest,
+    group_key: str,
+    logger: Any,
+) -> Analysis:
+    """Ask the provider chain (cached on its planned ids) and note its spend in the summary."""
+    outcome = stages.run(
+        "analyze",
+        analyze,
+        retry=True,
+        provider_name=provider,
+        request=opaque(request),
+        planned_id=plan(provider, request),
+        group_key=group_key,
+    )
+    summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
+    summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
+    for note in outcome.notes:
+        logger.warning("provider chain: %s", note)
+    analysis: Analysis = outcome.analysis
+    return analysis
