@@ -52,6 +52,10 @@ class RemoteProvider(Provider):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
+        # One provider object serves one plan-estimate-call sequence (a chain step): the prompt
+        # is read from Prefect once and the images are sized once, not again for the call.
+        self._spec: PromptSpec | None = None
+        self._plans: dict[int, tuple[AnalysisRequest, VendorCall]] = {}
 
     @abstractmethod
     def make_client(self, key: str) -> VendorClient:
@@ -60,7 +64,12 @@ class RemoteProvider(Provider):
     # -- planning (no network) ---------------------------------------------------------------
 
     def prompt_version(self, request: AnalysisRequest) -> str:
-        return self._version(effective_prompt(), request)
+        return self._version(self._prompt(), request)
+
+    def _prompt(self) -> PromptSpec:
+        if self._spec is None:
+            self._spec = effective_prompt()
+        return self._spec
 
     def _version(self, spec: PromptSpec, request: AnalysisRequest) -> str:
         schema = answer_schema(list(spec.genres), list(spec.formats))
@@ -69,7 +78,15 @@ class RemoteProvider(Provider):
         raw = f"{text}|{self.settings.image_mode}"
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
-    def plan_call(self, request: AnalysisRequest, spec: PromptSpec) -> VendorCall:
+    def plan_call(self, request: AnalysisRequest) -> VendorCall:
+        planned = self._plans.get(id(request))
+        if planned is not None and planned[0] is request:
+            return planned[1]
+        call = self._plan_call(request, self._prompt())
+        self._plans[id(request)] = (request, call)
+        return call
+
+    def _plan_call(self, request: AnalysisRequest, spec: PromptSpec) -> VendorCall:
         images = prepare_images(select_frames(request), self.vendor, self.settings.image_mode)
         system, user_text = render(
             spec, request, facts_from_local(request), [image.label for image in images]
@@ -85,7 +102,7 @@ class RemoteProvider(Provider):
         )
 
     def estimate(self, request: AnalysisRequest) -> CallEstimate:
-        call = self.plan_call(request, effective_prompt())
+        call = self.plan_call(request)
         tokens_in, tokens_out, cost = estimate_call(self.vendor, call, self.settings)
         return CallEstimate(
             provider=self.name,
@@ -101,8 +118,8 @@ class RemoteProvider(Provider):
 
     def analyze(self, request: AnalysisRequest) -> ProviderResult:
         started = time.perf_counter()
-        spec = effective_prompt()
-        call = self.plan_call(request, spec)
+        spec = self._prompt()
+        call = self.plan_call(request)
         client = self.make_client(api_key(self.name, self.settings))
         groups = request.grouping.analysis_groups or [
             g.group_index for g in request.grouping.groups
