@@ -1,7 +1,8 @@
 """Point Prefect at adref's home before Prefect is imported.
 
 Prefect reads its settings when first imported, so every door (CLI, bench, tests) calls
-``configure()`` first. A user's own PREFECT_* variables always win.
+``configure()`` first. A user's own PREFECT_* variables always win; next comes the server of an
+``adref up`` running on this machine; else the embedded server starts with the first run.
 """
 
 from __future__ import annotations
@@ -15,11 +16,20 @@ from adref.settings import Settings
 
 def configure(settings: Settings) -> None:
     if "PREFECT_API_URL" not in os.environ:
+        from adref.deployments.up import running_api_url
+
+        # `adref up` in another terminal: run there, so the run shows in its UI.
+        if api_url := running_api_url(settings):
+            os.environ["PREFECT_API_URL"] = api_url
+    if "PREFECT_API_URL" not in os.environ:
         os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
         # Prefect's SQLite database cannot be created in a folder that does not exist yet.
         os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
         os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
     os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "false")
+    # Cached task results belong to adref's home whichever server records the runs, so a run
+    # from the CLI and one from a worker of `adref up` reuse each other's work.
+    os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(settings.prefect_home / "storage"))
     # A fresh home migrates its database on first start; give a busy 2-core machine time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     # The embedded default has no UI to send telemetry for; keep it quiet and offline.

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_home() -> Path:
@@ -174,6 +174,28 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:5006",
         description="Viewer address used in summaries and artifacts.",
     )
+    work_pool: str = Field(default="adref", description="Prefect work pool the deployments run on.")
+    max_concurrent_videos: int = Field(
+        default=5,
+        ge=1,
+        description="Videos analysed at once by the work pool (set when `adref deploy` creates "
+        "it; change it later in the Prefect UI).",
+    )
+    server_port: int = Field(
+        default=4200, ge=1, le=65535, description="Port of the Prefect server `adref up` starts."
+    )
+    input_dirs: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders a deployment run may read video files from, comma-separated "
+        "(default HOME/inbox). URLs are always accepted; the CLI reads any file.",
+    )
+
+    @field_validator("input_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def warehouse(self) -> Path:
@@ -190,6 +212,11 @@ class Settings(BaseSettings):
     @property
     def prefect_home(self) -> Path:
         return (self.home / "prefect").expanduser().resolve()
+
+    @property
+    def input_folders(self) -> list[Path]:
+        folders = self.input_dirs or [self.home / "inbox"]
+        return [folder.expanduser().resolve() for folder in folders]
 
     def retry_delays(self) -> list[float]:
         return [self.retry_delay_s * (2**i) for i in range(self.task_retries)]

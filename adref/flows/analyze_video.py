@@ -21,6 +21,8 @@ from adref.providers.base import AnalysisRequest
 from adref.providers.chain import chain_names
 from adref.providers.registry import get_provider
 from adref.settings import get_settings
+from adref.sources.local import existing_file, require_inside
+from adref.sources.urls import looks_like_url
 from adref.tasks.detect import detect
 from adref.tasks.download import download_present, fetch, resolve
 from adref.tasks.group import group
@@ -56,8 +58,15 @@ def analyze_video(
 ) -> RunSummary:
     """Analyse one video (a URL or a file path) and store it in the warehouse.
 
-    ``provider`` may be a fallback chain ("anthropic,openai,local"). With ``estimate_only`` the
-    run stops before any model call and returns the planned calls, tokens and cost.
+    Args:
+        source: A video URL (http or https), or a video file; a deployment run reads files
+            only from the input folders (ADREF_INPUT_DIRS).
+        provider: The analyser, or a fallback chain tried in order ("anthropic,openai,local").
+        model: The provider's model; its default when empty.
+        owner: Who the video is filed under in the library.
+        tags: Your own tags for the video, beside the site's and the model's.
+        refresh: Recompute every stage instead of reusing cached work.
+        estimate_only: Stop before any model call and report the planned calls, tokens and cost.
     """
     settings = get_settings()
     logger = get_run_logger()
@@ -80,6 +89,8 @@ def analyze_video(
     )
     bytes_downloaded = 0
     try:
+        if ctx and ctx.flow_run and ctx.flow_run.deployment_id and not looks_like_url(source):
+            require_inside(existing_file(source), settings.input_folders)
         resolved = stages.run("download", resolve, retry=True, source=source)
         summary.video_id = resolved.video_id
         video = stages.run(

@@ -60,7 +60,14 @@ def reanalyze_video(
     model: str | None = None,
     refresh: bool = False,
 ) -> RunSummary:
-    """Analyse a stored video again (another provider, model or prompt) and keep both analyses."""
+    """Analyse a stored video again (another provider, model or prompt) and keep both analyses.
+
+    Args:
+        video_id: The stored video, as in the warehouse (e.g. "youtube:dQw4w9WgXcQ").
+        provider: The analyser, or a fallback chain tried in order ("anthropic,openai,local").
+        model: The provider's model; its default when empty.
+        refresh: Ask again even if this exact analysis is cached.
+    """
     settings = get_settings()
     logger = get_run_logger()
     ctx = FlowRunContext.get()

@@ -13,7 +13,7 @@ from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
 from adref.video.probe import probe_video
 
-__all__ = ["existing_file", "file_stamp", "inspect_file"]
+__all__ = ["existing_file", "file_stamp", "inspect_file", "require_inside"]
 
 # "youtube.com/watch?v=..." or "www.example.com": an address typed without its scheme.
 _HOSTLIKE = re.compile(r"^(www\.[\w-]+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/)", re.IGNORECASE)
@@ -48,6 +48,20 @@ def existing_file(source: str) -> Path:
             f"cannot read {path}", exc.strerror or str(exc), "Check the file's permissions"
         ) from None
     return path
+
+
+def require_inside(path: Path, folders: list[Path]) -> Path:
+    """Refuse a file outside ``folders``: a deployment's parameters come from whoever can reach
+    the Prefect UI, and they should not be able to make the worker read any file it can."""
+    real = path.resolve()
+    if any(real.is_relative_to(folder.resolve()) for folder in folders):
+        return real
+    shown = ", ".join(str(folder) for folder in folders)
+    raise InputError(
+        f"cannot read {path}",
+        f"deployment runs read files only from the input folders ({shown})",
+        "Move the file into one of them, add its folder to ADREF_INPUT_DIRS, or give a URL",
+    )
 
 
 def file_stamp(path: Path) -> tuple[int, int]:

@@ -1,0 +1,104 @@
+"""``adref up`` (a Prefect server, adref's deployments and a worker) and ``adref deploy``."""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+import typer
+from rich.table import Table
+
+from adref.cli.app import app, console, err_console, fail
+from adref.deployments.apply import Applied
+from adref.settings import get_settings
+
+
+def _applied_to(api_url: str) -> Applied:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from adref.deployments.apply import apply_deployments
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        return apply_deployments(get_settings())
+
+
+def _table(applied: Applied, api_url: str) -> Table:
+    ui_url = api_url.removesuffix("/api")
+    pool = applied.pool
+    limit = "no limit" if pool.concurrency_limit is None else f"{pool.concurrency_limit} at once"
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Prefect UI", f"[link={ui_url}]{ui_url}[/link]")
+    table.add_row("API", api_url)
+    table.add_row("work pool", f"{pool.name} ({limit}{', created' if pool.created else ''})")
+    table.add_row("deployments", "\n".join(applied.deployments))
+    return table
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@app.command()
+def up(
+    port: int = typer.Option(None, "--port", help="Default: ADREF_SERVER_PORT (4200)."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Start a worker too."),
+) -> None:
+    """Start a Prefect server with adref's deployments and a worker; Ctrl-C stops them."""
+    from adref.deployments import up as ups
+
+    settings = get_settings()
+    port = port or settings.server_port
+    _stop_on_sigterm()
+    running: ups.Running | None = None
+    try:
+        with console.status(f"starting the Prefect server on port {port}…"):
+            server, api_url, logs = ups.start_server(settings, port)
+            running = ups.Running(api_url, api_url.removesuffix("/api"), server, None, logs)
+            applied = _applied_to(api_url)
+            if worker:
+                running.worker = ups.start_worker(settings, api_url, logs)
+        with ups.advertised(settings, api_url):
+            console.print(_table(applied, api_url))
+            console.print(
+                f"logs in {logs}\n"
+                "Run a deployment from the UI, or from here: "
+                "[bold]adref analyze URL[/] runs in this terminal and shows in the UI.\n"
+                + ("" if worker else "[yellow]no worker: deployment runs wait for one[/]\n")
+                + "Ctrl-C stops the worker and the server.\n"
+                "[green]adref is up[/]",
+                highlight=False,
+            )
+            reason = ups.supervise(running)
+            raise fail(f"{reason}; see {logs}", code=1)
+    except KeyboardInterrupt:
+        console.print("stopping…")
+    finally:
+        if running is not None:
+            ups.stop(running.worker)
+            ups.stop(running.server)
+    console.print("stopped")
+
+
+@app.command()
+def deploy() -> None:
+    """Register adref's work pool and deployments on a running Prefect server."""
+    from adref.deployments.up import running_api_url
+
+    settings = get_settings()
+    api_url = os.environ.get("PREFECT_API_URL") or running_api_url(settings)
+    if not api_url:
+        err_console.print(
+            "[bold red]error:[/] no Prefect server to deploy to: the embedded one lives only "
+            "as long as a run. Start one with `adref up` (it deploys too), or set "
+            "PREFECT_API_URL.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    console.print(_table(_applied_to(api_url), api_url))

@@ -1,0 +1,1 @@
+"""adref's Prefect deployments, its work pool, and ``adref up`` (a server and a worker)."""

@@ -1,0 +1,75 @@
+"""Register adref's work pool and deployments on a Prefect server, idempotently.
+
+Run again after an upgrade and the deployments follow the code (parameters, descriptions);
+the pool is created once with a concurrency limit and then left alone, so a limit someone
+changed in the Prefect UI stays as they set it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+from uuid import UUID
+
+from adref.deployments.definitions import DEPLOYMENTS, full_name
+from adref.settings import Settings
+
+
+@dataclass(frozen=True)
+class PoolState:
+    name: str
+    concurrency_limit: int | None
+    created: bool
+
+
+@dataclass(frozen=True)
+class Applied:
+    pool: PoolState
+    deployments: dict[str, UUID]  # full name -> id
+
+
+def ensure_pool(settings: Settings) -> PoolState:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with get_client(sync_client=True) as client:
+        try:
+            pool = client.read_work_pool(settings.work_pool)
+        except ObjectNotFound:
+            pool = client.create_work_pool(
+                WorkPoolCreate(
+                    name=settings.work_pool,
+                    type=ProcessWorker.type,
+                    description="adref: one flow run per video, run as a local process.",
+                    base_job_template=ProcessWorker.get_default_base_job_template(),
+                    concurrency_limit=settings.max_concurrent_videos,
+                )
+            )
+            return PoolState(pool.name, pool.concurrency_limit, created=True)
+    return PoolState(pool.name, pool.concurrency_limit, created=False)
+
+
+def apply_deployments(settings: Settings) -> Applied:
+    """The pool, then every deployment in ``DEPLOYMENTS`` on it; returns what the server has."""
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.flows import Flow
+    from prefect.types.entrypoint import EntrypointType
+    from prefect.utilities.importtools import import_object
+
+    pool = ensure_pool(settings)
+    ids: dict[str, UUID] = {}
+    for spec in DEPLOYMENTS:
+        flow = import_object(spec.entrypoint)
+        assert isinstance(flow, Flow) and flow.name == spec.flow_name, spec
+        deployment = RunnerDeployment.from_flow(
+            flow,
+            name=spec.name,
+            description=spec.description,
+            tags=list(spec.tags),
+            work_pool_name=pool.name,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        )
+        ids[full_name(spec)] = cast(UUID, deployment.apply())  # sync here: never a coroutine
+    return Applied(pool=pool, deployments=ids)

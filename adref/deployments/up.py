@@ -1,0 +1,187 @@
+"""``adref up``: a Prefect server and a worker for adref's deployments, as child processes.
+
+The server keeps its database in adref's Prefect home, the same one the embedded default uses,
+so runs started from the CLI and from the UI share one history. While it is up, a small state
+file tells other adref commands in other terminals to use it instead of starting their own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from adref.errors import AdrefError
+from adref.settings import Settings
+
+STARTUP_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 20.0
+
+
+class UpError(AdrefError):
+    """The server or the worker did not start, or stopped on its own."""
+
+
+@dataclass
+class Running:
+    api_url: str
+    ui_url: str
+    server: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes] | None
+    logs: Path
+
+
+def state_file(settings: Settings) -> Path:
+    return settings.home.expanduser().resolve() / "up.json"
+
+
+def running_api_url(settings: Settings) -> str | None:
+    """The API of an ``adref up`` still alive on this machine, if there is one."""
+    try:
+        state = json.loads(state_file(settings).read_text())
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    url = state.get("api_url")
+    return url if isinstance(url, str) else None
+
+
+def _child_env(settings: Settings, api_url: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "false")
+    env.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(settings.prefect_home / "storage"))
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    else:
+        env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def _spawn(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    # A session of its own: the terminal's Ctrl-C reaches us only, and we stop children in order.
+    return subprocess.Popen(
+        [sys.executable, "-m", "prefect", *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise UpError(
+                "the Prefect server did not start",
+                f"it exited with code {server.returncode}",
+                f"See {log}; is the port already in use?",
+            )
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise UpError(
+        "the Prefect server did not start",
+        f"no answer from {api_url} within {STARTUP_TIMEOUT_S:.0f} s",
+        f"See {log}",
+    )
+
+
+def _port_free(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+    except httpx.ConnectError:
+        return True
+    except httpx.HTTPError:
+        return False
+    return False
+
+
+def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes], str, Path]:
+    if running_api_url(settings):
+        raise UpError(
+            "adref up is already running",
+            f"its state file is {state_file(settings)}",
+            "Use that one, or stop it first",
+        )
+    if not _port_free(port):
+        raise UpError(f"port {port} is in use", "something already listens there", "Use --port")
+    logs = settings.home.expanduser().resolve() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://127.0.0.1:{port}/api"
+    server_log = logs / "prefect-server.log"
+    with server_log.open("ab") as log:
+        server = _spawn(
+            ["server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            _child_env(settings, None),
+            log,
+        )
+    try:
+        _wait_healthy(api_url, server, server_log)
+    except BaseException:
+        stop(server)
+        raise
+    return server, api_url, logs
+
+
+def start_worker(settings: Settings, api_url: str, logs: Path) -> subprocess.Popen[bytes]:
+    with (logs / "prefect-worker.log").open("ab") as log:
+        return _spawn(
+            ["worker", "start", "--pool", settings.work_pool, "--type", "process"],
+            _child_env(settings, api_url),
+            log,
+        )
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM to the child's whole session (a worker's flow runs too), then SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def advertised(settings: Settings, api_url: str) -> Iterator[None]:
+    """The state file other adref commands read to find this server, removed on the way out."""
+    path = state_file(settings)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
+    tmp.replace(path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def supervise(running: Running) -> str:
+    """Block until a child exits on its own; says which (the caller stops the rest)."""
+    while True:
+        if running.server.poll() is not None:
+            return f"the Prefect server exited (code {running.server.returncode})"
+        if running.worker is not None and running.worker.poll() is not None:
+            return f"the worker exited (code {running.worker.returncode})"
+        time.sleep(0.5)
