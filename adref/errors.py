@@ -26,9 +26,10 @@ class AdrefError(Exception):
             parts.append(self.hint)
         return ". ".join(p.rstrip(".") for p in parts) + "."
 
-    def __reduce__(self) -> tuple[type[AdrefError], tuple[str, str, str]]:
-        # Prefect pickles task exceptions into its result store; keep all three fields.
-        return (type(self), (self.what, self.why, self.hint))
+    def __reduce__(self) -> tuple[type[AdrefError], tuple[str, str, str], dict[str, object]]:
+        # Prefect pickles task exceptions into its result store; keep every field, a
+        # subclass's own ones included (they all have defaults, so three arguments rebuild it).
+        return (type(self), (self.what, self.why, self.hint), dict(self.__dict__))
 
 
 class InputError(AdrefError):
@@ -58,10 +59,17 @@ class ProviderError(AdrefError):
 
     def __init__(self, what: str, why: str = "", hint: str = "", provider: str = "") -> None:
         self.provider = provider
+        # What the failed attempt still cost (calls answered, then refused or invalid): a run
+        # that fails must count its spend, or the day's cap would not see it.
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.cost_usd = 0.0
         super().__init__(what, why, hint)
 
-    def __reduce__(self) -> tuple[type[AdrefError], tuple[str, str, str, str]]:  # type: ignore[override]
-        return (type(self), (self.what, self.why, self.hint, self.provider))
+    def charge(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
+        self.tokens_in += tokens_in
+        self.tokens_out += tokens_out
+        self.cost_usd += cost_usd
 
 
 class ProviderTransient(ProviderError):
@@ -84,9 +92,6 @@ class ProviderTransient(ProviderError):
         self.retry_after_s = retry_after_s
         super().__init__(what, why, hint, provider)
 
-    def __reduce__(self) -> tuple[type[AdrefError], tuple[object, ...]]:  # type: ignore[override]
-        return (type(self), (self.what, self.why, self.hint, self.provider, self.retry_after_s))
-
 
 class ProviderHardError(ProviderError):
     """Auth, quota, a bad request, a refusal, retries used up, a spending cap reached:
@@ -104,6 +109,3 @@ class AnswerInvalid(ProviderError):
     ) -> None:
         self.raw_path = raw_path
         super().__init__(what, why, hint, provider)
-
-    def __reduce__(self) -> tuple[type[AdrefError], tuple[object, ...]]:  # type: ignore[override]
-        return (type(self), (self.what, self.why, self.hint, self.provider, self.raw_path))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from adref.errors import ProviderHardError
+from adref.errors import AnswerInvalid, ProviderHardError
 from adref.settings import get_settings, reset_settings
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
@@ -120,6 +120,20 @@ def test_a_chain_falls_back_inside_the_flow_and_says_so(
     assert provider == "local"
     ((notes,),) = _query("select notes from runs")
     assert "openai" in notes and "local" in notes
+
+
+def test_a_failed_run_still_records_what_its_model_calls_cost(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth
+) -> None:
+    openai_fake.script.default = Reply.text("Not JSON at all.", usage=(2000, 100))
+    with pytest.raises(AnswerInvalid):
+        _run(clip_single.path, provider="openai")
+    ((status, tokens_in, tokens_out, cost, error),) = _query(
+        "select status, tokens_in, tokens_out, cost_usd, error from runs"
+    )
+    assert (status, tokens_in, tokens_out) == ("failed", 4000, 200), "both answers billed"
+    assert cost > 0 and "no valid analysis" in error
+    assert _query("select count(*) from analyses") == [(0,)], "nothing half-valid stored"
 
 
 def test_estimate_plans_without_calling_or_storing(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,12 @@ def test_an_injected_description_cannot_change_the_answers_structure(
     raw = Path(info.value.raw_path).read_text()
     assert "lovely coffee ad" in raw
     assert OPENAI_KEY not in raw
+    # Both answers were billed: the error carries their cost, and keeps it through a pickle
+    # (Prefect stores a failed task's exception).
+    error = pickle.loads(pickle.dumps(info.value))
+    assert (error.tokens_in, error.tokens_out) == (2 * 1200, 2 * 300)
+    assert error.cost_usd == pytest.approx(info.value.cost_usd) and error.cost_usd > 0
+    assert (error.raw_path, error.provider) == (info.value.raw_path, "openai")
 
 
 def test_429_waits_for_retry_after_then_succeeds(
@@ -191,10 +198,13 @@ def test_a_broken_answer_is_repaired_or_asked_again_once(
 def test_a_refusal_or_a_bad_key_moves_the_chain_on(
     ad_request: AnalysisRequest, openai_fake: FakeOpenAI
 ) -> None:
-    openai_fake.push(Reply.refusal("I can't help with that."))
+    openai_fake.push(Reply.refusal("I can't help with that.", usage=(1500, 20)))
     outcome = run_analysis("openai,local", ad_request)
     assert outcome.analysis.provider == "local"
     assert "declined" in outcome.notes[0]
+    # The refused call was billed; the run counts it though local answered for free.
+    assert (outcome.tokens_in, outcome.tokens_out) == (1500, 20) and outcome.cost_usd > 0
+    assert outcome.analysis.cost_usd == 0
 
     openai_fake.push(Reply("auth_error"))
     with pytest.raises(ProviderHardError) as info:

@@ -10,6 +10,7 @@ from prefect import Task
 from prefect.utilities.annotations import opaque
 
 from adref import progress
+from adref.errors import ProviderError
 from adref.flows.sideline import Sideline
 from adref.flows.summary import RunSummary, StageResult
 from adref.models import utcnow
@@ -143,15 +144,23 @@ def analyze_stage(
     logger: Any,
 ) -> Analysis:
     """Ask the provider chain (cached on its planned ids) and note its spend in the summary."""
-    outcome = stages.run(
-        "analyze",
-        analyze,
-        retry=True,
-        provider_name=provider,
-        request=opaque(request),
-        planned_id=plan(provider, request),
-        group_key=group_key,
-    )
+    try:
+        outcome = stages.run(
+            "analyze",
+            analyze,
+            retry=True,
+            provider_name=provider,
+            request=opaque(request),
+            planned_id=plan(provider, request),
+            group_key=group_key,
+        )
+    except ProviderError as exc:  # a failed run still records what its model calls cost
+        summary.tokens_in, summary.tokens_out, summary.cost_usd = (
+            exc.tokens_in,
+            exc.tokens_out,
+            exc.cost_usd,
+        )
+        raise
     summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
     summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
     for note in outcome.notes:

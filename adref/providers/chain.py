@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from adref.errors import InputError, ProviderHardError
+from adref.errors import InputError, ProviderError, ProviderHardError
 from adref.providers.base import AnalysisRequest, ProviderResult
 from adref.providers.registry import get_provider
 from adref.providers.spending import over_cap
@@ -32,6 +32,18 @@ def chain_names(spec: str) -> list[str]:
 
 
 @dataclass
+class _Spent:
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, exc: ProviderError) -> None:
+        self.tokens_in += exc.tokens_in
+        self.tokens_out += exc.tokens_out
+        self.cost_usd += exc.cost_usd
+
+
+@dataclass
 class ChainOutcome:
     provider: str
     result: ProviderResult
@@ -44,12 +56,12 @@ class ChainOutcome:
 def run_chain(spec: str, request: AnalysisRequest, settings: Settings) -> ChainOutcome:
     names = chain_names(spec)
     notes: list[str] = []
-    spent = 0.0
+    failed = _Spent()  # what providers that failed still cost: the run pays it
     last: ProviderHardError | None = None
     for position, name in enumerate(names):
         provider = get_provider(name)
         planned = provider.estimate(request).cost_usd
-        if (why := over_cap(planned, spent, settings)) is not None:
+        if (why := over_cap(planned, failed.cost_usd, settings)) is not None:
             notes.append(f"{name}: skipped, {why}")
             log.warning("%s skipped: %s", name, why)
             last = ProviderHardError(f"{name} not called", why, provider=name)
@@ -58,29 +70,33 @@ def run_chain(spec: str, request: AnalysisRequest, settings: Settings) -> ChainO
             result = provider.analyze(request)
         except ProviderHardError as exc:
             last = exc
+            failed.add(exc)
             notes.append(f"{name}: {exc.what}" + (f" ({exc.why})" if exc.why else ""))
             if position + 1 < len(names):
                 log.warning(
                     "%s failed (%s); falling back to %s", name, exc.what, names[position + 1]
                 )
             continue
-        spent += result.cost_usd
+        except ProviderError as exc:  # an invalid answer ends the run: with all it cost
+            exc.charge(failed.tokens_in, failed.tokens_out, failed.cost_usd)
+            raise
         if notes:
             notes.append(f"answered by {name}")
         return ChainOutcome(
             provider=name,
             result=result,
-            tokens_in=result.tokens_in,
-            tokens_out=result.tokens_out,
-            cost_usd=spent,
+            tokens_in=failed.tokens_in + result.tokens_in,
+            tokens_out=failed.tokens_out + result.tokens_out,
+            cost_usd=failed.cost_usd + result.cost_usd,
             notes=notes,
         )
     assert last is not None
     if len(names) > 1:
-        raise ProviderHardError(
+        last = ProviderHardError(
             "every provider in the chain failed",
             "; ".join(notes)[:500],
             "add local at the end of --provider to always get an analysis",
             provider=names[-1],
         )
+        last.charge(failed.tokens_in, failed.tokens_out, failed.cost_usd)
     raise last

@@ -18,11 +18,11 @@ import logging
 import random
 import time
 from abc import abstractmethod
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
-from adref.errors import AnswerInvalid, ProviderHardError, ProviderTransient
+from adref.errors import AnswerInvalid, ProviderError, ProviderHardError, ProviderTransient
 from adref.providers import categories
 from adref.providers.answer import AnswerProblem, answer_schema, parse_answer, reask_feedback
 from adref.providers.base import AnalysisRequest, CallEstimate, Provider, ProviderResult
@@ -45,6 +45,12 @@ from adref.warehouse.media import safe_id
 log = logging.getLogger(__name__)
 
 MAX_OUTPUT_TOKENS = 4096
+
+
+@dataclass
+class _Usage:
+    tokens_in: int = 0
+    tokens_out: int = 0
 
 
 class RemoteProvider(Provider):
@@ -121,43 +127,56 @@ class RemoteProvider(Provider):
         spec = self._prompt()
         call = self.plan_call(request)
         client = self.make_client(api_key(self.name, self.settings))
+        used = _Usage()
+        try:
+            with categories.using(spec.genres, spec.formats):
+                content, model = self._answer(client, call, request, spec, used)
+        except ProviderError as exc:
+            # Answers that came back still cost money, even when the run then fails.
+            exc.charge(used.tokens_in, used.tokens_out, self._cost(call, used))
+            raise
+        return ProviderResult(
+            content=content,
+            model=model,
+            prompt_version=self._version(spec, request),
+            tokens_in=used.tokens_in,
+            tokens_out=used.tokens_out,
+            cost_usd=self._cost(call, used),
+            latency_s=time.perf_counter() - started,
+        )
+
+    def _answer(
+        self,
+        client: VendorClient,
+        call: VendorCall,
+        request: AnalysisRequest,
+        spec: PromptSpec,
+        used: _Usage,
+    ) -> tuple[AnalysisContent, str]:
+        """A valid answer, repaired or asked for once more; else AnswerInvalid, raw saved."""
         groups = request.grouping.analysis_groups or [
             g.group_index for g in request.grouping.groups
         ]
-        tokens_in = tokens_out = 0
         answers: list[str] = []
         problem: AnswerProblem | None = None
-        with categories.using(spec.genres, spec.formats):
-            for attempt in (1, 2):
-                answer = self._send(client, call)
-                tokens_in += answer.tokens_in
-                tokens_out += answer.tokens_out
-                answers.append(answer.text)
-                self._refused(answer)
-                try:
-                    content = self._parse(answer, request, spec, groups)
-                except AnswerProblem as exc:
-                    problem = exc
-                    log.warning("%s answer %d was not valid: %s", self.name, attempt, exc.reason)
-                    call = replace(
-                        call,
-                        previous_answer=answer.text,
-                        retry_feedback=reask_feedback(exc),
-                        # A cut-off answer gets room to finish the second time.
-                        max_output_tokens=call.max_output_tokens
-                        * (2 if answer.finish_reason == "length" else 1),
-                    )
-                    continue
-                return ProviderResult(
-                    content=content,
-                    model=answer.model or call.model,
-                    prompt_version=self._version(spec, request),
-                    tokens_in=tokens_in,
-                    tokens_out=tokens_out,
-                    cost_usd=cost_usd(
-                        self.vendor, call.model, tokens_in, tokens_out, self.settings
-                    ),
-                    latency_s=time.perf_counter() - started,
+        for attempt in (1, 2):
+            answer = self._send(client, call)
+            used.tokens_in += answer.tokens_in
+            used.tokens_out += answer.tokens_out
+            answers.append(answer.text)
+            self._refused(answer)
+            try:
+                return self._parse(answer, request, spec, groups), answer.model or call.model
+            except AnswerProblem as exc:
+                problem = exc
+                log.warning("%s answer %d was not valid: %s", self.name, attempt, exc.reason)
+                call = replace(
+                    call,
+                    previous_answer=answer.text,
+                    retry_feedback=reask_feedback(exc),
+                    # A cut-off answer gets room to finish the second time.
+                    max_output_tokens=call.max_output_tokens
+                    * (2 if answer.finish_reason == "length" else 1),
                 )
         raw_path = self._save_raw(request, answers)
         raise AnswerInvalid(
@@ -167,6 +186,9 @@ class RemoteProvider(Provider):
             provider=self.name,
             raw_path=str(raw_path),
         )
+
+    def _cost(self, call: VendorCall, used: _Usage) -> float:
+        return cost_usd(self.vendor, call.model, used.tokens_in, used.tokens_out, self.settings)
 
     def _send(self, client: VendorClient, call: VendorCall) -> VendorAnswer:
         tries = self.settings.provider_retries + 1
