@@ -26,6 +26,7 @@ import pytest
 
 from adref.deployments.apply import apply_deployments
 from adref.deployments.definitions import DEPLOYMENTS, full_name
+from adref.deployments.up import crash_unfinished
 from adref.errors import InputError
 from adref.settings import Settings, get_settings, reset_settings
 from adref.sources.local import require_inside
@@ -97,6 +98,34 @@ def test_deploy_registers_the_pool_and_deployments_idempotently(
     assert again.deployments == first.deployments
     assert (again.pool.concurrency_limit, again.pool.created) == (2, False)
     assert [full_name(spec) for spec in DEPLOYMENTS] == list(first.deployments)
+
+
+def test_runs_left_unfinished_in_the_pool_are_marked_crashed(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run a stopped worker left pending or running would hold a pool slot for good."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Pending, Running
+
+    monkeypatch.setenv("ADREF_WORK_POOL", "adref-crash-test")
+    reset_settings()
+    apply_deployments(get_settings())
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("reanalyze-video/reanalyze-video")
+        # The other test's pool has the same deployment names: use this pool's.
+        assert deployment.work_pool_name == "adref-crash-test"
+        runs = [
+            client.create_flow_run_from_deployment(deployment.id, parameters={"video_id": v}).id
+            for v in ("running", "pending", "scheduled")
+        ]
+        client.set_flow_run_state(runs[0], Running(), force=True)
+        client.set_flow_run_state(runs[1], Pending(), force=True)
+
+        assert crash_unfinished(get_settings(), "the worker stopped") == 2
+        states = [client.read_flow_run(r).state for r in runs]
+        assert crash_unfinished(get_settings(), "again") == 0
+    assert [s.type.value for s in states if s] == ["CRASHED", "CRASHED", "SCHEDULED"]
+    assert states[0] and states[0].message == "the worker stopped"
 
 
 # --- adref up, end to end --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from adref.cli.app import app, console, err_console, fail
 from adref.deployments.apply import Applied
+from adref.deployments.up import Running
 from adref.settings import get_settings
 
 
@@ -21,6 +22,20 @@ def _applied_to(api_url: str) -> Applied:
 
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         return apply_deployments(get_settings())
+
+
+def _crash_unfinished(api_url: str, why: str) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from adref.deployments.up import crash_unfinished
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        count = crash_unfinished(get_settings(), why)
+    if count:
+        console.print(
+            f"[yellow]{count} unfinished run(s) marked crashed[/] ({why}); "
+            "run them again from the UI"
+        )
 
 
 def _table(applied: Applied, api_url: str) -> Table:
@@ -44,6 +59,18 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _shut_down(running: Running) -> None:
+    from adref.deployments import up as ups
+
+    ups.stop(running.worker)
+    try:
+        if running.worker is not None and running.server.poll() is None:
+            _crash_unfinished(running.api_url, "adref up was stopped while it ran")
+    except Exception as exc:  # the server must still be stopped
+        err_console.print(f"[yellow]could not mark unfinished runs:[/] {exc}")
+    ups.stop(running.server)
+
+
 @app.command()
 def up(
     port: int = typer.Option(None, "--port", help="Default: ADREF_SERVER_PORT (4200)."),
@@ -55,12 +82,13 @@ def up(
     settings = get_settings()
     port = port or settings.server_port
     _stop_on_sigterm()
-    running: ups.Running | None = None
+    running: Running | None = None
     try:
         with console.status(f"starting the Prefect server on port {port}…"):
             server, api_url, logs = ups.start_server(settings, port)
-            running = ups.Running(api_url, api_url.removesuffix("/api"), server, None, logs)
+            running = Running(api_url, api_url.removesuffix("/api"), server, None, logs)
             applied = _applied_to(api_url)
+            _crash_unfinished(api_url, "the adref up that ran it stopped before it finished")
             if worker:
                 running.worker = ups.start_worker(settings, api_url, logs)
         with ups.advertised(settings, api_url):
@@ -80,8 +108,7 @@ def up(
         console.print("stopping…")
     finally:
         if running is not None:
-            ups.stop(running.worker)
-            ups.stop(running.server)
+            _shut_down(running)
     console.print("stopped")
 
 

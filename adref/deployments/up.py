@@ -177,6 +177,37 @@ def advertised(settings: Settings, api_url: str) -> Iterator[None]:
         path.unlink(missing_ok=True)
 
 
+def crash_unfinished(settings: Settings, why: str) -> int:
+    """Mark the pool's runs still pending or running as crashed; returns how many.
+
+    Only ``adref up``'s own worker takes this pool's runs on its own server, so when that
+    worker is stopped (or died with the last session) those runs will never finish: left as
+    they are, each would hold one of the pool's concurrency slots for good.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        WorkPoolFilter,
+        WorkPoolFilterName,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    unfinished = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=unfinished))
+            ),
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[settings.work_pool])),
+        )
+        for run in runs:
+            client.set_flow_run_state(run.id, Crashed(message=why), force=True)
+    return len(runs)
+
+
 def supervise(running: Running) -> str:
     """Block until a child exits on its own; says which (the caller stops the rest)."""
     while True:
