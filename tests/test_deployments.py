@@ -100,6 +100,23 @@ def test_deploy_registers_the_pool_and_deployments_idempotently(
     assert [full_name(spec) for spec in DEPLOYMENTS] == list(first.deployments)
 
 
+def test_deploy_without_a_server_says_how_to_get_one(
+    adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import adref.cli  # noqa: F401  (registers every command)
+    from adref.cli.app import app
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    adref_home.mkdir(parents=True)
+    # A state file left by an `adref up` that died: its process is gone, so it is ignored.
+    (adref_home / "up.json").write_text('{"api_url": "http://127.0.0.1:9/api", "pid": 999999}')
+    result = CliRunner().invoke(app, ["deploy"])
+    assert result.exit_code == 2
+    assert "adref up" in result.output and "PREFECT_API_URL" in result.output
+
+
 def test_runs_left_unfinished_in_the_pool_are_marked_crashed(
     prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
