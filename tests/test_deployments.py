@@ -63,6 +63,7 @@ def test_deploy_registers_the_pool_and_deployments_idempotently(
 ) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolUpdate
+    from prefect.client.schemas.schedules import CronSchedule
 
     monkeypatch.setenv("ADREF_WORK_POOL", "adref-deploy-test")
     reset_settings()
@@ -75,14 +76,21 @@ def test_deploy_registers_the_pool_and_deployments_idempotently(
     assert set(first.deployments) == {
         "analyze-video/analyze-video",
         "reanalyze-video/reanalyze-video",
+        "compact-warehouse/daily",
     }
     with get_client(sync_client=True) as client:
         pool = client.read_work_pool("adref-deploy-test")
         assert pool.type == "process"
         reanalyze = client.read_deployment_by_name("reanalyze-video/reanalyze-video")
         analyze = client.read_deployment_by_name("analyze-video/analyze-video")
-        # Someone lowers the limit in the UI; deploying again must not undo it.
+        compact = client.read_deployment_by_name("compact-warehouse/daily")
+        ((schedule,),) = [compact.schedules]
+        assert (schedule.schedule.cron, schedule.active) == ("30 4 * * *", True)  # type: ignore[union-attr]
+        # Someone lowers the limit and moves the upkeep in the UI; deploying again keeps both.
         client.update_work_pool("adref-deploy-test", WorkPoolUpdate(concurrency_limit=2))
+        client.update_deployment_schedule(
+            compact.id, schedule.id, schedule=CronSchedule(cron="0 1 * * *")
+        )
     assert reanalyze.entrypoint == "adref.flows.reanalyze.reanalyze_video"
     assert reanalyze.work_pool_name == "adref-deploy-test"
     assert not reanalyze.pull_steps, "the worker runs the installed package: nothing to pull"
@@ -97,7 +105,29 @@ def test_deploy_registers_the_pool_and_deployments_idempotently(
     again = apply_deployments(get_settings())
     assert again.deployments == first.deployments
     assert (again.pool.concurrency_limit, again.pool.created) == (2, False)
+    with get_client(sync_client=True) as client:
+        compact = client.read_deployment_by_name("compact-warehouse/daily")
+    assert [s.schedule.cron for s in compact.schedules] == ["0 1 * * *"]  # type: ignore[union-attr]
     assert [full_name(spec) for spec in DEPLOYMENTS] == list(first.deployments)
+
+
+def test_the_upkeep_flow_merges_small_files_and_keeps_every_row(
+    prefect_api: str, adref_home: Path
+) -> None:
+    from adref.flows.compact import compact_warehouse
+    from tests.test_warehouse import make_write
+
+    assert compact_warehouse().files_before == 0, "no warehouse yet: nothing to do"
+    wh = Warehouse(get_settings().warehouse)
+    wh.init()
+    for i in range(4):
+        wh.write_video(make_write(f"youtube:v{i}"))
+    with wh.connect() as con:
+        rows = con.execute("select count(*) from shots").fetchone()
+    done = compact_warehouse(keep_days=0)
+    assert done.files_after < done.files_before
+    with wh.connect() as con:
+        assert con.execute("select count(*) from shots").fetchone() == rows
 
 
 def test_deploy_without_a_server_says_how_to_get_one(

@@ -1,18 +1,21 @@
 """Register adref's work pool and deployments on a Prefect server, idempotently.
 
 Run again after an upgrade and the deployments follow the code (parameters, descriptions);
-the pool is created once with a concurrency limit and then left alone, so a limit someone
-changed in the Prefect UI stays as they set it.
+the pool's concurrency limit and the deployments' schedules are set when they are created and
+then left alone, so what someone changed in the Prefect UI stays as they set it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from adref.deployments.definitions import DEPLOYMENTS, full_name
 from adref.settings import Settings
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ def apply_deployments(settings: Settings) -> Applied:
     for spec in DEPLOYMENTS:
         flow = import_object(spec.entrypoint)
         assert isinstance(flow, Flow) and flow.name == spec.flow_name, spec
+        kept = _schedules_kept(full_name(spec))
         deployment = RunnerDeployment.from_flow(
             flow,
             name=spec.name,
@@ -70,6 +74,24 @@ def apply_deployments(settings: Settings) -> Applied:
             tags=list(spec.tags),
             work_pool_name=pool.name,
             entrypoint_type=EntrypointType.MODULE_PATH,
+            **({"cron": spec.cron} if kept is None else {"schedules": kept}),
         )
         ids[full_name(spec)] = cast(UUID, deployment.apply())  # sync here: never a coroutine
     return Applied(pool=pool, deployments=ids)
+
+
+def _schedules_kept(name: str) -> list[DeploymentScheduleCreate] | None:
+    """An existing deployment's schedules as they are now (edited in the UI, or removed);
+    None for a new deployment, which gets the default schedule."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            existing = client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            return None
+    return [
+        DeploymentScheduleCreate(schedule=s.schedule, active=s.active) for s in existing.schedules
+    ]

@@ -16,6 +16,7 @@ class DeploymentSpec:
     entrypoint: str
     description: str
     tags: tuple[str, ...] = ("adref",)
+    cron: str | None = None  # a schedule (UTC), editable in the Prefect UI
 
 
 DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
@@ -37,6 +38,16 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
             "Analyse a stored video again with another provider, model or prompt, from the "
             "warehouse alone (nothing is downloaded or decoded). Both analyses are kept."
         ),
+    ),
+    DeploymentSpec(
+        flow_name="compact-warehouse",
+        name="daily",
+        entrypoint="adref.flows.compact.compact_warehouse",
+        description=(
+            "Merge the warehouse's small Parquet files (each run adds a few) and drop files "
+            "only snapshots older than `keep_days` use. Daily at 04:30 UTC."
+        ),
+        cron="30 4 * * *",
     ),
 )
 
