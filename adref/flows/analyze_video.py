@@ -184,21 +184,22 @@ def analyze_video(
     summary.groups = len(grouping.groups)
     summary.attach_line = warehouse.attach_line()
     settle(summary, stages, clock, bytes_downloaded)
-    # The run's row commits and the summary is sent while Prefect marks the run completed;
-    # the completion hook waits for both, so they are done before the flow call returns.
+    # The run's row commits, its workspace goes and its summary is drawn (a thumbnail per scene
+    # group) and sent while Prefect marks the run completed; the completion hook waits for all
+    # of it, so it is done before the flow call returns.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adref-record")
-    recorded = pool.submit(
+    pool.submit(
         record_run, warehouse, summary.model_copy(), stages, started_at, clock, bytes_downloaded
     )
+    pool.submit(close_workspace, workspace, True)
+    shown = summary.model_copy()
     sideline.markdown(
-        markdown(summary, detected, grouping, analysis),
+        lambda: markdown(shown, detected, grouping, analysis),
         key=_artifact_key(meta.video_id),
         description=f"adref summary of {meta.video_id}",
     )
-    close_workspace(workspace, succeeded=True)
 
     def finish() -> None:
-        recorded.result()
         pool.shutdown()
         sideline.close()
 

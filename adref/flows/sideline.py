@@ -65,9 +65,10 @@ class Sideline:
         if self.flow_run_id is not None:
             self._submit(self._rename, name[:120])
 
-    def markdown(self, text: str, key: str, description: str) -> None:
+    def markdown(self, render: Callable[[], str], key: str, description: str) -> None:
+        """``render`` runs on the side thread too: drawing a summary is part of sending it."""
         if self.flow_run_id is not None:
-            self._submit(self._markdown, text, key, description)
+            self._submit(self._markdown, render, key, description)
 
     def close(self, timeout_s: float = 10.0) -> None:
         if self._timer is not None:
@@ -115,14 +116,14 @@ class Sideline:
         if self._artifact_id is not None:
             self._api().update_artifact(self._artifact_id, ArtifactUpdate(data=percent))
 
-    def _markdown(self, text: str, key: str, description: str) -> None:
+    def _markdown(self, render: Callable[[], str], key: str, description: str) -> None:
         from prefect.client.schemas.actions import ArtifactCreate
 
         self._api().create_artifact(
             ArtifactCreate(
                 type="markdown",
                 key=key,
-                data=text,
+                data=render(),
                 description=description,
                 flow_run_id=self.flow_run_id,
             )

@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from prefect import Task
+from prefect.results import ResultRecord
+from prefect.states import State
 from prefect.utilities.annotations import opaque
 
 from adref import progress
@@ -51,11 +53,7 @@ class Stages:
         if self.refresh or refresh:
             options["refresh_cache"] = True
         started = time.perf_counter()
-        state = (
-            task.with_options(**options)(**kwargs, return_state=True)
-            if options
-            else task(**kwargs, return_state=True)
-        )
+        state = _configured(task, options)(**kwargs, return_state=True)
         result = self.results[stage]
         result.seconds += time.perf_counter() - started
         result.tasks += 1
@@ -68,7 +66,7 @@ class Stages:
         result.cached += int(cached)
         progress.report(stage, "cached" if cached else "done", 1.0)
         self._progress()
-        return state.result()
+        return _value(state)
 
     def _progress(self) -> None:
         done = sum(1 for s in self.counted if self.results[s].tasks)
@@ -81,6 +79,29 @@ class Stages:
     @property
     def cache_hits(self) -> int:
         return sum(r.cached for r in self.results.values())
+
+
+def _value(state: State[Any]) -> Any:
+    """A completed task's value. ``State.result()`` would get it on Prefect's event-loop thread
+    and wait for it there, even when it is already in memory: a thread hop per task."""
+    if state.is_completed() and isinstance(state.data, ResultRecord):
+        return state.data.result
+    return state.result()
+
+
+_CONFIGURED: dict[tuple[Any, ...], Task[..., Any]] = {}
+
+
+def _configured(task: Task[..., Any], options: dict[str, Any]) -> Task[..., Any]:
+    """The task with these options, made once: ``with_options`` builds a whole new task (its
+    signature read, its key hashed from its source) on every call, for the same options."""
+    if not options:
+        return task
+    key = (task, *sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
+    configured = _CONFIGURED.get(key)
+    if configured is None:
+        configured = _CONFIGURED[key] = task.with_options(**options)
+    return configured
 
 
 def settle(summary: RunSummary, stages: Stages, clock: float, bytes_downloaded: int) -> None:

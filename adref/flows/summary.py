@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -70,7 +71,9 @@ def overall_palette(detected: DetectResult, size: int = 5) -> list[PaletteColor]
     return [PaletteColor(hex=h, weight=round(w / norm, 4)) for h, w in top]
 
 
+@lru_cache(maxsize=256)  # a few MB: keyframes are thumbnail-sized JPEGs
 def _thumb_uri(jpeg: bytes, width: int = 160) -> str:
+    """Kept for the process: a re-run of a video draws the same keyframes again."""
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         return ""
