@@ -4,33 +4,38 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import typer
 from rich.table import Table
 
 from adref.cli.app import app, console, err_console, fail
+from adref.deployments import up as ups
 from adref.deployments.apply import Applied
-from adref.deployments.up import Running
 from adref.settings import get_settings
 
 
-def _applied_to(api_url: str) -> Applied:
+@contextmanager
+def _against(api_url: str) -> Iterator[None]:
+    """Prefect's client talks to this server (Prefect was imported before its URL was known)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        yield
+
+
+def _applied_to(api_url: str) -> Applied:
     from adref.deployments.apply import apply_deployments
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+    with _against(api_url):
         return apply_deployments(get_settings())
 
 
 def _crash_unfinished(api_url: str, why: str) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from adref.deployments.up import crash_unfinished
-
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        count = crash_unfinished(get_settings(), why)
+    with _against(api_url):
+        count = ups.crash_unfinished(get_settings(), why)
     if count:
         console.print(
             f"[yellow]{count} unfinished run(s) marked crashed[/] ({why}); "
@@ -59,9 +64,7 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def _shut_down(running: Running) -> None:
-    from adref.deployments import up as ups
-
+def _shut_down(running: ups.Running) -> None:
     ups.stop(running.worker)
     try:
         if running.worker is not None and running.server.poll() is None:
@@ -77,16 +80,14 @@ def up(
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Start a worker too."),
 ) -> None:
     """Start a Prefect server with adref's deployments and a worker; Ctrl-C stops them."""
-    from adref.deployments import up as ups
-
     settings = get_settings()
     port = port or settings.server_port
     _stop_on_sigterm()
-    running: Running | None = None
+    running: ups.Running | None = None
     try:
         with console.status(f"starting the Prefect server on port {port}…"):
             server, api_url, logs = ups.start_server(settings, port)
-            running = Running(api_url, api_url.removesuffix("/api"), server, None, logs)
+            running = ups.Running(api_url, server, None, logs)
             applied = _applied_to(api_url)
             _crash_unfinished(api_url, "the adref up that ran it stopped before it finished")
             if worker:
@@ -115,17 +116,10 @@ def up(
 @app.command()
 def deploy() -> None:
     """Register adref's work pool and deployments on a running Prefect server."""
-    from adref.deployments.up import running_api_url
-
-    settings = get_settings()
-    api_url = os.environ.get("PREFECT_API_URL") or running_api_url(settings)
+    api_url = os.environ.get("PREFECT_API_URL") or ups.running_api_url(get_settings())
     if not api_url:
-        err_console.print(
-            "[bold red]error:[/] no Prefect server to deploy to: the embedded one lives only "
-            "as long as a run. Start one with `adref up` (it deploys too), or set "
-            "PREFECT_API_URL.",
-            highlight=False,
-            soft_wrap=True,
+        raise fail(
+            "no Prefect server to deploy to: the embedded one lives only as long as a run. "
+            "Start one with `adref up` (it deploys too), or set PREFECT_API_URL."
         )
-        raise typer.Exit(2)
     console.print(_table(_applied_to(api_url), api_url))

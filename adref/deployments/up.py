@@ -35,7 +35,6 @@ class UpError(AdrefError):
 @dataclass
 class Running:
     api_url: str
-    ui_url: str
     server: subprocess.Popen[bytes]
     worker: subprocess.Popen[bytes] | None
     logs: Path
