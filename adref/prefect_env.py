@@ -26,14 +26,23 @@ def configure(settings: Settings) -> None:
         # Prefect's SQLite database cannot be created in a folder that does not exist yet.
         os.makedirs(os.environ["PREFECT_HOME"], exist_ok=True)
         os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
-    os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "false")
-    # Cached task results belong to adref's home whichever server records the runs, so a run
-    # from the CLI and one from a worker of `adref up` reuse each other's work.
-    os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(settings.prefect_home / "storage"))
-    # A fresh home migrates its database on first start; give a busy 2-core machine time.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    # The embedded default has no UI to send telemetry for; keep it quiet and offline.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    for name, value in defaults(settings).items():
+        os.environ.setdefault(name, value)
+
+
+def defaults(settings: Settings) -> dict[str, str]:
+    """Prefect settings every adref process gets unless the user set them: this one, and the
+    server and worker ``adref up`` starts."""
+    return {
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        # Cached task results belong to adref's home whichever server records the runs, so a
+        # run from the CLI and one from a worker of `adref up` reuse each other's work.
+        "PREFECT_LOCAL_STORAGE_PATH": str(settings.prefect_home / "storage"),
+        # A fresh home migrates its database on first start; give a busy 2-core machine time.
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+        # Nothing here may reach the internet; keep the server quiet and offline.
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from typing import IO
 
 import httpx
 
+from adref import prefect_env
 from adref.errors import AdrefError
 from adref.settings import Settings
 
@@ -56,11 +57,8 @@ def running_api_url(settings: Settings) -> str | None:
 
 
 def _child_env(settings: Settings, api_url: str | None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("PREFECT_HOME", str(settings.prefect_home))
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    env.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "false")
-    env.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(settings.prefect_home / "storage"))
+    env = {"PREFECT_HOME": str(settings.prefect_home), **prefect_env.defaults(settings)}
+    env.update(os.environ)
     if api_url:
         env["PREFECT_API_URL"] = api_url
     else:
