@@ -18,6 +18,13 @@ def _default_home() -> Path:
     return Path.home() / ".adref"
 
 
+@lru_cache(maxsize=64)
+def resolved(path: Path) -> Path:
+    """An absolute path with links followed, remembered: every task's cache key and every
+    stage reads these, and resolving walks the path one ``lstat`` per part."""
+    return path.expanduser().resolve()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ADREF_",
@@ -199,24 +206,24 @@ class Settings(BaseSettings):
 
     @property
     def warehouse(self) -> Path:
-        return (self.warehouse_dir or self.home / "warehouse").expanduser().resolve()
+        return resolved(self.warehouse_dir or self.home / "warehouse")
 
     @property
     def work_dir(self) -> Path:
-        return (self.home / "work").expanduser().resolve()
+        return resolved(self.home / "work")
 
     @property
     def cache_dir(self) -> Path:
-        return (self.home / "cache").expanduser().resolve()
+        return resolved(self.home / "cache")
 
     @property
     def prefect_home(self) -> Path:
-        return (self.home / "prefect").expanduser().resolve()
+        return resolved(self.home / "prefect")
 
     @property
     def input_folders(self) -> list[Path]:
         folders = self.input_dirs or [self.home / "inbox"]
-        return [folder.expanduser().resolve() for folder in folders]
+        return [resolved(folder) for folder in folders]
 
     def retry_delays(self) -> list[float]:
         return [self.retry_delay_s * (2**i) for i in range(self.task_retries)]

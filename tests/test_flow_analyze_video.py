@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -130,26 +131,50 @@ def test_url_is_downloaded_once_and_cached_on_its_video_id(
     assert row[0] == url
 
 
-def test_each_run_publishes_a_summary_artifact_with_thumbnails(
+def test_a_run_that_stores_a_video_publishes_its_summary_and_a_cached_rerun_adds_none(
     prefect_api: str, adref_home: Path, clip_single
 ) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+    from prefect.logging.handlers import APILogWorker
 
-    summary = _run(clip_single.path)
+    first, again, refreshed = (_run(clip_single.path, refresh=r) for r in (False, False, True))
+    assert again.cache_hits == again.tasks and refreshed.cache_hits == 0
+    runs = [uuid.UUID(s.flow_run_id) for s in (first, again, refreshed)]
+    APILogWorker.drain_all(timeout=10)
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[summary.flow_run_id])
+        markdowns = {
+            run: [
+                a
+                for a in client.read_artifacts(
+                    artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run]))
+                )
+                if a.type == "markdown"
+            ]
+            for run in runs
+        }
+        names = [client.read_flow_run(run).name for run in runs]
+        logs = [
+            log.message
+            for log in client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[1]]))
             )
-        )
-        flow_run = client.read_flow_run(summary.flow_run_id)
-    kinds = {a.type for a in artifacts}
-    assert "markdown" in kinds  # progress only for runs long enough to watch: tested below
-    (md,) = [a for a in artifacts if a.type == "markdown"]
-    assert summary.video_id in md.data and "data:image/jpeg;base64," in md.data
+        ]
+    (md,) = markdowns[runs[0]]
+    assert first.video_id in md.data and "data:image/jpeg;base64," in md.data
     assert "ATTACH 'ducklake:" in md.data
-    assert flow_run.name.endswith(f"[{summary.video_id}]"), "the run is named after the video"
+    assert md.key and md.key.startswith("adref-")
+    assert markdowns[runs[1]] == [], "nothing was stored again, so no second copy of the summary"
+    assert any(md.key in line and "unchanged" in line for line in logs), logs
+    (redrawn,) = markdowns[runs[2]]
+    assert redrawn.key == md.key, "one history per video under one key"
+    for name in names:
+        assert name.endswith(f"[{first.video_id}]"), "every run is named after the video"
 
 
 def test_the_progress_bar_shows_for_runs_long_enough_to_watch(prefect_api: str) -> None:

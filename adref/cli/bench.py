@@ -102,20 +102,20 @@ def bench_pipeline_cmd(
         "--repeat",
         "-n",
         min=1,
-        help="New-video runs (warm re-runs and empty flows: 2n+1); the best counts.",
+        help="New-video runs; warm re-runs and empty flows are 4n+1 pairs. Medians count.",
     ),
 ) -> None:
     """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
-    from adref.bench.pipeline import bench_pipeline
+    from adref.bench.pipeline import bench_pipeline, quick_runs
     from adref.cli.analyze import start_prefect
 
     video = _video_or_sample(video)
     with console.status("benchmarking (a temporary adref home and Prefect server) ..."):
-        start_prefect()
-        b = bench_pipeline(video, repeat=repeat)
+        b = bench_pipeline(video, repeat=repeat, start_prefect=start_prefect)
 
     table = Table(
-        title=f"pipeline: {video.name}, best of {repeat} (warm and empty: {2 * repeat + 1})"
+        title=f"pipeline: {video.name} (new-video runs: {repeat}, "
+        f"warm/empty pairs: {quick_runs(repeat)})"
     )
     table.add_column("what")
     table.add_column("seconds", justify="right")
@@ -144,7 +144,12 @@ def bench_pipeline_cmd(
     table.add_row(
         "  Prefect's overhead", f"{b.prefect_overhead_s:.2f}", "", "new video − plain stages"
     )
-    table.add_row("flow, warm re-run", f"{b.warm_s:.2f}", f"{b.warm_ratio:.2f}", "x empty flow")
+    table.add_row(
+        "flow, warm re-run",
+        f"{b.warm_s:.2f}",
+        f"{b.warm_ratio:.2f}",
+        "x empty flow beside it (median)",
+    )
     table.add_row("empty flow, 6 cached no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
     table.add_row(
         "Prefect server start (apart)", f"{b.server_start_s:.2f}", "", "first flow of the process"
@@ -161,6 +166,10 @@ def bench_pipeline_cmd(
     console.print(
         "paired new-video ratios (each against decoding run just before it): "
         + ", ".join(f"{r:.2f}" for r in b.steady_ratios)
+    )
+    console.print(
+        "paired warm re-run ratios (each against the empty flow beside it): "
+        + ", ".join(f"{r:.2f}" for r in b.warm_ratios)
     )
 
 

@@ -165,6 +165,13 @@ def analyze_video(
             keep_video=settings.keep_video,
             warehouse_identity=warehouse.identity(),
         )
+        # The summary artifact belongs to what is stored: a run that changed nothing (every
+        # stage from cache) leaves the video's latest summary, under the same key, as it is.
+        stored_now = not stages.last_cached
+        if not stored_now:
+            logger.info(
+                "unchanged: the video's summary is artifact %s", _artifact_key(meta.video_id)
+            )
     except BaseException as exc:
         if not sideline.renamed:  # failed before the video was known: name it by its source
             sideline.rename(_source_name(source))
@@ -192,12 +199,13 @@ def analyze_video(
         record_run, warehouse, summary.model_copy(), stages, started_at, clock, bytes_downloaded
     )
     pool.submit(close_workspace, workspace, True)
-    shown = summary.model_copy()
-    sideline.markdown(
-        lambda: markdown(shown, detected, grouping, analysis),
-        key=_artifact_key(meta.video_id),
-        description=f"adref summary of {meta.video_id}",
-    )
+    if stored_now:
+        shown = summary.model_copy()
+        sideline.markdown(
+            lambda: markdown(shown, detected, grouping, analysis),
+            key=_artifact_key(meta.video_id),
+            description=f"adref summary of {meta.video_id}",
+        )
 
     def finish() -> None:
         pool.shutdown()

@@ -14,7 +14,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 
 from adref.errors import is_retryable
-from adref.settings import get_settings
+from adref.settings import get_settings, resolved
 
 
 def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
@@ -23,7 +23,7 @@ def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
 
 
 def cache_key(stage: str, *parts: object) -> str:
-    namespace = str(get_settings().home.expanduser().resolve())
+    namespace = str(resolved(get_settings().home))
     raw = "\x1f".join([stage, namespace, *(str(p) for p in parts)])
     return f"adref-{stage}-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 

@@ -50,6 +50,7 @@ import duckdb
 from adref.errors import WarehouseError
 from adref.models import utcnow
 from adref.providers.schema import Analysis
+from adref.settings import resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, extension_files, file_lock, open_duckdb, sql_str
 from adref.warehouse.records import RunRecord, VideoWrite
@@ -65,7 +66,7 @@ class Warehouse:
     """One warehouse folder. Cheap to create: every call opens (and closes) what it needs."""
 
     def __init__(self, root: Path, *, local_lock: bool = True) -> None:
-        self.root = Path(root).expanduser().resolve()
+        self.root = resolved(Path(root))
         self.local_lock = local_lock
 
     @property
@@ -149,6 +150,10 @@ class Warehouse:
             raise self._missing()
         con = open_duckdb()
         try:
+            if not read_only:
+                # A write is one video's rows: DuckDB's worker threads only compete for the
+                # cores the flow and the Prefect server need.
+                con.execute("SET threads = 1")
             con.execute(self._attach_sql(read_only))
             con.execute(f"USE {ALIAS}")
         except duckdb.Error as exc:
