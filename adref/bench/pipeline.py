@@ -33,12 +33,10 @@ class PipelineBench(BaseModel):
     steady_pairs: list[tuple[float, float]] = []
     stages: dict[str, float]  # of the best steady run
     plain_s: float  # the same stages as plain function calls, no Prefect
-    warm_s: float  # median of the warm re-runs
     warm_cache_hits: int
     warm_tasks: int
-    empty_s: float  # median of the empty flows
     # (empty flow, warm re-run) measured back to back, alternating
-    warm_pairs: list[tuple[float, float]] = []
+    warm_pairs: list[tuple[float, float]]
 
     @property
     def cold_ratio(self) -> float:
@@ -64,9 +62,15 @@ class PipelineBench(BaseModel):
         """The median of the paired ratios. Both runs last a few tenths of a second, mostly
         waiting on the Prefect server, so one pair's ratio swings by ±0.3 with the server's
         backlog; the best of each side would pick two unrelated lucky moments."""
-        if not self.warm_pairs:
-            return self.warm_s / self.empty_s
         return median(self.warm_ratios)
+
+    @property
+    def warm_s(self) -> float:
+        return median(warm for _, warm in self.warm_pairs)
+
+    @property
+    def empty_s(self) -> float:
+        return median(empty for empty, _ in self.warm_pairs)
 
     @property
     def prefect_overhead_s(self) -> float:
@@ -147,10 +151,7 @@ def bench_pipeline(
         from adref import prefect_env
         from adref.settings import get_settings
 
-        if start_prefect is None:
-            prefect_env.configure(get_settings())
-        else:
-            start_prefect()
+        (start_prefect or (lambda: prefect_env.configure(get_settings())))()
         from prefect import flow, task
 
         from adref.flows.analyze_video import analyze_video
@@ -204,21 +205,30 @@ def _measure(
     plain_s = min(plain_s, _plain_pipeline(video, home))
     # Warm runs and empty flows are short and noisy: take more of them.
     warm = cold
-    warm_pairs: list[tuple[float, float]] = []
-    for i in range(quick_runs(repeat)):  # interleaved, so both see the same conditions
+
+    def rerun() -> float:
+        nonlocal warm
         # A run starting while the server still writes the last one's events can meet SQLite's
         # "database is locked" (a 503 and a ~2 s client retry): start each on a settled server.
-        # Which of the two goes first alternates, so neither always meets the other's backlog.
-        pair: dict[str, float] = {}
-        for which in ("empty", "warm") if i % 2 else ("warm", "empty"):
-            time.sleep(SETTLE_S)
-            started = time.perf_counter()
-            if which == "warm":
-                warm = analyze_video(source=str(video))
-            else:
-                empty_flow()
-            pair[which] = time.perf_counter() - started
-        warm_pairs.append((pair["empty"], pair["warm"]))
+        time.sleep(SETTLE_S)
+        started = time.perf_counter()
+        warm = analyze_video(source=str(video))
+        return time.perf_counter() - started
+
+    def empty() -> float:
+        time.sleep(SETTLE_S)
+        return _best(empty_flow, 1)
+
+    warm_pairs: list[tuple[float, float]] = []
+    for i in range(quick_runs(repeat)):
+        # Interleaved, so both see the same conditions; which goes first alternates, so
+        # neither always meets the other's backlog.
+        if i % 2:
+            empty_s = empty()
+            warm_pairs.append((empty_s, rerun()))
+        else:
+            warm_s = rerun()
+            warm_pairs.append((empty(), warm_s))
     return PipelineBench(
         video=str(video),
         decode_s=decode_s,
@@ -228,10 +238,8 @@ def _measure(
         steady_pairs=pairs,
         stages={s.stage: s.seconds for s in steady.stages},
         plain_s=plain_s,
-        warm_s=median([w for _, w in warm_pairs]),
         warm_cache_hits=warm.cache_hits,
         warm_tasks=warm.tasks,
-        empty_s=median([e for e, _ in warm_pairs]),
         warm_pairs=warm_pairs,
     )
 

@@ -23,7 +23,7 @@ import httpx
 
 from adref import prefect_env
 from adref.errors import AdrefError
-from adref.settings import Settings
+from adref.settings import Settings, resolved
 
 STARTUP_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 20.0
@@ -42,7 +42,7 @@ class Running:
 
 
 def state_file(settings: Settings) -> Path:
-    return settings.home.expanduser().resolve() / "up.json"
+    return resolved(settings.home) / "up.json"
 
 
 def running_api_url(settings: Settings) -> str | None:
@@ -118,7 +118,7 @@ def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes]
         )
     if not _port_free(port):
         raise UpError(f"port {port} is in use", "something already listens there", "Use --port")
-    logs = settings.home.expanduser().resolve() / "logs"
+    logs = resolved(settings.home) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     api_url = f"http://127.0.0.1:{port}/api"
