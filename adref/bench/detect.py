@@ -1,7 +1,10 @@
 """Benchmark the detect stage against the decode floor and PySceneDetect, in one run, one file.
 
-Three contenders, each timed in-process (so interpreter and import start-up are not counted) and
-interleaved round by round (so a busy neighbour slows all of them alike), best of N:
+Three contenders, each timed in-process (so interpreter and import start-up are not counted),
+one after another in rounds, in a different order each round. A contender's ratio is the median
+over rounds of its time over that round's decode: on a shared machine the speed of the whole box
+drifts by 10-20 % from one half-minute to the next, so times taken minutes apart (say, each
+contender's best) compare states of the machine as much as code; times taken back to back do not.
 
 - decode only: every frame decoded and nothing else, the faster of PyAV with FFmpeg's threads
   and OpenCV's ``grab()`` (which decodes without converting): the floor for anything that looks
@@ -14,6 +17,7 @@ interleaved round by round (so a busy neighbour slows all of them alike), best o
 from __future__ import annotations
 
 import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -41,6 +45,7 @@ class Contender(BaseModel):
     name: str
     seconds: float  # best wall time
     cpu_seconds: float  # CPU time of that best run (all threads)
+    ratios: list[float]  # each round's time over that round's decode-only time
     frames: int
     cuts_s: list[float] | None = None  # None for decode-only
     note: str = ""
@@ -66,6 +71,11 @@ class DetectBench(BaseModel):
     comparison: CutComparison
 
     def ratio(self, c: Contender) -> float:
+        """The median of the contender's per-round ratios to decode only."""
+        return statistics.median(c.ratios)
+
+    def best_ratio(self, c: Contender) -> float:
+        """Best time over best decode time: each may come from a different state of the box."""
         return c.seconds / self.decode.seconds if self.decode.seconds > 0 else float("inf")
 
 
@@ -87,7 +97,7 @@ def run_detect_bench(
     params: DetectParams | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> DetectBench:
-    """Time the contenders ``repeat`` times each, interleaved round by round; keep each best."""
+    """Time the contenders ``repeat`` rounds, each round in another order; see the module."""
     params = params or DetectParams()
     repeat = max(1, repeat)
     with VideoReader(video):  # a clear InputError for a file that is not a video, before timing
@@ -96,20 +106,26 @@ def run_detect_bench(
     opencv: list[_Timing[int]] = []
     baseline: list[_Timing[tuple[int, list[float]]]] = []
     adref: list[_Timing[DetectResult]] = []
+    contenders: list[tuple[str, Callable[[], None]]] = [
+        ("decode only (PyAV)", lambda: pyav.append(_timed(lambda: decode_pyav(video)))),
+        ("decode only (OpenCV)", lambda: opencv.append(_timed(lambda: decode_opencv(video)))),
+        ("PySceneDetect", lambda: baseline.append(_timed(lambda: pyscenedetect_cuts(video)))),
+        ("adref detect", lambda: adref.append(_timed(lambda: detect_shots(video, params)))),
+    ]
     for r in range(repeat):
-
-        def step(name: str, r: int = r) -> None:
+        turn = r % len(contenders)
+        for name, run in contenders[turn:] + contenders[:turn]:
             if on_step is not None:
                 on_step(f"round {r + 1}/{repeat}: {name}")
+            run()
 
-        step("decode only (PyAV)")
-        pyav.append(_timed(lambda: decode_pyav(video)))
-        step("decode only (OpenCV)")
-        opencv.append(_timed(lambda: decode_opencv(video)))
-        step("PySceneDetect")
-        baseline.append(_timed(lambda: pyscenedetect_cuts(video)))
-        step("adref detect")
-        adref.append(_timed(lambda: detect_shots(video, params)))
+    floors = [min(p.seconds, o.seconds) for p, o in zip(pyav, opencv, strict=True)]
+
+    def ratios(runs: list[_Timing[T]]) -> list[float]:
+        return [
+            round(t.seconds / f, 4) if f > 0 else float("inf")
+            for t, f in zip(runs, floors, strict=True)
+        ]
 
     best_pyav, best_cv = _best(pyav), _best(opencv)
     if best_pyav.seconds <= best_cv.seconds:
@@ -135,6 +151,7 @@ def run_detect_bench(
             seconds=floor.seconds,
             cpu_seconds=floor.cpu_seconds,
             frames=floor.value,
+            ratios=[1.0] * repeat,
             note=how,
         ),
         baseline=Contender(
@@ -142,6 +159,7 @@ def run_detect_bench(
             seconds=base.seconds,
             cpu_seconds=base.cpu_seconds,
             frames=base_frames,
+            ratios=ratios(baseline),
             cuts_s=base_cuts,
             note="SceneManager + AdaptiveDetector(), defaults",
         ),
@@ -150,6 +168,7 @@ def run_detect_bench(
             seconds=mine.seconds,
             cpu_seconds=mine.cpu_seconds,
             frames=stream.frame_count,
+            ratios=ratios(adref),
             cuts_s=adref_cuts,
             note=f"{result.detector}; {len(result.shots)} shots with features and keyframes",
         ),

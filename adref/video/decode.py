@@ -52,7 +52,7 @@ def _yuv_to_bgr_matrix(name: str) -> np.ndarray:
 
 
 _TRANSFORMS = {name: _yuv_to_bgr_matrix(name) for name in _MATRICES}
-_LIMITED_TO_FULL = np.clip((np.arange(256) - 16) * 255 / 219 + 0.5, 0, 255).astype(np.uint8)
+_LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 
 
 def detect_size(width: int, height: int) -> tuple[int, int]:
@@ -84,7 +84,8 @@ class DecodedFrame:
     pts: int  # in the stream's time base, relative to the first frame
     duration: int  # the frame's own duration in time-base units (0 if unknown)
     small: np.ndarray  # BGR, detect size, upright as stored (rotation not applied)
-    gray: np.ndarray  # full-range luma at detect size
+    luma: np.ndarray  # Y at detect size, as stored (video or full range)
+    luma_gain: float  # full-range steps per step of ``luma`` (differences, not levels)
     source: av.VideoFrame  # the decoded frame; keep a reference only when it is needed
     recolour: np.ndarray | None  # 3x4 transform that gives ``small`` the source's true colours
 
@@ -132,7 +133,7 @@ class VideoReader:
         )
         self.small_size = detect_size(ctx.width, ctx.height)
         sw, sh = self.small_size
-        self._i420 = np.empty(sw * sh * 3 // 2, np.uint8) if sw % 2 == 0 == sh % 2 else None
+        self._even = sw % 2 == 0 == sh % 2
 
     def __enter__(self) -> VideoReader:
         return self
@@ -163,15 +164,17 @@ class VideoReader:
                 if index and rel <= last_pts:  # broken or repeated timestamps: keep time moving
                     rel = last_pts + nominal
                 last_pts = rel
-                small, gray, made_with = self._small(frame)
+                source = _matrix_name(frame)
+                small, luma, gain, made_with = self._small(frame, source)
                 yield DecodedFrame(
                     index,
                     rel,
                     int(frame.duration or 0),
                     small,
-                    gray,
+                    luma,
+                    gain,
                     frame,
-                    recolour(made_with, _matrix_name(frame)),
+                    recolour(made_with, source),
                 )
                 index += 1
 
@@ -193,24 +196,30 @@ class VideoReader:
                 self.decode_errors += 1
                 log.debug("skipped an undecodable packet in %s: %s", self.path.name, exc)
 
-    def _small(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, str]:
-        """Detect-size BGR, full-range luma, and the YCbCr matrix the BGR was made with."""
+    def _small(
+        self, frame: av.VideoFrame, matrix: str
+    ) -> tuple[np.ndarray, np.ndarray, float, str]:
+        """Detect-size BGR; luma and its gain; the YCbCr matrix the BGR was made with.
+
+        Luma stays in the range it was stored in: converting it to full range cost more than
+        every use of it (frame differences) needs, which is just its gain.
+        """
         sw, sh = self.small_size
         fmt = frame.format.name
+        gain = 1.0 if matrix.endswith("_full") else _LIMITED_GAIN
         if fmt not in _FAST_FORMATS or frame.width != self.header.coded_width:
             bgr = frame.reformat(width=sw, height=sh, format="bgr24").to_ndarray()
-            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), _matrix_name(frame)
+            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0, matrix
         planes = frame.planes
         y = _plane(planes[0])
         u = _plane(planes[1])
         v = _plane(planes[2])
-        matrix = _matrix_name(frame)
-        if self._i420 is not None and fmt == "yuv420p" and not matrix.endswith("_full"):
+        if self._even and fmt == "yuv420p" and not matrix.endswith("_full"):
             # Most video: sample 4:2:0 into a tiny 4:2:0 picture (half the chroma rows read)
             # and let OpenCV's integer BT.601 conversion make it BGR, as OpenCV decodes any
             # video for PySceneDetect. Features correct the colours later (``recolour``).
             n, q = sw * sh, sw * sh // 4
-            buf = self._i420
+            buf = np.empty(n * 3 // 2, np.uint8)  # fresh each frame: its Y plane is kept
             luma = buf[:n].reshape(sh, sw)
             cv2.resize(y, (sw, sh), dst=luma, interpolation=cv2.INTER_NEAREST)
             cv2.resize(
@@ -226,14 +235,12 @@ class VideoReader:
                 interpolation=cv2.INTER_NEAREST,
             )
             bgr601 = cv2.cvtColor(buf.reshape(sh * 3 // 2, sw), cv2.COLOR_YUV2BGR_I420)
-            return bgr601, cv2.LUT(luma, _LIMITED_TO_FULL), "bt601"
+            return bgr601, luma, gain, "bt601"
         ys = cv2.resize(y, (sw, sh), interpolation=cv2.INTER_NEAREST)
         us = cv2.resize(u, (sw, sh), interpolation=cv2.INTER_NEAREST)
         vs = cv2.resize(v, (sw, sh), interpolation=cv2.INTER_NEAREST)
         small = cv2.transform(cv2.merge([ys, us, vs]), _TRANSFORMS[matrix])
-        if matrix.endswith("_full"):
-            return small, ys, matrix
-        return small, cv2.LUT(ys, _LIMITED_TO_FULL), matrix
+        return small, ys, gain, matrix
 
 
 @lru_cache(maxsize=16)
