@@ -1,6 +1,7 @@
 """Benchmark the detect stage against the decode floor and PySceneDetect, in one run, one file.
 
-Three contenders, each timed in-process (so interpreter and import start-up are not counted),
+Three contenders, each timed in-process (so interpreter and import start-up are not counted;
+each runs once on a tiny clip first, so neither are one-time costs such as loading a model),
 one after another in rounds, in a different order each round. A contender's ratio is the median
 over rounds of its time over that round's decode: on a shared machine the speed of the whole box
 drifts by 10-20 % from one half-minute to the next, so times taken minutes apart (say, each
@@ -106,6 +107,9 @@ def run_detect_bench(
     opencv: list[_Timing[int]] = []
     baseline: list[_Timing[tuple[int, list[float]]]] = []
     adref: list[_Timing[DetectResult]] = []
+    if on_step is not None:
+        on_step("warming up")
+    _warm_up(params)
     contenders: list[tuple[str, Callable[[], None]]] = [
         ("decode only (PyAV)", lambda: pyav.append(_timed(lambda: decode_pyav(video)))),
         ("decode only (OpenCV)", lambda: opencv.append(_timed(lambda: decode_opencv(video)))),
@@ -174,6 +178,18 @@ def run_detect_bench(
         ),
         comparison=compare_cuts(adref_cuts, base_cuts, tolerance),
     )
+
+
+def _warm_up(params: DetectParams) -> None:
+    """Run every contender once, untimed, on a tiny clip: what a process pays only once (imports,
+    OpenCV's first calls, loading the face cascade: 0.1-0.2 s each) stays out of round one."""
+    with tempfile.TemporaryDirectory(prefix="adref-bench-") as tmp:
+        clip = Path(tmp) / "warm-up.mp4"
+        make_clip("ad", clip, width=320, height=180, duration_s=4.0)
+        decode_pyav(clip)
+        decode_opencv(clip)
+        pyscenedetect_cuts(clip)
+        detect_shots(clip, params)
 
 
 def compare_cuts(adref: list[float], baseline: list[float], tolerance: float) -> CutComparison:
