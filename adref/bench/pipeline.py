@@ -225,10 +225,11 @@ def _measure(
         # neither always meets the other's backlog.
         if i % 2:
             empty_s = empty()
-            warm_pairs.append((empty_s, rerun()))
+            warm_s = rerun()
         else:
             warm_s = rerun()
-            warm_pairs.append((empty(), warm_s))
+            empty_s = empty()
+        warm_pairs.append((empty_s, warm_s))
     return PipelineBench(
         video=str(video),
         decode_s=decode_s,

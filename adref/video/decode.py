@@ -206,10 +206,10 @@ class VideoReader:
         """
         sw, sh = self.small_size
         fmt = frame.format.name
-        gain = 1.0 if matrix.endswith("_full") else _LIMITED_GAIN
         if fmt not in _FAST_FORMATS or frame.width != self.header.coded_width:
             bgr = frame.reformat(width=sw, height=sh, format="bgr24").to_ndarray()
-            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0, matrix
+            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0, matrix  # BGR is full range
+        gain = 1.0 if matrix.endswith("_full") else _LIMITED_GAIN
         planes = frame.planes
         y = _plane(planes[0])
         u = _plane(planes[1])

@@ -174,7 +174,7 @@ class _Run:
         self.rotation = 0
         self.recolour: np.ndarray | None = None
         self.last_duration = 0
-        self._prev_gray: np.ndarray | None = None
+        self._prev_luma: np.ndarray | None = None
         self._pan_prev: np.ndarray | None = None
         self._pan_window = cv2.createHanningWindow(_PAN_SIZE, cv2.CV_32F)
         self._last_tc: FrameTimecode | None = None
@@ -224,17 +224,17 @@ class _Run:
         self._settle(t)
 
     def _measure_motion(self, frame: DecodedFrame, t: float) -> None:
-        gray = frame.luma
-        if self._prev_gray is None or self._prev_gray.shape != gray.shape:
+        luma = frame.luma
+        if self._prev_luma is None or self._prev_luma.shape != luma.shape:
             self.motion.append(0.0)
         else:
             dt = max(1e-3, t - self.times[-2])
-            change = cv2.norm(gray, self._prev_gray, cv2.NORM_L1) / gray.size * frame.luma_gain
+            change = cv2.norm(luma, self._prev_luma, cv2.NORM_L1) / luma.size * frame.luma_gain
             self.motion.append(change / (dt * 25.0))
-        self._prev_gray = gray
+        self._prev_luma = luma
         if frame.index % _PAN_STEP:
             return
-        tiny = cv2.resize(gray, _PAN_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+        tiny = cv2.resize(luma, _PAN_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
         if self._pan_prev is not None and len(self.times) > _PAN_STEP:
             (dx, dy), response = cv2.phaseCorrelate(self._pan_prev, tiny, self._pan_window)
             if response > _PAN_MIN_RESPONSE:
