@@ -74,6 +74,19 @@ def test_video_over_the_duration_limit_is_refused(
     assert _count("select count(*) from videos") == 0
 
 
+def test_a_lowered_duration_limit_holds_for_a_video_served_from_cache(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch, clip_single
+) -> None:
+    from adref.flows.analyze_video import analyze_video
+
+    assert analyze_video(source=str(clip_single.path)).status == "completed"
+    monkeypatch.setenv("ADREF_MAX_DURATION_S", "1")
+    reset_settings()
+    with pytest.raises(LimitExceeded, match="over the limit of 0:01"):
+        analyze_video(source=str(clip_single.path))
+    assert _count("select count(*) from runs where status = 'failed'") == 1
+
+
 def test_transient_http_errors_are_retried_and_the_run_succeeds(
     prefect_api: str, adref_home: Path, clip_single
 ) -> None:

@@ -21,6 +21,7 @@ from adref.providers.base import AnalysisRequest
 from adref.providers.chain import chain_names
 from adref.providers.registry import get_provider
 from adref.settings import get_settings
+from adref.sources.limits import check_video
 from adref.sources.local import existing_file, require_inside
 from adref.sources.urls import looks_like_url
 from adref.tasks.detect import detect
@@ -101,6 +102,7 @@ def analyze_video(
             resolved=resolved,
             workspace=workspace,
         )
+        check_video(video, settings)
         bytes_downloaded = 0 if stages.last_cached else video.bytes_downloaded
         meta = video.meta
         summary.video_id, summary.title = meta.video_id, meta.title

@@ -1,16 +1,18 @@
 """The input limits (duration, file size), checked the same way wherever a number becomes known.
 
 A limit is checked as early as the number exists: a site's stated duration before any byte is
-fetched, the bytes while they arrive, the probed duration once the file is on disk. Messages
-name the setting, so a user who meant to go over the limit knows what to change.
+fetched, the bytes while they arrive, the probed duration once the file is on disk; and again on
+every run, as a download served from cache was measured against the limits of its own day.
+Messages name the setting, so a user who meant to go over the limit knows what to change.
 """
 
 from __future__ import annotations
 
 from adref.errors import LimitExceeded
+from adref.models import DownloadedVideo
 from adref.settings import Settings
 
-__all__ = ["check_duration", "check_filesize", "max_filesize_bytes", "too_large"]
+__all__ = ["check_duration", "check_filesize", "check_video", "max_filesize_bytes", "too_large"]
 
 
 def max_filesize_bytes(settings: Settings) -> int:
@@ -28,6 +30,15 @@ def check_duration(duration_s: float | None, settings: Settings, what: str) -> N
         f"(ADREF_MAX_DURATION_S={limit:g})",
         "Trim the video, or raise ADREF_MAX_DURATION_S",
     )
+
+
+def check_video(video: DownloadedVideo, settings: Settings) -> None:
+    """Today's limits for a video already on disk; the size limit is for downloads only."""
+    url = video.meta.source_url
+    what = f"the video at {url}" if url else video.path.name
+    check_duration(video.meta.duration_s, settings, what)
+    if url:
+        check_filesize(video.size_bytes, settings, what)
 
 
 def check_filesize(size_bytes: int, settings: Settings, what: str) -> None:
