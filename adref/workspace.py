@@ -30,12 +30,20 @@ def close_workspace(path: Path, succeeded: bool) -> None:
 
 
 def clean_workspaces(work_dir: Path, older_than_s: float) -> list[Path]:
-    """Remove the folders of runs that died (once their flow run is marked) and of other
-    runs last modified more than ``older_than_s`` ago, never a live run's; return them."""
+    """Remove what ``removable`` names; return it."""
+    removed = removable(work_dir, older_than_s)
+    for folder in removed:
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+def removable(work_dir: Path, older_than_s: float) -> list[Path]:
+    """The folders of runs that died (once their flow run is marked) and of other runs last
+    modified more than ``older_than_s`` ago; never a live run's."""
     if not work_dir.is_dir():
         return []
     cutoff = time.time() - older_than_s
-    removed = []
+    found = []
     for child in sorted(work_dir.iterdir()):
         if not child.is_dir():
             continue
@@ -43,6 +51,5 @@ def clean_workspaces(work_dir: Path, older_than_s: float) -> list[Path]:
         if card is not None and not card.dead():
             continue
         if (card is not None and card.settled) or child.stat().st_mtime < cutoff:
-            shutil.rmtree(child, ignore_errors=True)
-            removed.append(child)
-    return removed
+            found.append(child)
+    return found
