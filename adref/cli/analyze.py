@@ -13,6 +13,7 @@ from rich.text import Text
 
 from adref import progress
 from adref.cli.app import app, console, err_console, state
+from adref.cli.clean import settle_dead_runs
 from adref.providers.categories import formats, genres, label
 from adref.settings import get_settings
 from adref.sources.local import existing_file
@@ -85,6 +86,7 @@ def analyze(
     else:
         existing_file(source)
     start_prefect()
+    settle_dead_runs()
     from adref.flows.analyze_video import analyze_video
 
     bars = Progress(

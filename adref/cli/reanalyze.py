@@ -21,6 +21,7 @@ from rich.table import Table
 from adref import progress
 from adref.cli.analyze import estimate_cells, start_prefect
 from adref.cli.app import app, console, err_console, fail
+from adref.cli.clean import settle_dead_runs
 from adref.errors import AdrefError
 from adref.models import analysis_id
 from adref.providers.base import CallEstimate
@@ -102,6 +103,7 @@ def reanalyze(
         return
     if total > 0 and not yes:
         typer.confirm(f"Spend up to ${total:.4f} on {len(todo)} analyses?", abort=True)
+    settle_dead_runs()
     failed = run_plan(todo, chain, model, refresh)
     if failed:
         raise typer.Exit(1)

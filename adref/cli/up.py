@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from adref.cli.app import app, console, err_console, fail
+from adref.cli.clean import settle_dead_runs
 from adref.deployments import up as ups
 from adref.deployments.apply import Applied
 from adref.settings import get_settings
@@ -36,6 +37,7 @@ def _applied_to(api_url: str) -> Applied:
 def _crash_unfinished(api_url: str, why: str) -> None:
     with _against(api_url):
         count = ups.crash_unfinished(get_settings(), why)
+        settle_dead_runs()
     if count:
         console.print(
             f"[yellow]{count} unfinished run(s) marked crashed[/] ({why}); "

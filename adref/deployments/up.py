@@ -189,20 +189,17 @@ def crash_unfinished(settings: Settings, why: str) -> int:
         WorkPoolFilter,
         WorkPoolFilterName,
     )
-    from prefect.client.schemas.objects import StateType
-    from prefect.states import Crashed
 
-    unfinished = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+    from adref.crashed import mark_crashed, unfinished
+
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
-                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=unfinished))
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=unfinished()))
             ),
             work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[settings.work_pool])),
         )
-        for run in runs:
-            client.set_flow_run_state(run.id, Crashed(message=why), force=True)
-    return len(runs)
+        return len(mark_crashed(client, runs, why))
 
 
 def supervise(running: Running) -> str:

@@ -78,7 +78,7 @@ def analyze_video(
     clock = time.perf_counter()
     sideline = Sideline(flow_run_id)
     stages = Stages(refresh, sideline)
-    workspace = open_workspace(settings.work_dir, run_id)
+    workspace = open_workspace(settings.work_dir, run_id, flow_run_id)
     warehouse = Warehouse(settings.warehouse)
     summary = RunSummary(
         run_id=run_id,

@@ -26,6 +26,7 @@ from adref.settings import get_settings
 from adref.tasks.persist_analysis import persist_analysis
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.stored import load_request
+from adref.workspace import close_workspace, open_workspace
 
 RESTAGES = ("analyze", "persist")
 
@@ -77,8 +78,11 @@ def reanalyze_video(
     sideline = Sideline(flow_run_id, "adref re-analysis")
     stages = Stages(refresh, sideline, counted=RESTAGES)
     warehouse = Warehouse(settings.warehouse)
+    run_id = uuid.uuid4().hex
+    # Nothing is written there: it holds the run's card, so a killed run is known dead.
+    workspace = open_workspace(settings.work_dir, run_id, flow_run_id)
     summary = RunSummary(
-        run_id=uuid.uuid4().hex,
+        run_id=run_id,
         flow_run_id=flow_run_id,
         status="running",
         source=video_id,
@@ -115,6 +119,7 @@ def reanalyze_video(
             exc.one_line() if isinstance(exc, AdrefError) else f"{type(exc).__name__}: {exc}"
         )
         record_run(warehouse, summary, stages, started_at, clock, 0)
+        close_workspace(workspace, succeeded=True)  # nothing in it to inspect
         sideline.close()
         logger.error("%s failed: %s", stages.current or "load", summary.error)
         raise
@@ -125,6 +130,7 @@ def reanalyze_video(
     summary.groups = len(request.grouping.groups)
     summary.attach_line = warehouse.attach_line()
     record_run(warehouse, summary, stages, started_at, clock, 0)
+    close_workspace(workspace, succeeded=True)
     create_markdown_artifact(
         markdown(summary, detected, request.grouping, analysis),
         description=f"adref re-analysis of {video_id} by {analysis.provider} / {analysis.model}",

@@ -1,0 +1,44 @@
+"""``adref doctor``: what is ready, what is not, and what to do about it, one check at a time.
+
+Every check is a plain function returning ``Check`` rows, so tests call them without the CLI
+and the CLI only draws the table. A check never raises: a broken part is a row saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from adref.settings import Settings
+
+Status = Literal["ok", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -> list[Check]:
+    """Every check, in the order a reader fixes things: the install, then storage, then services."""
+    from adref.doctor import environment, services, storage
+
+    return [
+        environment.python_check(),
+        *environment.package_checks(),
+        environment.opencv_check(),
+        environment.ffmpeg_check(),
+        storage.warehouse_check(settings.warehouse),
+        *storage.disk_checks(settings),
+        *services.prefect_checks(settings),
+        *services.provider_checks(settings, online=online),
+        *storage.leftover_checks(settings, fix=fix),
+    ]
+
+
+def exit_code(checks: list[Check]) -> int:
+    """1 when anything is an error (a run would fail), else 0: warnings do not stop a run."""
+    return 1 if any(c.status == "error" for c in checks) else 0

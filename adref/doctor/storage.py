@@ -1,0 +1,135 @@
+"""Storage: the warehouse read and written for real, free disk, and what runs left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from pathlib import Path
+
+from adref.doctor import Check
+from adref.runcard import read_cards
+from adref.settings import Settings
+from adref.warehouse.catalog import Warehouse
+from adref.workspace import clean_workspaces, removable
+
+MB = 1024 * 1024
+MIN_FREE_MB = 1024.0
+
+
+def _existing(path: Path) -> Path:
+    """The path itself, or the nearest parent that exists (where it would be created)."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return candidate
+    return Path(path.anchor)
+
+
+def _write_problem(folder: Path) -> str | None:
+    """Write and remove a small file: the only proof that writing works (root ignores modes)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".adref-doctor-") as probe:
+            probe.write(b"adref doctor")
+            probe.flush()
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return None
+
+
+def warehouse_check(root: Path) -> Check:
+    name, fix = "warehouse", "move that file away, or set ADREF_WAREHOUSE_DIR to a folder"
+    there = _existing(root)
+    if not there.is_dir():
+        return Check(name, "error", f"{there} is a file, so {root} cannot be a folder", fix)
+    data = root / "data"
+    problem = _write_problem(data if data.is_dir() else there)
+    if problem:
+        return Check(
+            name,
+            "error",
+            f"cannot write in {there}: {problem}",
+            "give your user write access, or set ADREF_WAREHOUSE_DIR",
+        )
+    warehouse = Warehouse(root)
+    if not warehouse.exists():
+        return Check(name, "ok", f"not created yet; the first run creates it in {root}")
+    try:
+        with contextlib.closing(warehouse.connect(read_only=True)) as con:
+            row = con.execute("select (select count(*) from videos), (select count(*) from runs)")
+            videos, runs = row.fetchone() or (0, 0)
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        return Check(
+            name,
+            "error",
+            f"{root} cannot be read: {type(exc).__name__}: {first}",
+            "restore the folder from a backup, or set ADREF_WAREHOUSE_DIR to start a new one",
+        )
+    return Check(name, "ok", f"{root}: {videos} videos, {runs} runs; read and written")
+
+
+def disk_checks(settings: Settings, min_free_mb: float | None = None) -> list[Check]:
+    """Warn under the largest download accepted (ADREF_MAX_FILESIZE_MB), and never under 1 GB."""
+    floor = min_free_mb if min_free_mb is not None else max(MIN_FREE_MB, settings.max_filesize_mb)
+    checks = []
+    for label, path in (("disk: work", settings.work_dir), ("disk: warehouse", settings.warehouse)):
+        folder = _existing(path)
+        free = shutil.disk_usage(folder).free / MB
+        if free < floor:
+            checks.append(
+                Check(
+                    label,
+                    "warning",
+                    f"{free:,.0f} MB free at {folder}, under {floor:,.0f} MB",
+                    "free some space, or move ADREF_HOME / ADREF_WAREHOUSE_DIR to a larger disk",
+                )
+            )
+        else:
+            checks.append(Check(label, "ok", f"{free / 1024:,.1f} GB free at {folder}"))
+    return checks
+
+
+def leftover_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
+    """Runs whose process died (still "Running" in Prefect) and folders ``adref clean`` removes."""
+    notes = _fix(settings) if fix else []
+    keep_s = settings.workspace_keep_days * 86400
+    cards = read_cards(settings.work_dir)
+    stuck = [c for c in cards if not c.settled and c.dead()]
+    live = [c for c in cards if not c.dead()]
+    leftover = removable(settings.work_dir, keep_s)
+    if stuck:
+        runs = Check(
+            "stuck runs",
+            "warning",
+            f"{len(stuck)} run(s) whose process died still show as running in Prefect",
+            "adref doctor --fix (the next adref analyze marks them crashed too)",
+        )
+    else:
+        runs = Check("stuck runs", "ok", notes[0] if notes else "none")
+    if leftover:
+        size = sum(f.stat().st_size for d in leftover for f in d.rglob("*") if f.is_file()) / MB
+        folders = Check(
+            "workspaces",
+            "warning",
+            f"{len(leftover)} left behind in {settings.work_dir} ({size:,.1f} MB)",
+            "adref clean (or adref doctor --fix)",
+        )
+    else:
+        detail = f"{len(live)} of runs in progress" if live else "nothing left behind"
+        folders = Check("workspaces", "ok", notes[1] if notes else detail)
+    return [runs, folders]
+
+
+def _fix(settings: Settings) -> list[str]:
+    from adref import prefect_env
+    from adref.crashed import crash_dead_runs, dead_cards
+
+    marked = "none"
+    if dead_cards(settings):
+        prefect_env.configure(settings)
+        try:
+            marked = f"{len(crash_dead_runs(settings))} marked crashed"
+        except Exception as exc:  # reported by the check that follows: they are still stuck
+            marked = f"could not mark them: {type(exc).__name__}"
+    removed = clean_workspaces(settings.work_dir, settings.workspace_keep_days * 86400)
+    return [marked, f"{len(removed)} removed"]
