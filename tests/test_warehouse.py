@@ -448,8 +448,12 @@ def _writer(root: str, writer: int, versions: int, local_lock: bool) -> None:
                 video_id=video_id,
                 status="completed",
                 started_at=datetime.now(UTC),
-            )
+            ),
+            Sighting(source="https://cdn.example/shared.mp4", kind="url", meta=SHARED),
         )
+
+
+SHARED = VideoMeta(video_id="site:shared", title="Shared")
 
 
 READER = """
@@ -533,6 +537,9 @@ def test_writer_processes_lose_nothing_and_readers_see_whole_videos(
         assert con.execute("SELECT count(DISTINCT run_id), count(*) FROM runs").fetchall() == [
             (writers * versions, writers * versions)
         ]
+        assert con.execute("SELECT seen_count FROM video_sources").fetchall() == [
+            (writers * versions,)
+        ], "every writer's sighting of one source counted, in one row"
 
 
 def test_a_writer_stuck_holding_the_local_queue_cannot_stop_others(

@@ -269,31 +269,36 @@ def append_run(wh: Warehouse, r: RunRecord, sighting: Sighting | None = None) ->
 
 
 def record_sighting(con: duckdb.DuckDBPyConnection, s: Sighting, seen_at: datetime) -> None:
-    """One row per (video, source), its last look and count updated; the video's gaps filled.
+    """One row per (video, source): a known source's last look and count move on; a new one
+    gets its row and fills what the stored video still lacks.
 
     Call it inside a transaction that runs once per run (``append_run``): a second call for the
-    same run would count the run twice.
+    same run would count the run twice. A source seen before is one UPDATE, the whole cost on a
+    warm re-run; its first look already filled the video's gaps.
     """
-    m, key = s.meta, [s.meta.video_id, s.source]
-    where = "WHERE video_id = ? AND source = ?"
-    found = con.execute(
-        f"SELECT first_seen_at, seen_count FROM video_sources {where}", key
-    ).fetchone()
-    row = {
-        "video_id": m.video_id,
-        "source": s.source,
-        "kind": s.kind,
+    m, at = s.meta, as_utc(seen_at)
+    said: dict[str, Any] = {
         "webpage_url": m.webpage_url,
         "extractor": m.extractor,
         "title": m.title,
         "description": m.description,
         "uploader": m.uploader,
-        "first_seen_at": found[0] if found else as_utc(seen_at),
-        "last_seen_at": as_utc(seen_at),
-        "seen_count": (found[1] or 0) + 1 if found else 1,
     }
-    con.execute(f"DELETE FROM video_sources {where}", key)
+    sets = ", ".join(f"{k} = ${k}" for k in said)
+    (updated,) = con.execute(
+        f"UPDATE video_sources SET {sets}, last_seen_at = $at, seen_count = seen_count + 1 "
+        "WHERE video_id = $video_id AND source = $source",
+        {**said, "at": at, "video_id": m.video_id, "source": s.source},
+    ).fetchone() or (0,)
+    if updated:
+        return
+    row = {"video_id": m.video_id, "source": s.source, "kind": s.kind, **said}
+    row |= {"first_seen_at": at, "last_seen_at": at, "seen_count": 1}
     _insert(con, "video_sources", _table("video_sources", [row]))
+    _fill_gaps(con, m, at)
+
+
+def _fill_gaps(con: duckdb.DuckDBPyConnection, m: VideoMeta, at: datetime) -> None:
     previous = _stored_video(con, m.video_id)
     if previous is None:
         return
@@ -305,7 +310,7 @@ def record_sighting(con: duckdb.DuckDBPyConnection, s: Sighting, seen_at: dateti
         sets = ", ".join(f"{k} = ${k}" for k in gaps)
         con.execute(
             f"UPDATE videos SET {sets}, updated_at = $now WHERE video_id = $video_id",
-            {**gaps, "now": as_utc(seen_at), "video_id": m.video_id},
+            {**gaps, "now": at, "video_id": m.video_id},
         )
 
 
