@@ -114,3 +114,25 @@ def test_estimate_prints_the_plan_and_a_chain_says_how_it_fell_back(
     assert "provider chain: openai:" in run.stderr and "answered by local" in run.stderr
     assert "local / adref-cv-1" in run.stdout
     assert "sk-adref-SECRET-cli-0000" not in run.stdout + run.stderr + plan.stdout + plan.stderr
+
+
+def test_the_summary_shows_the_stored_title_and_what_this_source_calls_it() -> None:
+    from rich.console import Console
+
+    from adref.cli.analyze import summary_table
+    from adref.flows.summary import RunSummary
+
+    summary = RunSummary(
+        run_id="r",
+        status="completed",
+        source="https://cdn.example/teaser-copy.mp4",
+        video_id="sha256:ab",
+        title="Teaser final",
+        source_title="teaser-copy",
+    )
+    console = Console(width=200, record=True)
+    console.print(summary_table(summary))
+    lines = console.export_text().splitlines()
+    assert lines[0].strip() == "Teaser final"
+    (seen,) = [line for line in lines if "seen at" in line]
+    assert "https://cdn.example/teaser-copy.mp4 (titled there “teaser-copy”)" in seen

@@ -210,3 +210,45 @@ def test_the_progress_bar_shows_for_runs_long_enough_to_watch(prefect_api: str) 
     (bar,) = found[shown]
     assert float(bar.data) == 100.0
     assert found[quick] == [], "a run over before the bar's delay makes no API calls for it"
+
+
+def test_the_same_bytes_from_two_urls_and_a_file_are_one_video_seen_at_three_sources(
+    prefect_api: str, adref_home: Path, clip_single, tmp_path: Path, monkeypatch
+) -> None:
+    from adref.settings import reset_settings
+    from tests.support.http import LocalHTTPServer
+
+    monkeypatch.setenv("ADREF_ALLOW_PRIVATE_URLS", "true")  # the test server is on loopback
+    reset_settings()
+    local = tmp_path / "Teaser final.mp4"
+    shutil.copyfile(clip_single.path, local)
+    with LocalHTTPServer() as server:
+        first_url = server.serve_file(clip_single.path, "/spring/launch-teaser.mp4")
+        mirror = server.serve_file(clip_single.path, "/mirror/teaser-copy.mp4")
+        signed = mirror + "?token=hunter2"
+        runs = [_run(source) for source in (local, first_url, signed, first_url)]
+    assert [r.status for r in runs] == ["completed"] * 4
+    assert len({r.video_id for r in runs}) == 1
+    assert runs[-1].cache_hits == runs[-1].tasks, "the last run is served wholly from cache"
+
+    shown_url = mirror + "?token=REDACTED"
+    ((title, source_url),) = _query("select title, source_url from videos")
+    assert (title, source_url) == ("Teaser final", first_url), "a URL fills what a file left"
+    assert [r.title for r in runs] == [title] * 4, "every summary shows the stored title"
+    assert [r.source_title for r in runs] == [None, "launch-teaser", "teaser-copy", "launch-teaser"]
+    assert [r.source for r in runs] == [str(local), first_url, shown_url, first_url]
+
+    sources = _query(
+        "select source, kind, title, seen_count, last_seen_at > first_seen_at "
+        "from video_sources order by first_seen_at"
+    )
+    assert sources == [
+        (str(local), "file", "Teaser final", 1, False),
+        (first_url, "url", "launch-teaser", 2, True),
+        (shown_url, "url", "teaser-copy", 1, False),
+    ]
+    ((last_seen,),) = _query(f"select last_seen_at from video_sources where source = '{first_url}'")
+    ((finished,),) = _query("select max(finished_at) from runs")
+    assert last_seen == finished, "the warm re-run moved its source's last_seen_at"
+    stored = _query("select source from runs union all select source from video_sources")
+    assert not any("hunter2" in str(row) for row in stored), "credentials are never stored"

@@ -27,7 +27,7 @@ from adref.models import (
 from adref.providers.schema import Analysis, Features, GroupAnalysis
 from adref.warehouse import schema
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.records import RunRecord, VideoWrite
+from adref.warehouse.records import RunRecord, Sighting, VideoWrite
 
 WRITERS = 5
 VERSIONS = 3
@@ -186,9 +186,9 @@ def test_rewriting_a_video_replaces_its_rows(wh: Warehouse) -> None:
     }
     assert counts(wh, "youtube:b2")["shots"] == 2
     with wh.connect() as con:
-        assert con.execute("SELECT title FROM videos WHERE video_id = 'youtube:a1'").fetchall() == [
-            ("Second cut",)
-        ]
+        assert con.execute(
+            "SELECT title, shot_count FROM videos WHERE video_id = 'youtube:a1'"
+        ).fetchall() == [("An ad", 4)], "the rows are new, the title is the first source's"
 
 
 def test_another_providers_analysis_sits_beside_the_first(wh: Warehouse) -> None:
@@ -266,6 +266,65 @@ def test_runs_are_appended_once_per_run_id(wh: Warehouse) -> None:
         ("r1", datetime(2025, 3, 1, 9, tzinfo=UTC), 5),
         ("r2", datetime(2025, 3, 1, 9, tzinfo=UTC), 5),
     ]
+
+
+def test_each_source_of_a_video_is_one_row_and_fills_only_what_the_first_left_empty(
+    wh: Warehouse,
+) -> None:
+    vid = "sha256:5eed"
+    file = make_write(vid, title="Teaser final")
+    wh.write_video(file)
+    url_meta = VideoMeta(
+        video_id=vid,
+        source_url="https://cdn.example/launch.mp4?token=REDACTED",
+        webpage_url="https://cdn.example/launch.mp4",
+        title="Launch teaser",
+        description="Spring launch",
+        uploader="Brand",
+        extractor="generic",
+        metadata={"ext": "mp4"},
+    )
+    seen = [
+        ("r1", Sighting(source="/clips/Teaser final.mp4", kind="file", meta=file.meta), 1),
+        ("r2", Sighting(source=str(url_meta.source_url), kind="url", meta=url_meta), 2),
+        ("r2", Sighting(source=str(url_meta.source_url), kind="url", meta=url_meta), 2),
+        ("r3", Sighting(source=str(url_meta.source_url), kind="url", meta=url_meta), 3),
+    ]
+    for run_id, sighting, hour in seen:
+        at = datetime(2025, 3, 1, hour, tzinfo=UTC)
+        record = RunRecord(run_id=run_id, status="completed", started_at=at, finished_at=at)
+        wh.append_run(record, sighting)
+    with wh.connect() as con:
+        sources = con.execute(
+            "SELECT source, kind, title, description, hour(first_seen_at), hour(last_seen_at), "
+            "seen_count FROM video_sources ORDER BY first_seen_at"
+        ).fetchall()
+        video = con.execute(
+            "SELECT title, source_url, webpage_url, description, uploader, extractor, "
+            "upload_date, metadata->>'$.ext', metadata->>'$.chapters[1]' FROM videos"
+        ).fetchall()
+    assert sources == [
+        ("/clips/Teaser final.mp4", "file", "Teaser final", None, 1, 1, 1),
+        (url_meta.source_url, "url", "Launch teaser", "Spring launch", 2, 3, 2),
+    ]
+    assert video == [
+        (
+            "Teaser final",
+            url_meta.source_url,
+            url_meta.webpage_url,
+            "Spring launch",
+            "Brand",
+            "generic",
+            date(2024, 5, 6),
+            "mp4",
+            "2",
+        )
+    ]
+    wh.write_video(file.model_copy(update={"meta": url_meta.model_copy(update={"title": "New"})}))
+    with wh.connect() as con:
+        assert con.execute("SELECT title, description FROM videos").fetchall() == [
+            ("Teaser final", "Spring launch")
+        ], "a re-write keeps the video as first stored"
 
 
 def test_a_transaction_that_fails_half_way_leaves_nothing(wh: Warehouse) -> None:
@@ -382,15 +441,19 @@ def _writer(root: str, writer: int, versions: int, local_lock: bool) -> None:
     wh = Warehouse(Path(root), local_lock=local_lock)
     for version in range(versions):
         video_id = f"site:w{writer}"
-        wh.write_video(make_write(video_id, shots=2 + version, title=f"r{version}"))
+        wh.write_video(make_write(video_id, shots=2 + version))
         wh.append_run(
             RunRecord(
                 run_id=f"{writer}-{version}",
                 video_id=video_id,
                 status="completed",
                 started_at=datetime.now(UTC),
-            )
+            ),
+            Sighting(source="https://cdn.example/shared.mp4", kind="url", meta=SHARED),
         )
+
+
+SHARED = VideoMeta(video_id="site:shared", title="Shared")
 
 
 READER = """
@@ -401,7 +464,7 @@ stop = sys.argv[2]
 while True:
     last = os.path.exists(stop)
     rows = con.execute(
-        "SELECT v.video_id, v.title,"
+        "SELECT v.video_id, v.shot_count,"
         " (SELECT count(*) FROM shots s WHERE s.video_id = v.video_id),"
         " (SELECT count(*) FROM scene_groups g WHERE g.video_id = v.video_id),"
         " (SELECT count(*) FROM group_analyses a WHERE a.video_id = v.video_id),"
@@ -456,14 +519,12 @@ def test_writer_processes_lose_nothing_and_readers_see_whole_videos(
     looks = [json.loads(line) for line in out.splitlines()]
     assert len(looks) >= 2
     for look in looks:
-        for video_id, title, shots, groups, group_analyses, analyses in look:
-            expected = 2 + int(title[1:])
+        for video_id, expected, shots, groups, group_analyses, analyses in look:
             assert (shots, groups, group_analyses, analyses) == (expected, expected, expected, 1), (
-                video_id,
-                title,
+                video_id
             )
     final = {row[0]: row[1] for row in looks[-1]}
-    assert final == {f"site:w{i}": f"r{versions - 1}" for i in range(writers)}
+    assert final == {f"site:w{i}": 2 + versions - 1 for i in range(writers)}
     shots = writers * (1 + versions)
     assert counts(wh) == {
         "videos": writers,
@@ -476,6 +537,9 @@ def test_writer_processes_lose_nothing_and_readers_see_whole_videos(
         assert con.execute("SELECT count(DISTINCT run_id), count(*) FROM runs").fetchall() == [
             (writers * versions, writers * versions)
         ]
+        assert con.execute("SELECT seen_count FROM video_sources").fetchall() == [
+            (writers * versions,)
+        ], "every writer's sighting of one source counted, in one row"
 
 
 def test_a_writer_stuck_holding_the_local_queue_cannot_stop_others(

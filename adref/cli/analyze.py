@@ -163,8 +163,12 @@ def summary_table(summary: object) -> Table:
     for colour in summary.palette:
         palette.append("██", style=colour.hex)
         palette.append(f" {colour.hex} {colour.weight:.0%}  ")
+    seen = summary.source
+    if summary.source_title:
+        seen += f" (titled there “{summary.source_title}”)"
     rows = [
         ("video", summary.video_id or ""),
+        ("seen at", seen),
         ("duration", f"{summary.duration_s or 0:.1f} s, {summary.width}x{summary.height}"),
         ("shots", str(summary.shots)),
         ("scene groups", str(summary.groups)),

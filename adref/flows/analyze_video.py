@@ -23,14 +23,14 @@ from adref.providers.registry import get_provider
 from adref.settings import get_settings
 from adref.sources.limits import check_video
 from adref.sources.local import existing_file, require_inside
-from adref.sources.urls import looks_like_url
+from adref.sources.urls import looks_like_url, redact_url
 from adref.tasks.detect import detect
 from adref.tasks.download import download_present, fetch, resolve
 from adref.tasks.group import group
 from adref.tasks.persist import persist
 from adref.video.detect import DetectParams
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.records import VideoWrite
+from adref.warehouse.records import Sighting, VideoWrite
 from adref.workspace import close_workspace, open_workspace
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def analyze_video(
         run_id=run_id,
         flow_run_id=flow_run_id,
         status="running",
-        source=source,
+        source=redact_url(source) if looks_like_url(source) else source,
         provider=provider,
         warehouse=str(settings.warehouse),
     )
@@ -104,7 +104,8 @@ def analyze_video(
         )
         check_video(video, settings)
         bytes_downloaded = 0 if stages.last_cached else video.bytes_downloaded
-        meta = video.meta
+        # A site video's download is cached on its id: it may be another URL's of the video.
+        meta = video.meta.model_copy(update={"source_url": resolved.meta.source_url})
         summary.video_id, summary.title = meta.video_id, meta.title
         sideline.rename(f"{meta.title or meta.video_id} [{meta.video_id}]")
         logger.info("video %s (%s)", meta.video_id, meta.title)
@@ -159,7 +160,7 @@ def analyze_video(
             source_path=video.path,
         )
         warehouse.init()
-        stages.run(
+        persisted = stages.run(
             "persist",
             persist,
             write=opaque(write),
@@ -176,7 +177,7 @@ def analyze_video(
             )
     except BaseException as exc:
         if not sideline.renamed:  # failed before the video was known: name it by its source
-            sideline.rename(_source_name(source))
+            sideline.rename(_source_name(summary.source))
         summary.status = "failed"
         summary.error = (
             exc.one_line() if isinstance(exc, AdrefError) else f"{type(exc).__name__}: {exc}"
@@ -190,6 +191,8 @@ def analyze_video(
         raise
 
     describe_analysis(summary, detected, analysis)
+    summary.title = persisted.title or meta.title
+    summary.source_title = meta.title if meta.title != summary.title else None
     summary.groups = len(grouping.groups)
     summary.attach_line = warehouse.attach_line()
     settle(summary, stages, clock, bytes_downloaded)
@@ -197,8 +200,16 @@ def analyze_video(
     # group) and sent while Prefect marks the run completed; the completion hook waits for all
     # of it, so it is done before the flow call returns.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adref-record")
+    sighting = Sighting(source=meta.source_url or resolved.source, kind=resolved.kind, meta=meta)
     pool.submit(
-        record_run, warehouse, summary.model_copy(), stages, started_at, clock, bytes_downloaded
+        record_run,
+        warehouse,
+        summary.model_copy(),
+        stages,
+        started_at,
+        clock,
+        bytes_downloaded,
+        sighting,
     )
     pool.submit(close_workspace, workspace, True)
     if stored_now:

@@ -21,7 +21,7 @@ from adref.providers.schema import Analysis
 from adref.tasks.analyze import analyze, plan
 from adref.tasks.policy import task_options
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.records import RunRecord
+from adref.warehouse.records import RunRecord, Sighting
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,10 @@ def record_run(
     started_at: Any,
     clock: float,
     bytes_downloaded: int,
+    sighting: Sighting | None = None,
 ) -> None:
-    """Append the run's row (timings, cache hits, spend, error) whatever its outcome."""
+    """Append the run's row (timings, cache hits, spend, error) whatever its outcome, with the
+    source a completed run saw its video at."""
     settle(summary, stages, clock, bytes_downloaded)
     seconds = {r.stage: round(r.seconds, 4) for r in summary.stages}
     record = RunRecord(
@@ -151,7 +153,7 @@ def record_run(
     )
     try:
         warehouse.init()
-        warehouse.append_run(record)
+        warehouse.append_run(record, sighting)
     except Exception as exc:  # the run's own outcome matters more than its bookkeeping
         log.warning("could not record the run in the warehouse: %s", exc)
 

@@ -29,7 +29,8 @@ class RunSummary(BaseModel):
     status: str
     source: str
     video_id: str | None = None
-    title: str | None = None
+    title: str | None = None  # as the warehouse holds it: the first source's
+    source_title: str | None = None  # what this run's source calls the video, when it differs
     duration_s: float | None = None
     width: int | None = None
     height: int | None = None
@@ -91,6 +92,9 @@ def markdown(
         "",
         f"`{summary.video_id}` · {summary.duration_s or 0:.1f} s · "
         f"{summary.width}x{summary.height} · {summary.shots} shots · {summary.groups} scene groups",
+        "",
+        f"Seen at `{summary.source}`"
+        + (f", which calls it “{summary.source_title}”" if summary.source_title else ""),
         "",
         f"**Genre** {label(genres(), analysis.genre, lang)} · "
         f"**Format** {label(formats(), analysis.expression_format, lang)} · "

@@ -2,7 +2,10 @@
 
 The cache key holds the warehouse's identity (a random id made with its catalog, read from
 SQLite in a millisecond), so a deleted or recreated warehouse is rebuilt instead of trusting a
-stale cache entry, without querying the tables on every run.
+stale cache entry, without querying the tables on every run. It leaves out the source and what
+it said (title, description): the same content from another URL or file has nothing new to
+store here, and its sighting is recorded with the run's row. The title returned is the one the
+warehouse holds, which a later source never replaces, so a cached result still tells it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     w: VideoWrite = inputs["write"]
     return cache_key(
         "persist",
+        2,  # results carry the stored title
         get_settings().warehouse,
         inputs["warehouse_identity"],
         w.analysis.analysis_id,
@@ -38,6 +42,7 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 class Persisted(BaseModel):
     keyframe_paths: dict[int, str]
     media_path: str | None
+    title: str | None = None  # as stored: the first source's title, not necessarily this run's
 
 
 @task(name="persist", cache_key_fn=_key, persist_result=True)
@@ -52,5 +57,5 @@ def persist(
     if keep_video and write.source_path is not None:
         media_path = store_video(root, write.meta.video_id, write.source_path, write.stream.codec)
     final = write.model_copy(update={"keyframe_paths": keyframes, "media_path": media_path})
-    wh.write_video(final)
-    return Persisted(keyframe_paths=keyframes, media_path=media_path)
+    row = wh.write_video(final)
+    return Persisted(keyframe_paths=keyframes, media_path=media_path, title=row["title"])

@@ -43,7 +43,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -53,7 +53,7 @@ from adref.providers.schema import Analysis
 from adref.settings import resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, extension_files, file_lock, open_duckdb, sql_str
-from adref.warehouse.records import RunRecord, VideoWrite
+from adref.warehouse.records import RunRecord, Sighting, VideoWrite
 
 T = TypeVar("T")
 _META_TABLE = "adref_warehouse"
@@ -172,16 +172,18 @@ class Warehouse:
             ).fetchone()
         return bool(row and row[0])
 
-    def write_video(self, w: VideoWrite) -> None:
-        """Replace one video's rows and one analysis's rows in a single transaction."""
-        write.write_video(self, w)
+    def write_video(self, w: VideoWrite) -> dict[str, Any]:
+        """Replace one video's rows and one analysis's rows in a single transaction; returns
+        the ``videos`` row as stored (its title is the first source's, see ``write.described``)."""
+        return write.write_video(self, w)
 
     def write_analysis(self, analysis: Analysis) -> None:
         """Replace one analysis's rows of a stored video, leaving its other analyses alone."""
         write.write_analysis(self, analysis)
 
-    def append_run(self, r: RunRecord) -> None:
-        write.append_run(self, r)
+    def append_run(self, r: RunRecord, sighting: Sighting | None = None) -> None:
+        """Append a run's row and, for a run that reached its video, the source it saw it at."""
+        write.append_run(self, r, sighting)
 
     def transaction(self, fn: Callable[[duckdb.DuckDBPyConnection], T], message: str) -> T:
         """Run ``fn`` in one write transaction, retried from the start on a commit conflict."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -60,6 +61,18 @@ class VideoWrite(BaseModel):
         if bad := [p for p in paths if not is_relative_path(p)]:
             raise ValueError(f"paths must be relative to the warehouse root: {bad}")
         return self
+
+
+class Sighting(BaseModel):
+    """A completed run's look at a video: the source it came from and what that source said.
+
+    Recorded with the run's row, so every run that reaches the video leaves a trace, including
+    one whose stages all came from cache.
+    """
+
+    source: str  # the URL with credentials masked, or the file's absolute path
+    kind: Literal["url", "file"]
+    meta: VideoMeta
 
 
 class RunRecord(BaseModel):

@@ -6,6 +6,10 @@ the table never holds both. Concurrent writers are optimistic: DuckLake detects 
 commits, SQLite reports a locked catalog, and either way the whole transaction is run again after
 a short jittered backoff. What people added to a video (its first ingestion time, user tags,
 owner, a kept media copy) survives a re-run of the pipeline.
+
+A video seen at several sources (two URLs, a file) is described in ``videos`` as first stored,
+its gaps filled by later sightings (see ``described``), so its title never changes under a
+user's feet; what each source said is in ``video_sources``, one row per source.
 """
 
 from __future__ import annotations
@@ -24,11 +28,11 @@ import duckdb
 import pyarrow as pa
 
 from adref.errors import TransientError, WarehouseError
-from adref.models import utcnow
+from adref.models import VideoMeta, utcnow
 from adref.providers.schema import Analysis
 from adref.warehouse import schema
 from adref.warehouse.engine import ALIAS, file_lock, sql_str
-from adref.warehouse.records import RunRecord, VideoWrite, as_utc
+from adref.warehouse.records import RunRecord, Sighting, VideoWrite, as_utc
 
 if TYPE_CHECKING:
     from adref.warehouse.catalog import Warehouse
@@ -39,6 +43,19 @@ BACKOFF_S = (0.02, 1.0)  # first delay, longest delay (each attempt doubles, the
 LOCK_WAIT_S = 60.0
 _BATCH = "_adref_batch"
 _RETRY_HINTS = ("conflict", "database is locked", "sqlite_busy")
+# The columns of ``videos`` that say what a video is (the rest are measured or added by people).
+DESCRIBED = (
+    "source_url",
+    "webpage_url",
+    "title",
+    "description",
+    "uploader",
+    "upload_date",
+    "extractor",
+    "view_count",
+    "site_tags",
+    "metadata",
+)
 
 
 def is_conflict(exc: duckdb.Error) -> bool:
@@ -94,28 +111,48 @@ def _table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def _replace(con: duckdb.DuckDBPyConnection, name: str, key: str, value: str, t: pa.Table) -> None:
     con.execute(f"DELETE FROM {name} WHERE {key} = ?", [value])
     if t.num_rows:
-        con.register(_BATCH, t)
-        try:
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {_BATCH}")
-        finally:
-            con.unregister(_BATCH)
+        _insert(con, name, t)
 
 
 def _merged(first: list[str], second: list[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
 
 
-def video_row(w: VideoWrite, previous: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
-    m, s = w.meta, w.stream
-    prev = previous or {}
-    return {
-        "video_id": m.video_id,
+def _metadata(value: Any) -> dict[str, Any]:
+    return dict(json.loads(value) if isinstance(value, str) else value or {})
+
+
+def described(m: VideoMeta, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``DESCRIBED`` columns: the stored video's, each one it lacks taken from ``m``.
+
+    The first sighting names the video for good; a later one only fills what it left empty (a
+    URL seen after a file gives ``source_url``, the site's description and uploader), so the
+    stored title is the same whichever source a run came from.
+    """
+    new: dict[str, Any] = {
         "source_url": m.source_url,
         "webpage_url": m.webpage_url,
         "title": m.title,
         "description": m.description,
         "uploader": m.uploader,
         "upload_date": m.upload_date,
+        "extractor": m.extractor,
+        "view_count": m.view_count,
+        "site_tags": list(m.site_tags),
+    }
+    prev = previous or {}
+    row = {k: v if prev.get(k) in (None, []) else prev[k] for k, v in new.items()}
+    row["metadata"] = {**m.metadata, **_metadata(prev.get("metadata"))}
+    return row
+
+
+def video_row(w: VideoWrite, previous: dict[str, Any] | None, now: datetime) -> dict[str, Any]:
+    m, s = w.meta, w.stream
+    prev = previous or {}
+    about = described(m, previous)
+    return {
+        "video_id": m.video_id,
+        **{k: v for k, v in about.items() if k != "metadata"},
         "duration_s": s.duration_s,
         "width": s.width,
         "height": s.height,
@@ -125,12 +162,9 @@ def video_row(w: VideoWrite, previous: dict[str, Any] | None, now: datetime) -> 
         "frame_count": s.frame_count,
         "rotation": s.rotation,
         "variable_frame_rate": s.variable_frame_rate,
-        "extractor": m.extractor,
-        "view_count": m.view_count,
         "ingested_at": prev.get("ingested_at") or now,
         "updated_at": now,
         "content_hash": w.content_hash,
-        "site_tags": list(m.site_tags),
         "user_tags": _merged(list(prev.get("user_tags") or []), w.user_tags),
         "owner": w.owner or prev.get("owner"),
         "media_path": w.media_path or prev.get("media_path"),
@@ -138,7 +172,7 @@ def video_row(w: VideoWrite, previous: dict[str, Any] | None, now: datetime) -> 
         "group_count": len(w.grouping.groups),
         "granularity": w.grouping.granularity,
         "short_form": w.grouping.short_form,
-        "metadata": json.dumps(m.metadata, ensure_ascii=False, default=str),
+        "metadata": json.dumps(about["metadata"], ensure_ascii=False, default=str),
     }
 
 
@@ -182,7 +216,8 @@ def _analysis_rows(a: Analysis) -> tuple[list[dict[str, Any]], list[dict[str, An
     return [row], groups
 
 
-def write_video(wh: Warehouse, w: VideoWrite) -> None:
+def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
+    """Returns the ``videos`` row as written: the stored title may be another source's."""
     if not wh.exists():
         wh.init()
     vid, aid = w.meta.video_id, w.analysis.analysis_id
@@ -192,44 +227,99 @@ def write_video(wh: Warehouse, w: VideoWrite) -> None:
         _table(n, r) for n, r in zip(("analyses", "group_analyses"), analysis_rows(w), strict=True)
     )
 
-    def txn(con: duckdb.DuckDBPyConnection) -> None:
-        cur = con.execute(
-            "SELECT ingested_at, user_tags, owner, media_path FROM videos WHERE video_id = ? "
-            "ORDER BY ingested_at LIMIT 1",
-            [vid],
-        )
-        found = cur.fetchone()
-        previous = (
-            dict(zip([d[0] for d in cur.description or []], found, strict=True)) if found else None
-        )
-        videos = _table("videos", [video_row(w, previous, utcnow())])
-        _replace(con, "videos", "video_id", vid, videos)
+    def txn(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+        previous = _stored_video(con, vid, ("ingested_at", "user_tags", "owner", "media_path"))
+        row = video_row(w, previous, utcnow())
+        _replace(con, "videos", "video_id", vid, _table("videos", [row]))
         _replace(con, "shots", "video_id", vid, shots)
         _replace(con, "scene_groups", "video_id", vid, groups)
         _replace(con, "group_analyses", "analysis_id", aid, group_analyses)
         _replace(con, "analyses", "analysis_id", aid, analysis)
+        return row
 
-    run_in_transaction(wh, txn, f"video {vid} analysis {aid}")
+    return run_in_transaction(wh, txn, f"video {vid} analysis {aid}")
 
 
-def append_run(wh: Warehouse, r: RunRecord) -> None:
-    """Append one run; appending the same run_id again (a retried task) changes nothing."""
+def _stored_video(
+    con: duckdb.DuckDBPyConnection, video_id: str, columns: tuple[str, ...] = ()
+) -> dict[str, Any] | None:
+    cur = con.execute(
+        f"SELECT {', '.join((*columns, *DESCRIBED))} FROM videos WHERE video_id = ? "
+        "ORDER BY ingested_at LIMIT 1",
+        [video_id],
+    )
+    found = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description or []], found, strict=True)) if found else None
+
+
+def append_run(wh: Warehouse, r: RunRecord, sighting: Sighting | None = None) -> None:
+    """Append one run, and where it saw its video; the same run_id again changes nothing."""
     if not wh.exists():
         wh.init()
     batch = _table("runs", [r.model_dump()])
 
     def txn(con: duckdb.DuckDBPyConnection) -> None:
-        con.register(_BATCH, batch)
-        try:
-            con.execute(
-                f"INSERT INTO runs BY NAME SELECT * FROM {_BATCH} "
-                "WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?)",
-                [r.run_id],
-            )
-        finally:
-            con.unregister(_BATCH)
+        if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [r.run_id]).fetchone():
+            return
+        _insert(con, "runs", batch)
+        if sighting is not None:
+            record_sighting(con, sighting, r.finished_at or r.started_at)
 
     run_in_transaction(wh, txn, f"run {r.run_id}")
+
+
+def record_sighting(con: duckdb.DuckDBPyConnection, s: Sighting, seen_at: datetime) -> None:
+    """One row per (video, source): a known source's last look and count move on; a new one
+    gets its row and fills what the stored video still lacks.
+
+    Call it inside a transaction that runs once per run (``append_run``): a second call for the
+    same run would count the run twice. A source seen before is one UPDATE, the whole cost on a
+    warm re-run; its first look already filled the video's gaps.
+    """
+    m, at = s.meta, as_utc(seen_at)
+    said: dict[str, Any] = {
+        "webpage_url": m.webpage_url,
+        "extractor": m.extractor,
+        "title": m.title,
+        "description": m.description,
+        "uploader": m.uploader,
+    }
+    sets = ", ".join(f"{k} = ${k}" for k in said)
+    (updated,) = con.execute(
+        f"UPDATE video_sources SET {sets}, last_seen_at = $at, seen_count = seen_count + 1 "
+        "WHERE video_id = $video_id AND source = $source",
+        {**said, "at": at, "video_id": m.video_id, "source": s.source},
+    ).fetchone() or (0,)
+    if updated:
+        return
+    row = {"video_id": m.video_id, "source": s.source, "kind": s.kind, **said}
+    row |= {"first_seen_at": at, "last_seen_at": at, "seen_count": 1}
+    _insert(con, "video_sources", _table("video_sources", [row]))
+    _fill_gaps(con, m, at)
+
+
+def _fill_gaps(con: duckdb.DuckDBPyConnection, m: VideoMeta, at: datetime) -> None:
+    previous = _stored_video(con, m.video_id)
+    if previous is None:
+        return
+    before = {**previous, "metadata": _metadata(previous["metadata"])}
+    gaps = {k: v for k, v in described(m, previous).items() if v != before[k]}
+    if "metadata" in gaps:
+        gaps["metadata"] = json.dumps(gaps["metadata"], ensure_ascii=False, default=str)
+    if gaps:
+        sets = ", ".join(f"{k} = ${k}" for k in gaps)
+        con.execute(
+            f"UPDATE videos SET {sets}, updated_at = $now WHERE video_id = $video_id",
+            {**gaps, "now": at, "video_id": m.video_id},
+        )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, name: str, t: pa.Table) -> None:
+    con.register(_BATCH, t)
+    try:
+        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {_BATCH}")
+    finally:
+        con.unregister(_BATCH)
 
 
 def write_analysis(wh: Warehouse, analysis: Analysis) -> None:
