@@ -11,6 +11,7 @@ unless ``ADREF_ALLOW_PRIVATE_URLS`` is set.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from adref.errors import InputError
@@ -28,6 +29,7 @@ _SECRET_PARAM = re.compile(
 )
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>)]+")
 _REDACTED = "REDACTED"
+_USERINFO = re.compile(r"^([^:/?#]*:?//)[^/?#]*@")
 
 
 def looks_like_url(source: str) -> bool:
@@ -56,6 +58,12 @@ def check_url(source: str, *, allow_private: bool = False) -> str:
             "Give a web address starting with https://, or the path of a video file",
         )
     shown = _short(redact_url(url))
+    if any(unicodedata.category(ch) == "Cc" for ch in url):
+        raise InputError(
+            f"cannot use {shown}",
+            "the address contains a line break or another control character",
+            "Give the address on one line, as the browser shows it",
+        )
     try:
         parts = urlsplit(url)
         host, _ = parts.hostname, parts.port
@@ -82,8 +90,10 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url
+        return _USERINFO.sub(rf"\1{_REDACTED}@", url)
     netloc = parts.netloc
+    if not netloc:  # no scheme Python knows: mask what looks like user:password@ anyway
+        return _USERINFO.sub(rf"\1{_REDACTED}@", url)
     if "@" in netloc:
         netloc = f"{_REDACTED}@{netloc.rsplit('@', 1)[1]}"
     query = parts.query
@@ -101,4 +111,6 @@ def redact_text(text: str) -> str:
 
 
 def _short(url: str, limit: int = 120) -> str:
+    """Cut to ``limit`` and kept on one line (control characters shown escaped)."""
+    url = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in url)
     return url if len(url) <= limit else url[: limit - 1] + "…"
