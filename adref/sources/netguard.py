@@ -147,8 +147,9 @@ def keep_public(
 def public_only(on_refused: Refused) -> Iterator[None]:
     """While this block runs, connections made in this thread reach public addresses only.
 
-    A host whose every address is refused calls ``on_refused`` with it and its first address, then fails
-    as a connection error; other threads (Prefect's client to its own server) are unaffected.
+    A host whose every address is refused is passed to ``on_refused`` with its first address,
+    then fails as a connection error; other threads (Prefect's client to its own server) are
+    unaffected.
     """
     _install()
     token = _watch.set(on_refused)
