@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     download_timeout_s: float = Field(
         default=15.0, gt=0, description="Seconds a download may wait for data before it fails."
     )
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Fetch URLs whose host is a private, loopback or link-local address "
+        "(an intranet media server); refused by default.",
+    )
     keep_video: bool = Field(
         default=True, description="Keep a browser-playable copy of each video in the warehouse."
     )

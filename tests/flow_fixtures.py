@@ -30,6 +30,7 @@ def adref_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     home = tmp_path / "adref-home"
     monkeypatch.setenv("ADREF_HOME", str(home))
     monkeypatch.setenv("ADREF_RETRY_DELAY_S", "0.1")
+    monkeypatch.setenv("ADREF_ALLOW_PRIVATE_URLS", "true")  # the test servers are on loopback
     monkeypatch.delenv("ADREF_WAREHOUSE_DIR", raising=False)
     reset_settings()
     yield home

@@ -12,8 +12,11 @@ import pytest
 from tests.support.http import LocalHTTPServer, unused_port
 
 
-def _adref(args: list[str], home: Path, api: str) -> subprocess.CompletedProcess[str]:
+def _adref(
+    args: list[str], home: Path, api: str, *, allow_private: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ADREF_HOME": str(home), "PREFECT_API_URL": api, "COLUMNS": "200"}
+    env["ADREF_ALLOW_PRIVATE_URLS"] = str(allow_private).lower()  # test servers are on loopback
     env.pop("ADREF_WAREHOUSE_DIR", None)
     return subprocess.run(
         [sys.executable, "-m", "adref", *args],
@@ -63,6 +66,16 @@ def test_bad_sources_fail_with_one_clear_line(
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and expected in errors[0].lower(), result.stderr
+
+
+def test_a_private_address_is_refused_in_one_line_before_prefect_starts(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    url = f"http://0x7f000001:{unused_port()}/ad.mp4"
+    result = _adref(["analyze", url], home, "http://127.0.0.1:9/api", allow_private=False)
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "private or local address (127.0.0.1)" in errors[0]
+    assert not (home / "prefect").exists()
 
 
 def test_not_a_video_and_http_errors_fail_clearly(prefect_api: str, tmp_path: Path) -> None:

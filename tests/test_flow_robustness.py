@@ -112,6 +112,24 @@ def test_a_404_is_not_retried(prefect_api: str, adref_home: Path) -> None:
     assert attempts == 1, "a permanent error is asked once"
 
 
+def test_a_private_address_fails_the_run_at_once_without_the_setting(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adref.flows.analyze_video import analyze_video
+
+    monkeypatch.setenv("ADREF_ALLOW_PRIVATE_URLS", "false")
+    reset_settings()
+    with LocalHTTPServer() as server:
+        url = server.add("/internal", Route(body=b"<title>admin</title>", content_type="text/html"))
+        with pytest.raises(InputError, match="private or local address") as info:
+            analyze_video(source=url.replace("127.0.0.1", "localhost"))
+        reached = server.request_count()
+    assert "ADREF_ALLOW_PRIVATE_URLS=true" in str(info.value)
+    assert reached == 0
+    assert _count("select count(*) from runs where status = 'failed'") == 1
+    assert _count("select count(*) from videos") == 0
+
+
 def test_five_flows_at_once_lose_nothing(prefect_api: str, tmp_path: Path) -> None:
     clips = [
         media.make_video(tmp_path / f"clip{i}.mp4", seconds=1.0 + 0.2 * i, audio=False)

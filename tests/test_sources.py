@@ -42,6 +42,7 @@ from tests.support.media import (
 
 
 def _settings(home: Path, **overrides: Any) -> Settings:
+    overrides.setdefault("allow_private_urls", True)  # the test server is on loopback
     return Settings(_env_file=None, home=home, **overrides)  # type: ignore[call-arg]
 
 

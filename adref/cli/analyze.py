@@ -82,7 +82,7 @@ def analyze(
     settings = get_settings()
     # Refuse a bad scheme or a missing file at once, before a Prefect server is started.
     if looks_like_url(source):
-        check_url(source)
+        check_url(source, allow_private=settings.allow_private_urls)
     else:
         existing_file(source)
     start_prefect()

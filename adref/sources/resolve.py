@@ -22,7 +22,7 @@ def resolve_source(source: str, settings: Settings) -> ResolvedSource:
     if not text:
         raise InputError("no video given", "the source is empty", "Give a video URL or file path")
     if looks_like_url(text):
-        return _resolve_url(check_url(text), settings)
+        return _resolve_url(check_url(text, allow_private=settings.allow_private_urls), settings)
     path = existing_file(text)
     before = file_stamp(path)
     video = inspect_file(path, settings)

@@ -4,15 +4,19 @@ A source string reaches us from the CLI, the Prefect UI and watch lists. Only ht
 the network: ``file:`` would read any file on a worker, ``data:``/``javascript:`` are not
 videos, and every other scheme is something yt-dlp would try to guess at. Addresses end up in
 messages, logs and the warehouse, so credentials inside them (user:password@, signed-URL query
-parameters) are masked before they are shown anywhere.
+parameters) are masked before they are shown anywhere. Private and local addresses are refused
+unless ``ADREF_ALLOW_PRIVATE_URLS`` is set.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from adref.errors import InputError
+from adref.sources import netguard
+from adref.sources.netguard import literal_ip
 
 __all__ = ["ALLOWED_SCHEMES", "check_url", "looks_like_url", "redact_text", "redact_url"]
 
@@ -25,6 +29,7 @@ _SECRET_PARAM = re.compile(
 )
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>)]+")
 _REDACTED = "REDACTED"
+_USERINFO = re.compile(r"^([^:/?#]*:?//)[^/?#]*@")
 
 
 def looks_like_url(source: str) -> bool:
@@ -36,8 +41,12 @@ def looks_like_url(source: str) -> bool:
     return m is not None and len(m.group(1)) > 1
 
 
-def check_url(source: str) -> str:
-    """Return the address stripped of surrounding blanks, or refuse it before any network use."""
+def check_url(source: str, *, allow_private: bool = False) -> str:
+    """Return the address stripped of surrounding blanks, or refuse it before any network use.
+
+    A host written as a private address is refused here, cheaply; a name is judged by what it
+    resolves to when yt-dlp connects (:mod:`adref.sources.netguard`).
+    """
     url = source.strip()
     m = _SCHEME.match(url)
     scheme = m.group(1).lower() if m else ""
@@ -48,13 +57,31 @@ def check_url(source: str) -> str:
             f"the address scheme {shown} is not supported; only http:// and https:// are fetched",
             "Give a web address starting with https://, or the path of a video file",
         )
-    parts = urlsplit(url)
-    if not parts.hostname:
+    shown = _short(redact_url(url))
+    if any(unicodedata.category(ch) == "Cc" for ch in url):
         raise InputError(
-            f"cannot use {_short(redact_url(url))}",
+            f"cannot use {shown}",
+            "the address contains a line break or another control character",
+            "Give the address on one line, as the browser shows it",
+        )
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError as exc:
+        raise InputError(
+            f"cannot use {shown}",
+            f"the address is malformed ({exc})",
+            "Give a full web address such as https://www.youtube.com/watch?v=...",
+        ) from None
+    if not host:
+        raise InputError(
+            f"cannot use {shown}",
             "the address has no host name",
             "Give a full web address such as https://www.youtube.com/watch?v=...",
         )
+    ip = literal_ip(host)
+    if not allow_private and ip is not None and not netguard.is_public(ip):
+        raise netguard.refusal(shown, ip)
     return url
 
 
@@ -63,8 +90,10 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url
+        return _USERINFO.sub(rf"\1{_REDACTED}@", url)
     netloc = parts.netloc
+    if not netloc:  # no scheme Python knows: mask what looks like user:password@ anyway
+        return _USERINFO.sub(rf"\1{_REDACTED}@", url)
     if "@" in netloc:
         netloc = f"{_REDACTED}@{netloc.rsplit('@', 1)[1]}"
     query = parts.query
@@ -82,4 +111,6 @@ def redact_text(text: str) -> str:
 
 
 def _short(url: str, limit: int = 120) -> str:
+    """Cut to ``limit`` and kept on one line (control characters shown escaped)."""
+    url = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in url)
     return url if len(url) <= limit else url[: limit - 1] + "…"

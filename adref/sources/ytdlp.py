@@ -15,8 +15,10 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import yt_dlp
 from yt_dlp.utils import DownloadCancelled
@@ -24,6 +26,7 @@ from yt_dlp.utils import DownloadCancelled
 from adref.errors import AdrefError, InputError, LimitExceeded
 from adref.models import DownloadedVideo, VideoMeta
 from adref.settings import Settings
+from adref.sources import netguard
 from adref.sources.hashing import content_video_id, sha256_file
 from adref.sources.limits import check_duration, check_filesize, max_filesize_bytes, too_large
 from adref.sources.meta import apply_stream, meta_from_info, site_video_id
@@ -63,6 +66,11 @@ class _Guard:
     def stop(self, error: AdrefError) -> NoReturn:
         self.refusal = error
         raise _Refused(error.one_line())
+
+    def note(self, error: AdrefError) -> None:
+        """Remember a refusal made outside yt-dlp's control flow (the first one wins)."""
+        if self.refusal is None:
+            self.refusal = error
 
 
 class _Log:
@@ -130,7 +138,17 @@ def ytdl_options(settings: Settings, ffmpeg: str | None) -> dict[str, Any]:
         "format_sort": _FORMAT_SORT,
         "format": _FORMAT_MERGE if ffmpeg else _FORMAT_SINGLE,
         "updatetime": False,
+        # Every byte through yt-dlp's own HTTP clients, in this thread, where netguard sees it:
+        # no download threads, no external downloaders, HLS read natively.
+        "concurrent_fragment_downloads": 1,
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
     }
+    if not settings.allow_private_urls:
+        # A proxy would resolve and connect to hosts netguard cannot see; ffmpeg, which yt-dlp
+        # still hands a few odd streams to, would fetch them itself.
+        opts["proxy"] = ""
+        opts["external_downloader_args"] = {"ffmpeg_i": ["-protocol_whitelist", "file,crypto,data"]}
     if ffmpeg:
         opts["ffmpeg_location"] = ffmpeg
         opts["merge_output_format"] = "mp4"
@@ -252,14 +270,14 @@ def _run(
     url: str, settings: Settings, opts: dict[str, Any], guard: _Guard, *, download: bool
 ) -> dict[str, Any]:
     try:
-        with yt_dlp.YoutubeDL(opts) as ydl:
+        with _network_policy(url, settings, guard), yt_dlp.YoutubeDL(opts) as ydl:
             info = ydl.extract_info(url, download=download)
-    except DownloadCancelled as exc:
+    except (yt_dlp.utils.YoutubeDLError, OSError) as exc:
         if guard.refusal is not None:
             raise guard.refusal from None
         raise classify_ytdlp_error(exc, url, settings.download_timeout_s) from None
-    except (yt_dlp.utils.YoutubeDLError, OSError) as exc:
-        raise classify_ytdlp_error(exc, url, settings.download_timeout_s) from None
+    if guard.refusal is not None:
+        raise guard.refusal  # a refused request yt-dlp went on without (an optional page)
     if not isinstance(info, dict):
         raise InputError(
             f"could not download {redact_url(url)}",
@@ -267,6 +285,19 @@ def _run(
             "Check the address in a browser",
         )
     return info
+
+
+def _network_policy(url: str, settings: Settings, guard: _Guard) -> AbstractContextManager[None]:
+    """Public addresses only, unless ADREF_ALLOW_PRIVATE_URLS; a refusal is kept on ``guard``."""
+    if settings.allow_private_urls:
+        return nullcontext()
+    shown = redact_url(url)
+    asked = urlsplit(url).hostname
+
+    def refused(host: str, ip: netguard.IPAddress) -> None:
+        guard.note(netguard.refusal(shown, ip, direct=host.strip("[]").lower() == asked))
+
+    return netguard.public_only(refused)
 
 
 def _produced_file(info: dict[str, Any], work: Path) -> Path | None:

@@ -66,7 +66,8 @@ class RecordedRequest:
 class LocalHTTPServer:
     """A threaded HTTP/1.1 server on a free loopback port; a context manager starts and stops it."""
 
-    def __init__(self, routes: dict[str, Route] | None = None) -> None:
+    def __init__(self, routes: dict[str, Route] | None = None, host: str = "127.0.0.1") -> None:
+        self.host = host  # any loopback address: 127.0.0.2, ::1
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -95,7 +96,8 @@ class LocalHTTPServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
@@ -107,7 +109,10 @@ class LocalHTTPServer:
     # -- life cycle -----------------------------------------------------------------------
 
     def start(self) -> LocalHTTPServer:
-        server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        server = type("_Server", (_QuietServer,), {"address_family": family})(
+            (self.host, 0), _make_handler(self)
+        )
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
