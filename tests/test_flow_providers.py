@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from adref.errors import AnswerInvalid, ProviderHardError
+from adref.providers.spending import over_cap, spent_today
 from adref.settings import get_settings, reset_settings
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
@@ -109,6 +110,28 @@ def test_a_model_analysis_in_the_flow_is_stored_costed_and_cached(
     assert limit.limit == get_settings().provider_concurrency
 
 
+def test_a_cached_re_run_spends_nothing_and_the_day_counts_the_real_spend_once(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _run(clip_single.path, provider="openai")
+    ((paid,),) = _query("select cost_usd from analyses")
+    assert paid > 0 and first.cost_usd == pytest.approx(paid)
+    for _ in range(3):
+        again = _run(clip_single.path, provider="openai")
+        assert again.cache_hits == again.tasks
+        assert (again.tokens_in, again.tokens_out, again.cost_usd) == (0, 0, 0.0)
+    assert len(openai_fake.calls) == 1
+    rows = _query("select tokens_in, tokens_out, cost_usd from runs order by started_at")
+    assert rows[0] == (3000, 500, pytest.approx(paid))
+    assert rows[1:] == [(0, 0, 0.0)] * 3
+    assert _query("select cost_usd from analyses") == [(pytest.approx(paid),)], "kept as made"
+
+    assert spent_today(get_settings()) == pytest.approx(paid)
+    monkeypatch.setenv("ADREF_MAX_COST_PER_DAY_USD", str(paid * 2.5))
+    reset_settings()
+    assert over_cap(paid, 0.0, get_settings()) is None, "a new video may still be paid for"
+
+
 def test_a_chain_falls_back_inside_the_flow_and_says_so(
     openai_fake: FakeOpenAI, clip_single: ClipTruth
 ) -> None:
@@ -118,8 +141,37 @@ def test_a_chain_falls_back_inside_the_flow_and_says_so(
     assert summary.notes and summary.notes[0].startswith("openai:")
     ((provider,),) = _query("select provider from analyses")
     assert provider == "local"
-    ((notes,),) = _query("select notes from runs")
-    assert "openai" in notes and "local" in notes
+    ((run_provider, notes),) = _query("select provider, notes from runs")
+    assert run_provider == "local", "the provider that answered"
+    assert notes.startswith("openai: ") and notes.endswith("answered by local")
+
+
+def test_a_failed_chain_run_records_the_provider_that_failed(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth
+) -> None:
+    openai_fake.script.default = Reply.text("Not JSON at all.", usage=(2000, 100))
+    with pytest.raises(AnswerInvalid) as info:
+        _run(clip_single.path, provider="openai,local")
+    assert info.value.provider == "openai"
+    ((provider, status, tokens_in, notes),) = _query(
+        "select provider, status, tokens_in, notes from runs"
+    )
+    assert (provider, status, tokens_in) == ("openai", "failed", 4000)
+    assert notes is None, "openai was the first asked: the chain did nothing else"
+
+
+def test_a_chain_that_fails_throughout_records_the_last_provider_and_every_step(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    openai_fake.script.default = Reply("auth_error")
+    monkeypatch.setenv("FACTCHAT_API_KEY", KEY)
+    monkeypatch.setenv("ADREF_FACTCHAT_BASE_URL", openai_fake.base_url)
+    reset_settings()
+    with pytest.raises(ProviderHardError, match="every provider in the chain failed"):
+        _run(clip_single.path, provider="openai,factchat")
+    ((provider, notes),) = _query("select provider, notes from runs")
+    assert provider == "factchat"
+    assert notes.startswith("openai: ") and "; factchat: " in notes
 
 
 def test_a_failed_run_still_records_what_its_model_calls_cost(
