@@ -9,6 +9,7 @@ process's own output, and the error a user sees.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,11 @@ from pathlib import Path
 import pytest
 
 from adref.errors import AnswerInvalid, ProviderHardError
+from adref.grouping import group_shots
 from adref.providers.spending import over_cap, spent_today
 from adref.settings import get_settings, reset_settings
-from adref.video.testclips import ClipTruth
+from adref.video.detect import DetectParams, detect_shots
+from adref.video.testclips import ClipTruth, make_clip
 from adref.warehouse.catalog import Warehouse
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply, sample_answer
@@ -186,6 +189,72 @@ def test_a_failed_run_still_records_what_its_model_calls_cost(
     assert (status, tokens_in, tokens_out) == ("failed", 4000, 200), "both answers billed"
     assert cost > 0 and "no valid analysis" in error
     assert _query("select count(*) from analyses") == [(0,)], "nothing half-valid stored"
+
+
+@pytest.fixture
+def clip_many_groups(
+    clips_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, int]]:
+    """A 30 s ad cut fine: more scene groups than ADREF_MAX_ANALYSIS_IMAGES=10."""
+    path = clips_dir / "ad-30s.mp4"
+    if not path.exists():
+        make_clip("ad", path, width=320, height=180, duration_s=30.0)
+    monkeypatch.setenv("ADREF_GRANULARITY", "10")
+    monkeypatch.setenv("ADREF_MAX_ANALYSIS_IMAGES", "10")
+    reset_settings()
+    detected = detect_shots(path, DetectParams.from_settings(get_settings()))
+    groups = len(group_shots(detected.shots, detected.stream, 10, 1000).groups)
+    assert groups >= 12
+    yield path, groups
+
+
+def _sent(call: dict) -> tuple[int, set[int]]:  # type: ignore[type-arg]
+    """The images in an OpenAI request, and the groups their labels in the prompt name."""
+    parts = [p for m in call["messages"] if isinstance(m["content"], list) for p in m["content"]]
+    images = sum(1 for p in parts if p["type"] == "image_url")
+    text = "".join(p["text"] for p in parts if p["type"] == "text")
+    listed = text.split("## Images, in order\n", 1)[1].split("\n\n", 1)[0]
+    named: set[int] = set()
+    for group_list in re.findall(r"groups? ([\d, -]+?) ·", listed):
+        for piece in group_list.split(","):
+            low, _, high = piece.strip().partition("-")
+            named.update(range(int(low), int(high or low) + 1))
+    return images, named
+
+
+def test_contact_sheets_show_every_group_past_the_image_cap(
+    openai_fake: FakeOpenAI, clip_many_groups: tuple[Path, int]
+) -> None:
+    path, groups = clip_many_groups
+    openai_fake.script.default = Reply.json(sample_answer(groups=groups), usage=(3000, 500))
+    summary = _run(path, provider="openai")
+    assert summary.status == "completed" and summary.groups == groups
+    images, named = _sent(openai_fake.calls[0])
+    assert 1 <= images <= 10
+    assert named == set(range(groups)), "every group is on a sheet the model sees"
+    assert _query("select count(*), count(*) filter (analysed) from scene_groups") == [
+        (groups, groups)
+    ]
+    assert _query("select notes from runs") == [(None,)]
+
+
+def test_frames_mode_drops_groups_past_the_cap_and_says_which(
+    openai_fake: FakeOpenAI, clip_many_groups: tuple[Path, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, groups = clip_many_groups
+    monkeypatch.setenv("ADREF_IMAGE_MODE", "frames")
+    reset_settings()
+    openai_fake.script.default = Reply.json(sample_answer(groups=groups), usage=(3000, 500))
+    summary = _run(path, provider="openai")
+    images, named = _sent(openai_fake.calls[0])
+    assert images == 10 and len(named) == 10
+    dropped = sorted(set(range(groups)) - named)
+    shown = _query("select group_index from scene_groups where analysed order by 1")
+    assert [g for (g,) in shown] == sorted(named)
+    ((notes,),) = _query("select notes from runs")
+    expected = f"scene groups {', '.join(map(str, dropped))} not shown to the model"
+    assert notes.startswith(expected) and "ADREF_IMAGE_MODE=frames" in notes
+    assert summary.notes == [notes]
 
 
 def test_estimate_plans_without_calling_or_storing(

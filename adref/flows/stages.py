@@ -182,13 +182,15 @@ def analyze_stage(
     except ProviderError as exc:  # a failed run still records what its model calls cost
         summary.provider = exc.provider or summary.provider  # the one that failed, not the chain
         summary.tokens_in, summary.tokens_out = exc.tokens_in, exc.tokens_out
-        summary.cost_usd, summary.notes = exc.cost_usd, exc.notes
+        summary.cost_usd = exc.cost_usd
+        summary.notes += exc.notes
         raise
     analysis: Analysis = outcome.analysis
     if stages.last_cached:
         return analysis
     summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
-    summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
+    summary.cost_usd = outcome.cost_usd
+    summary.notes += outcome.notes
     for note in outcome.notes:
         logger.warning("provider chain: %s", note)
     return analysis
