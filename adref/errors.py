@@ -64,6 +64,7 @@ class ProviderError(AdrefError):
         self.tokens_in = 0
         self.tokens_out = 0
         self.cost_usd = 0.0
+        self.notes: list[str] = []  # what a chain tried before this failure ended the run
         super().__init__(what, why, hint)
 
     def charge(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:

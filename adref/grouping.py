@@ -45,7 +45,7 @@ _HUE_BINS, _LIGHT_BINS = 8, 4
 
 
 def group_shots(
-    shots: list[Shot], stream: StreamInfo, granularity: int = 5, max_images: int = 10
+    shots: list[Shot], stream: StreamInfo, granularity: int = 5, max_groups: int = 10
 ) -> Grouping:
     """Group ``shots`` into scenes; see the module docstring for the method."""
     if not shots:
@@ -54,8 +54,8 @@ def group_shots(
         raise InputError(
             f"granularity {granularity} is out of range", "", "use 1 (coarse) to 10 (fine)"
         )
-    if max_images < 1:
-        raise InputError(f"max_images {max_images} is out of range", "", "use 1 or more")
+    if max_groups < 1:
+        raise InputError(f"max_groups {max_groups} is out of range", "", "use 1 or more")
     ordered = sorted(shots, key=lambda s: (s.start_s, s.shot_index))
     starts = np.array([s.start_s for s in ordered])
     ends = np.maximum(np.array([s.end_s for s in ordered]), starts)
@@ -73,7 +73,7 @@ def group_shots(
 
     labels = _time_ordered(labels)
     groups = _groups(labels, ordered, starts, ends, feats, durations, scale)
-    chosen = _analysis_groups(groups, feats, durations, labels, max_images)
+    chosen = _analysis_groups(groups, feats, durations, labels, max_groups)
     return Grouping(
         groups=groups, analysis_groups=chosen, granularity=granularity, short_form=short
     )
@@ -304,23 +304,23 @@ def _analysis_groups(
     feats: Array,
     durations: Array,
     labels: NDArray[np.int64],
-    max_images: int,
+    max_groups: int,
 ) -> list[int]:
-    """At most ``max_images`` groups: one per stretch of the timeline, the most distinct look in it.
+    """At most ``max_groups`` groups: one per stretch of the timeline, the most distinct look in it.
 
     The first and last groups are always in (the hook and the end card matter most in an ad).
     """
     n_groups = len(groups)
-    if n_groups <= max_images:
+    if n_groups <= max_groups:
         return list(range(n_groups))
     weight = np.maximum(durations, 1e-3)
     screen = np.bincount(labels, weights=weight, minlength=n_groups)
     looks = np.zeros((n_groups, feats.shape[1]))
     np.add.at(looks, labels, feats * weight[:, None])
     looks /= screen[:, None]
-    if max_images == 1:
+    if max_groups == 1:
         return [int(np.argmax(screen))]
-    bins = np.array_split(np.arange(n_groups), max_images)
+    bins = np.array_split(np.arange(n_groups), max_groups)
     picked = [0, n_groups - 1]
     nearest = np.minimum(
         np.linalg.norm(looks - looks[0], axis=1), np.linalg.norm(looks - looks[-1], axis=1)

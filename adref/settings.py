@@ -82,7 +82,10 @@ class Settings(BaseSettings):
         description="Scene grouping: 1 coarsest (fewest groups) to 10 finest.",
     )
     max_analysis_images: int = Field(
-        default=10, ge=1, le=100, description="Most keyframes sent to an analyser per video."
+        default=10,
+        ge=1,
+        le=100,
+        description="Most images sent to a model per video: contact sheets, or frames in frames mode.",
     )
 
     # Analyse

@@ -58,6 +58,23 @@ def test_every_group_is_represented(bench: TokensBench) -> None:
     assert all(bench.all_represented(v, m) for v in VENDORS for m in MODES)
 
 
+def test_a_small_cap_on_images_drops_groups_only_in_frames_mode(
+    clips_folder: Path, bench: TokensBench, tmp_path: Path
+) -> None:
+    clips = bench_clips(clips_folder, ("ad",), SIZE)
+    capped = run_tokens_bench(clips, Settings(home=tmp_path, max_analysis_images=1))
+    (video,) = capped.videos
+    assert len(video.groups) > 1 and video.groups == bench.videos[0].groups
+    for vendor in VENDORS:
+        sheets, frames = (
+            video.vendor(vendor).ours["contact_sheet"],
+            video.vendor(vendor).ours["frames"],
+        )
+        assert sheets.images == 1 and video.represented(vendor, "contact_sheet")
+        assert frames.images == 1 and not video.represented(vendor, "frames")
+        assert not capped.meets_target(vendor, "frames")
+
+
 def test_counts_follow_the_rules(bench: TokensBench) -> None:
     for video in bench.videos:
         assert (video.width, video.height) == SIZE

@@ -9,6 +9,7 @@ process's own output, and the error a user sees.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,11 @@ from pathlib import Path
 import pytest
 
 from adref.errors import AnswerInvalid, ProviderHardError
+from adref.grouping import group_shots
+from adref.providers.spending import over_cap, spent_today
 from adref.settings import get_settings, reset_settings
-from adref.video.testclips import ClipTruth
+from adref.video.detect import DetectParams, detect_shots
+from adref.video.testclips import ClipTruth, make_clip
 from adref.warehouse.catalog import Warehouse
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply, sample_answer
@@ -109,6 +113,28 @@ def test_a_model_analysis_in_the_flow_is_stored_costed_and_cached(
     assert limit.limit == get_settings().provider_concurrency
 
 
+def test_a_cached_re_run_spends_nothing_and_the_day_counts_the_real_spend_once(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _run(clip_single.path, provider="openai")
+    ((paid,),) = _query("select cost_usd from analyses")
+    assert paid > 0 and first.cost_usd == pytest.approx(paid)
+    for _ in range(3):
+        again = _run(clip_single.path, provider="openai")
+        assert again.cache_hits == again.tasks
+        assert (again.tokens_in, again.tokens_out, again.cost_usd) == (0, 0, 0.0)
+    assert len(openai_fake.calls) == 1
+    rows = _query("select tokens_in, tokens_out, cost_usd from runs order by started_at")
+    assert rows[0] == (3000, 500, pytest.approx(paid))
+    assert rows[1:] == [(0, 0, 0.0)] * 3
+    assert _query("select cost_usd from analyses") == [(pytest.approx(paid),)], "kept as made"
+
+    assert spent_today(get_settings()) == pytest.approx(paid)
+    monkeypatch.setenv("ADREF_MAX_COST_PER_DAY_USD", str(paid * 2.5))
+    reset_settings()
+    assert over_cap(paid, 0.0, get_settings()) is None, "a new video may still be paid for"
+
+
 def test_a_chain_falls_back_inside_the_flow_and_says_so(
     openai_fake: FakeOpenAI, clip_single: ClipTruth
 ) -> None:
@@ -118,8 +144,37 @@ def test_a_chain_falls_back_inside_the_flow_and_says_so(
     assert summary.notes and summary.notes[0].startswith("openai:")
     ((provider,),) = _query("select provider from analyses")
     assert provider == "local"
-    ((notes,),) = _query("select notes from runs")
-    assert "openai" in notes and "local" in notes
+    ((run_provider, notes),) = _query("select provider, notes from runs")
+    assert run_provider == "local", "the provider that answered"
+    assert notes.startswith("openai: ") and notes.endswith("answered by local")
+
+
+def test_a_failed_chain_run_records_the_provider_that_failed(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth
+) -> None:
+    openai_fake.script.default = Reply.text("Not JSON at all.", usage=(2000, 100))
+    with pytest.raises(AnswerInvalid) as info:
+        _run(clip_single.path, provider="openai,local")
+    assert info.value.provider == "openai"
+    ((provider, status, tokens_in, notes),) = _query(
+        "select provider, status, tokens_in, notes from runs"
+    )
+    assert (provider, status, tokens_in) == ("openai", "failed", 4000)
+    assert notes is None, "openai was the first asked: the chain did nothing else"
+
+
+def test_a_chain_that_fails_throughout_records_the_last_provider_and_every_step(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    openai_fake.script.default = Reply("auth_error")
+    monkeypatch.setenv("FACTCHAT_API_KEY", KEY)
+    monkeypatch.setenv("ADREF_FACTCHAT_BASE_URL", openai_fake.base_url)
+    reset_settings()
+    with pytest.raises(ProviderHardError, match="every provider in the chain failed"):
+        _run(clip_single.path, provider="openai,factchat")
+    ((provider, notes),) = _query("select provider, notes from runs")
+    assert provider == "factchat"
+    assert notes.startswith("openai: ") and "; factchat: " in notes
 
 
 def test_a_failed_run_still_records_what_its_model_calls_cost(
@@ -134,6 +189,72 @@ def test_a_failed_run_still_records_what_its_model_calls_cost(
     assert (status, tokens_in, tokens_out) == ("failed", 4000, 200), "both answers billed"
     assert cost > 0 and "no valid analysis" in error
     assert _query("select count(*) from analyses") == [(0,)], "nothing half-valid stored"
+
+
+@pytest.fixture
+def clip_many_groups(
+    clips_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, int]]:
+    """A 30 s ad cut fine: more scene groups than ADREF_MAX_ANALYSIS_IMAGES=10."""
+    path = clips_dir / "ad-30s.mp4"
+    if not path.exists():
+        make_clip("ad", path, width=320, height=180, duration_s=30.0)
+    monkeypatch.setenv("ADREF_GRANULARITY", "10")
+    monkeypatch.setenv("ADREF_MAX_ANALYSIS_IMAGES", "10")
+    reset_settings()
+    detected = detect_shots(path, DetectParams.from_settings(get_settings()))
+    groups = len(group_shots(detected.shots, detected.stream, 10, 1000).groups)
+    assert groups >= 12
+    yield path, groups
+
+
+def _sent(call: dict) -> tuple[int, set[int]]:  # type: ignore[type-arg]
+    """The images in an OpenAI request, and the groups their labels in the prompt name."""
+    parts = [p for m in call["messages"] if isinstance(m["content"], list) for p in m["content"]]
+    images = sum(1 for p in parts if p["type"] == "image_url")
+    text = "".join(p["text"] for p in parts if p["type"] == "text")
+    listed = text.split("## Images, in order\n", 1)[1].split("\n\n", 1)[0]
+    named: set[int] = set()
+    for group_list in re.findall(r"groups? ([\d, -]+?) ·", listed):
+        for piece in group_list.split(","):
+            low, _, high = piece.strip().partition("-")
+            named.update(range(int(low), int(high or low) + 1))
+    return images, named
+
+
+def test_contact_sheets_show_every_group_past_the_image_cap(
+    openai_fake: FakeOpenAI, clip_many_groups: tuple[Path, int]
+) -> None:
+    path, groups = clip_many_groups
+    openai_fake.script.default = Reply.json(sample_answer(groups=groups), usage=(3000, 500))
+    summary = _run(path, provider="openai")
+    assert summary.status == "completed" and summary.groups == groups
+    images, named = _sent(openai_fake.calls[0])
+    assert 1 <= images <= 10
+    assert named == set(range(groups)), "every group is on a sheet the model sees"
+    assert _query("select count(*), count(*) filter (analysed) from scene_groups") == [
+        (groups, groups)
+    ]
+    assert _query("select notes from runs") == [(None,)]
+
+
+def test_frames_mode_drops_groups_past_the_cap_and_says_which(
+    openai_fake: FakeOpenAI, clip_many_groups: tuple[Path, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, groups = clip_many_groups
+    monkeypatch.setenv("ADREF_IMAGE_MODE", "frames")
+    reset_settings()
+    openai_fake.script.default = Reply.json(sample_answer(groups=groups), usage=(3000, 500))
+    summary = _run(path, provider="openai")
+    images, named = _sent(openai_fake.calls[0])
+    assert images == 10 and len(named) == 10
+    dropped = sorted(set(range(groups)) - named)
+    shown = _query("select group_index from scene_groups where analysed order by 1")
+    assert [g for (g,) in shown] == sorted(named)
+    ((notes,),) = _query("select notes from runs")
+    expected = f"scene groups {', '.join(map(str, dropped))} not shown to the model"
+    assert notes.startswith(expected) and "ADREF_IMAGE_MODE=frames" in notes
+    assert summary.notes == [notes]
 
 
 def test_estimate_plans_without_calling_or_storing(

@@ -13,7 +13,7 @@ from adref.models import Grouping, Shot
 from tests.factories import make_shot, make_shots, make_stream, random_shots
 
 
-def assert_well_formed(grouping: Grouping, shots: list[Shot], max_images: int = 10) -> None:
+def assert_well_formed(grouping: Grouping, shots: list[Shot], max_groups: int = 10) -> None:
     """Every shot in exactly one group; groups numbered 0.. in time order; spans from members."""
     by_index = {s.shot_index: s for s in shots}
     seen = [i for g in grouping.groups for i in g.shot_indices]
@@ -29,7 +29,7 @@ def assert_well_formed(grouping: Grouping, shots: list[Shot], max_images: int = 
     assert firsts == sorted(firsts)
     chosen = grouping.analysis_groups
     assert chosen == sorted(set(chosen))
-    assert 1 <= len(chosen) <= max_images
+    assert 1 <= len(chosen) <= max_groups
     assert all(0 <= i < len(grouping.groups) for i in chosen)
 
 
@@ -68,8 +68,8 @@ def test_granularity_and_image_cap_are_checked() -> None:
         group_shots(shots, make_stream(2.0), granularity=0)
     with pytest.raises(InputError, match="granularity"):
         group_shots(shots, make_stream(2.0), granularity=11)
-    with pytest.raises(InputError, match="max_images"):
-        group_shots(shots, make_stream(2.0), max_images=0)
+    with pytest.raises(InputError, match="max_groups"):
+        group_shots(shots, make_stream(2.0), max_groups=0)
     with pytest.raises(InputError, match="no shots"):
         group_shots([], make_stream(2.0))
 
@@ -165,15 +165,15 @@ def test_the_representative_prefers_a_long_typical_shot() -> None:
 
 def test_all_groups_are_analysed_when_there_are_few() -> None:
     shots = make_shots([(x, 20.0) for x in ["warm", "cool", "green"]])
-    grouping = group_shots(shots, make_stream(60.0), max_images=10)
+    grouping = group_shots(shots, make_stream(60.0), max_groups=10)
     assert grouping.analysis_groups == list(range(len(grouping.groups)))
 
 
 def test_analysis_images_are_capped_and_cover_the_whole_timeline() -> None:
     shots = random_shots(400, n_looks=60, seed=7)
     duration = shots[-1].end_s
-    grouping = group_shots(shots, make_stream(duration), granularity=10, max_images=8)
-    assert_well_formed(grouping, shots, max_images=8)
+    grouping = group_shots(shots, make_stream(duration), granularity=10, max_groups=8)
+    assert_well_formed(grouping, shots, max_groups=8)
     assert len(grouping.groups) > 8
     chosen = grouping.analysis_groups
     assert len(chosen) == 8
@@ -185,14 +185,14 @@ def test_analysis_images_are_capped_and_cover_the_whole_timeline() -> None:
 def test_the_most_distinct_look_in_a_stretch_is_chosen() -> None:
     looks = ["warm", "green", "red", "cool", "purple", "warm"]
     shots = make_shots([(look, 20.0) for look in looks])
-    grouping = group_shots(shots, make_stream(120.0), granularity=10, max_images=3)
+    grouping = group_shots(shots, make_stream(120.0), granularity=10, max_groups=3)
     assert len(grouping.groups) == 6
     assert grouping.analysis_groups == [0, 3, 5]
 
 
 def test_one_image_goes_to_the_group_with_most_screen_time() -> None:
     shots = make_shots([("warm", 5.0), ("cool", 50.0), ("green", 5.0)])
-    grouping = group_shots(shots, make_stream(60.0), granularity=10, max_images=1)
+    grouping = group_shots(shots, make_stream(60.0), granularity=10, max_groups=1)
     assert grouping.analysis_groups == [1]
 
 

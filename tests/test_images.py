@@ -13,6 +13,7 @@ from adref.providers.budget import image_tokens
 from adref.providers.images import (
     FRAME_BOX,
     MIN_CELL_SHORT,
+    SHEET_MOST_GROUPS,
     Frame,
     ImageMode,
     decode_jpeg,
@@ -20,6 +21,7 @@ from adref.providers.images import (
     encode_jpeg,
     fit_within,
     label_box,
+    left_out,
     plan_sheets,
     prepare,
     prepare_images,
@@ -27,6 +29,7 @@ from adref.providers.images import (
     sheet_capacity,
     sheet_fits,
     sheet_label,
+    shown_groups,
 )
 from adref.providers.wire import Vendor
 from tests.factories import make_shots, make_stream
@@ -208,6 +211,37 @@ def test_sheet_sizes_per_vendor() -> None:
         for s in plan_sheets(10, 480, 270, vendor):
             tokens = image_tokens(vendor, "", s.width, s.height, "high")
             assert tokens <= {"openai": 1105, "anthropic": 1534, "gemini": 258}[vendor]
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("size", [(480, 270), (270, 480), (480, 204)])
+@pytest.mark.parametrize(("n", "max_sheets"), [(12, 1), (30, 3), (120, 10), (40, 10)])
+def test_a_cap_on_sheets_squeezes_every_frame_in(
+    vendor: Vendor, size: tuple[int, int], n: int, max_sheets: int
+) -> None:
+    w, h = size
+    assert n <= shown_groups("contact_sheet", max_sheets)
+    sheets = plan_sheets(n, w, h, vendor, max_sheets)
+    assert sum(s.count for s in sheets) == n and len(sheets) <= max_sheets
+    if n <= max_sheets * sheet_capacity(vendor, w, h):
+        assert sheets == plan_sheets(n, w, h, vendor), "squeezed only when the cap needs it"
+    for s in sheets:
+        assert sheet_fits(vendor, s.width, s.height)
+        assert min(s.cell_w, s.cell_h) >= 100  # smaller than usual, still a picture
+        assert (s.rows - 1) * s.cols < s.count
+
+
+def test_the_cap_on_images_limits_groups_in_frames_mode_only() -> None:
+    assert shown_groups("frames", 10) == 10
+    assert shown_groups("contact_sheet", 10) == 10 * SHEET_MOST_GROUPS
+    frames = make_frames(19)
+    sheets = prepare(frames, "gemini", "contact_sheet", max_sheets=1)
+    assert len(sheets) == 1 and sheets[0].groups == tuple(range(19))
+    assert left_out(12, list(range(12)), "contact_sheet", 10) is None
+    note = left_out(12, [0, *range(3, 12)], "frames", 10)
+    assert note is not None
+    assert note.startswith("scene groups 1, 2 not shown to the model (2 of 12)")
+    assert "ADREF_IMAGE_MODE=frames" in note and "ADREF_MAX_ANALYSIS_IMAGES=10" in note
 
 
 def test_an_elongated_frame_still_fits_a_sheet() -> None:

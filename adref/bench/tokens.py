@@ -1,9 +1,11 @@
 """``adref bench tokens``: input tokens per video, the seed's way against ours, per vendor.
 
 The seed sent one call with the video's first frame plus one full-resolution frame per scene
-group, up to 10. Ours sends each analysed group's keyframe once, resized to what the vendor bills
-least (``frames``) or tiled into contact sheets (``contact_sheet``). Both are counted with the
-vendors' published image rules (``providers.budget``) on the sizes actually encoded.
+group, up to 10. Ours sends what the pipeline sends under ``ADREF_MAX_ANALYSIS_IMAGES``: a
+keyframe per group resized to what the vendor bills least (``frames``, up to the cap, so groups
+past it are dropped), or every group tiled onto at most that many contact sheets
+(``contact_sheet``). Both are counted with the vendors' published image rules
+(``providers.budget``) on the sizes actually encoded.
 
 The target (ours at most a third of the seed's) is judged on the pictures: the prompt is ours on
 both sides (the seed's own is not at hand), so it is counted apart and the ratio with it added
@@ -22,12 +24,15 @@ from pydantic import BaseModel
 from adref.models import VideoMeta
 from adref.providers.base import AnalysisRequest
 from adref.providers.budget import DEFAULT_MODELS, image_tokens, text_tokens
-from adref.providers.images import Frame, ImageMode, prepare, select_frames
+from adref.providers.images import Frame, ImageMode, prepare, select_frames, shown_groups
 from adref.providers.wire import Vendor
 from adref.settings import Settings, get_settings
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
-BENCH_KINDS: tuple[str, ...] = ("ad", "vertical", "rapid", "single", "vfr")
+BENCH_KINDS: tuple[str, ...] = ("ad", "vertical", "rapid", "single", "vfr", "long")
+# Bench kinds that are a test clip made longer: "long" is a 60 s ad, more scene groups than
+# ADREF_MAX_ANALYSIS_IMAGES lets frames mode send.
+LONGER: dict[str, tuple[str, float]] = {"long": ("ad", 60.0)}
 BENCH_SIZE = (1920, 1080)  # what ads are uploaded at; vertical clips are turned
 SEED_MAX_FRAMES = 10  # plus the first frame
 TARGET = 1 / 3  # ours may cost at most this share of the seed's input tokens
@@ -121,7 +126,8 @@ def bench_clips(
         if not (path.exists() and path.stat().st_size > 0):
             if on_step is not None:
                 on_step(f"making the {kind} clip at {cw}x{ch} (once)")
-            make_clip(kind, path, width=cw, height=ch)
+            clip_kind, duration = LONGER.get(kind, (kind, None))
+            make_clip(clip_kind, path, width=cw, height=ch, duration_s=duration)
         out.append((kind, path))
     return out
 
@@ -142,35 +148,42 @@ def run_tokens_bench(
         if on_step is not None:
             on_step(f"detecting and grouping {path.name}")
         detected = detect_shots(path, DetectParams.from_settings(settings))
-        grouping = group_shots(
-            detected.shots,
-            detected.stream,
-            settings.granularity,
-            settings.max_analysis_images,
+        meta = VideoMeta(
+            video_id=f"bench:{path.stem}",
+            title=f"{kind} test clip",
+            duration_s=detected.stream.duration_s,
+            width=detected.stream.width,
+            height=detected.stream.height,
         )
-        request = AnalysisRequest(
-            meta=VideoMeta(
-                video_id=f"bench:{path.stem}",
-                title=f"{kind} test clip",
-                duration_s=detected.stream.duration_s,
-                width=detected.stream.width,
-                height=detected.stream.height,
-            ),
-            stream=detected.stream,
-            shots=detected.shots,
-            grouping=grouping,
-            output_language=settings.output_language,
-        )
+        requests = {
+            mode: AnalysisRequest(
+                meta=meta,
+                stream=detected.stream,
+                shots=detected.shots,
+                grouping=group_shots(
+                    detected.shots,
+                    detected.stream,
+                    settings.granularity,
+                    shown_groups(mode, settings.max_analysis_images),
+                ),
+                output_language=settings.output_language,
+            )
+            for mode in MODES
+        }
+        request = requests["contact_sheet"]
         prompt, source = prompt_tokens(request, [f.label for f in select_frames(request)])
         sources.add(source)
-        videos.append(count_video(kind, path.name, request, prompt))
+        videos.append(count_video(kind, path.name, requests, prompt, settings.max_analysis_images))
     return TokensBench(videos=videos, prompt_source="; ".join(sorted(sources)))
 
 
-def count_video(kind: str, name: str, request: AnalysisRequest, prompt: int) -> VideoTokens:
-    """Both ways' tokens for one grouped video, every vendor."""
+def count_video(
+    kind: str, name: str, requests: dict[ImageMode, AnalysisRequest], prompt: int, max_images: int
+) -> VideoTokens:
+    """Both ways' tokens for one video, grouped as each image mode groups it, every vendor."""
+    request = requests["contact_sheet"]
     stream = request.stream
-    frames = select_frames(request)
+    frames = {mode: select_frames(r) for mode, r in requests.items()}
     groups = [g.group_index for g in request.grouping.groups]
     seed_images = 1 + min(SEED_MAX_FRAMES, len(groups))
     vendors: list[VendorTokens] = []
@@ -182,7 +195,9 @@ def count_video(kind: str, name: str, request: AnalysisRequest, prompt: int) -> 
             image_tokens=seed_images * seed_each,
             groups_shown=groups[: seed_images - 1],
         )
-        ours: dict[str, WayTokens] = {m: _ours(frames, vendor, model, m) for m in MODES}
+        ours: dict[str, WayTokens] = {
+            m: _ours(frames[m], vendor, model, m, max_images) for m in MODES
+        }
         vendors.append(
             VendorTokens(vendor=vendor, model=model, prompt_tokens=prompt, seed=seed, ours=ours)
         )
@@ -212,8 +227,10 @@ def prompt_tokens(request: AnalysisRequest, labels: list[str]) -> tuple[int, str
     return text_tokens(str(system)) + text_tokens(str(user)), "our rendered prompt"
 
 
-def _ours(frames: list[Frame], vendor: Vendor, model: str, mode: ImageMode) -> WayTokens:
-    prepared = prepare(frames, vendor, mode)
+def _ours(
+    frames: list[Frame], vendor: Vendor, model: str, mode: ImageMode, max_images: int
+) -> WayTokens:
+    prepared = prepare(frames, vendor, mode, max_images)
     parts = [p.part for p in prepared]
     return WayTokens(
         images=len(parts),

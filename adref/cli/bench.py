@@ -201,7 +201,8 @@ def bench_tokens(
     kinds: list[str] | None = typer.Option(
         None,
         "--kind",
-        help="Test clip kind (repeatable). Default: ad, vertical, rapid, single, vfr.",
+        help="Test clip kind (repeatable). Default: ad, vertical, rapid, single, vfr, long "
+        "(a 60 s ad).",
     ),
     clips_dir: Path | None = typer.Option(
         None,
@@ -248,7 +249,8 @@ def bench_tokens(
         table = Table(
             title=f"{vendor} ({model}): picture input tokens per video",
             caption="seed: one call, the first frame + one full-size frame per group, up to 10. "
-            "ours: one keyframe per group, as frames or (n) contact sheets.",
+            "ours: one keyframe per group, as frames (up to ADREF_MAX_ANALYSIS_IMAGES groups) "
+            "or on (n) contact sheets (every group). all shown: frames / sheets.",
         )
         table.add_column("video", min_width=9)
         for name in ("groups", "seed", "frames", "ratio", "sheets", "ratio"):
@@ -266,7 +268,7 @@ def bench_tokens(
                 f"{v.ratio('frames'):.2f}",
                 f"{v.tokens(sheets):,} ({sheets.images})",
                 f"{v.ratio('contact_sheet'):.2f}",
-                yes(all(shown)),
+                " / ".join(yes(ok) for ok in shown),
             )
         console.print(table)
 

@@ -19,6 +19,7 @@ from adref.flows.summary import RunSummary, describe_analysis, markdown
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
 from adref.providers.chain import chain_names
+from adref.providers.images import left_out, shown_groups
 from adref.providers.registry import get_provider
 from adref.settings import get_settings
 from adref.sources.limits import check_video
@@ -117,16 +118,22 @@ def analyze_video(
         # Big results go in opaque: Prefect would otherwise walk every shot's fields looking
         # for futures (about half a second per video); the edges in its task graph stay.
         detect_key = f"{video.content_hash}:{params.model_dump_json()}"
+        mode, max_images = settings.image_mode, settings.max_analysis_images
+        max_groups = shown_groups(mode, max_images)
         grouping = stages.run(
             "group",
             group,
             detected=opaque(detected),
             detect_key=detect_key,
             granularity=settings.granularity,
-            max_images=settings.max_analysis_images,
+            max_groups=max_groups,
         )
-        group_key = f"{detect_key}:{settings.granularity}:{settings.max_analysis_images}"
+        group_key = f"{detect_key}:{settings.granularity}:{max_groups}"
         logger.info("%d shots in %d scene groups", len(detected.shots), len(grouping.groups))
+        note = left_out(len(grouping.groups), grouping.analysis_groups, mode, max_images)
+        if note is not None:
+            summary.notes.append(note)
+            logger.warning(note)
 
         request = AnalysisRequest(
             meta=meta,

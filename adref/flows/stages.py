@@ -166,7 +166,11 @@ def analyze_stage(
     group_key: str,
     logger: Any,
 ) -> Analysis:
-    """Ask the provider chain (cached on its planned ids) and note its spend in the summary."""
+    """Ask the provider chain (cached on its planned ids) and note this run's spend in the summary.
+
+    An answer served from cache cost this run nothing: its tokens and cost stay with the analysis
+    (and the run that paid for it), or the day's cap would count them once per re-run.
+    """
     try:
         outcome = stages.run(
             "analyze",
@@ -178,15 +182,17 @@ def analyze_stage(
             group_key=group_key,
         )
     except ProviderError as exc:  # a failed run still records what its model calls cost
-        summary.tokens_in, summary.tokens_out, summary.cost_usd = (
-            exc.tokens_in,
-            exc.tokens_out,
-            exc.cost_usd,
-        )
+        summary.provider = exc.provider or summary.provider  # the one that failed, not the chain
+        summary.tokens_in, summary.tokens_out = exc.tokens_in, exc.tokens_out
+        summary.cost_usd = exc.cost_usd
+        summary.notes += exc.notes
         raise
+    analysis: Analysis = outcome.analysis
+    if stages.last_cached:
+        return analysis
     summary.tokens_in, summary.tokens_out = outcome.tokens_in, outcome.tokens_out
-    summary.cost_usd, summary.notes = outcome.cost_usd, outcome.notes
+    summary.cost_usd = outcome.cost_usd
+    summary.notes += outcome.notes
     for note in outcome.notes:
         logger.warning("provider chain: %s", note)
-    analysis: Analysis = outcome.analysis
     return analysis

@@ -7,8 +7,10 @@ schema cannot state (a 0-1 confidence, at least ten tags) are in the description
 
 Parsing repairs only what has one possible meaning (fences, prose around the object, trailing
 commas, a category label for its code, a comma-separated string for a list, duplicate or
-site-repeating tags, groups that were not asked about, unknown keys). Anything else is an
-``AnswerProblem`` whose reason goes back to the model on the one re-ask, so it names the fields.
+site-repeating tags, groups that were not asked about, unknown keys, half a surrogate pair).
+Anything else is an ``AnswerProblem`` whose reason goes back to the model on the one re-ask, so
+it names the fields; whatever the text (nested past Python's stack, a group index in any form),
+that is the only exception the parser raises.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ CAMERA_MOVEMENTS = (
     "dynamic",
 )
 LIST_FIELDS = ("mood", "brand_cues", "model_tags")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _REASON_LIMIT = 1500
 
 
@@ -323,16 +326,46 @@ def _loads(chunk: str, repairs: list[str]) -> dict[str, Any] | str:
     """The object in ``chunk`` (trailing commas forgiven), or the JSON error as text."""
     try:
         value = json.loads(chunk)
+    except RecursionError:  # nesting past Python's stack: no analysis is that deep
+        return "nested too deeply"
     except ValueError as first:
         fixed = _drop_trailing_commas(chunk)
         if fixed == chunk:
             return str(first)
         try:
             value = json.loads(fixed)
-        except ValueError:
+        except (ValueError, RecursionError):
             return str(first)
         repairs.append("removed trailing commas")
-    return value if isinstance(value, dict) else "not an object"
+    if not isinstance(value, dict):
+        return "not an object"
+    _whole_characters(value, repairs)
+    return value
+
+
+def _whole_characters(data: dict[str, Any], repairs: list[str]) -> None:
+    """Half of a surrogate pair (an emoji's escape cut in two) cannot be stored as UTF-8, and
+    stands for no character: each becomes U+FFFD, the rest of its string is kept."""
+    fixed = 0
+    stack: list[dict[Any, Any] | list[Any]] = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in [k for k in node if _SURROGATE.search(k)]:
+                node[_replace_surrogates(key)] = node.pop(key)
+                fixed += 1
+        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, str) and _SURROGATE.search(value):
+                node[key] = _replace_surrogates(value)
+                fixed += 1
+            elif isinstance(value, dict | list):
+                stack.append(value)
+    if fixed:
+        repairs.append(f"replaced broken unicode (lone surrogates) in {fixed} string(s)")
+
+
+def _replace_surrogates(text: str) -> str:
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _drop_trailing_commas(chunk: str) -> str:
@@ -425,7 +458,10 @@ def _clean_groups(
             continue
         _drop_unknown(item, _fields(GroupAnalysis), f"groups[{n}].", repairs, problems)
         index = _index(item.get("group_index"))
-        if index is None:
+        if index is None and "group_index" in item:  # read here, or validation would coerce it
+            value = _short(item["group_index"])
+            problems.append(f"groups[{n}].group_index: {value} is not a group index")
+        elif index is None:
             others.append(item)
         elif index not in wanted:
             dropped.append(index)
@@ -439,11 +475,14 @@ def _clean_groups(
 
 
 def _index(value: Any) -> int | None:
+    """A group index as a whole number, or as ASCII digits ("²", 1.5 and true are not one)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         return int(value)
     return None
 

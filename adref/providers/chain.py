@@ -79,6 +79,7 @@ def run_chain(spec: str, request: AnalysisRequest, settings: Settings) -> ChainO
             continue
         except ProviderError as exc:  # an invalid answer ends the run: with all it cost
             exc.charge(failed.tokens_in, failed.tokens_out, failed.cost_usd)
+            exc.notes = notes
             raise
         if notes:
             notes.append(f"answered by {name}")
@@ -99,4 +100,5 @@ def run_chain(spec: str, request: AnalysisRequest, settings: Settings) -> ChainO
             provider=names[-1],
         )
         last.charge(failed.tokens_in, failed.tokens_out, failed.cost_usd)
+        last.notes = notes
     raise last

@@ -1,7 +1,9 @@
 """Which pictures a model sees, at the size its vendor bills least for what it shows.
 
-One keyframe per scene group (the capped ``analysis_groups``), in time order, never larger than
-the video itself:
+One keyframe per scene group (``analysis_groups``), in time order, never larger than the video
+itself. ``ADREF_MAX_ANALYSIS_IMAGES`` caps the images sent, not the groups: in ``frames`` mode
+that is one group per image, so groups are dropped past it; contact sheets instead fit every
+group onto that many sheets (see ``shown_groups``):
 
 - ``frames``: one image per group, shrunk to the largest size that costs the vendor's minimum.
   OpenAI: fit in 512x512 at detail "high", one tile, 255 tokens; "low" (85 tokens) is a blurred
@@ -13,7 +15,9 @@ the video itself:
   labelled on the picture. OpenAI: at most 6 tiles (a 2x3 tile budget) with the short side at
   most 768 so nothing is shrunk server-side; Anthropic: long edge 1568 and 1.15 MP (its
   no-resize size); Gemini: 768x768, one 258-token tile. Among the layouts a sheet can take, the
-  cheapest wins, then the one with the largest frames.
+  cheapest wins, then the one with the largest frames. When the groups need more sheets than the
+  cap allows, the sheets take more frames each, smaller than ~180 px (never over
+  ``SHEET_MOST_GROUPS`` a sheet), still within the vendor's size.
 """
 
 from __future__ import annotations
@@ -50,6 +54,10 @@ FRAME_BOX: dict[Vendor, tuple[int, int]] = {
 }
 OPENAI_SHEET_TILES = 6
 CLAUDE_SHEET_PIXELS = 1_150_000
+# Most frames a sheet takes when the cap on images squeezes them: 12 fit even Gemini's 768 px
+# tile at ~120 px on their short side (16:9, 9:16 and 2.35:1 frames), where people, products and
+# layout still read; smaller, a sheet would show groups in name only.
+SHEET_MOST_GROUPS = 12
 _MAX_GRID = 64
 
 
@@ -98,6 +106,27 @@ class PreparedImage:
     layout: SheetLayout | None = None  # set for a contact sheet
 
 
+def shown_groups(mode: ImageMode, max_images: int) -> int:
+    """How many scene groups ``max_images`` images can show: the cap grouping applies."""
+    return max_images * (SHEET_MOST_GROUPS if mode == "contact_sheet" else 1)
+
+
+def left_out(groups: int, shown: list[int], mode: ImageMode, max_images: int) -> str | None:
+    """The run's note when some groups are not shown (which, and why), else None."""
+    missing = sorted(set(range(groups)) - set(shown))
+    if not missing:
+        return None
+    names = ", ".join(str(i) for i in missing[:20]) + (", …" if len(missing) > 20 else "")
+    why = (
+        f"ADREF_IMAGE_MODE=frames sends one image per group, ADREF_MAX_ANALYSIS_IMAGES="
+        f"{max_images} at most"
+        if mode == "frames"
+        else f"{max_images} contact sheets (ADREF_MAX_ANALYSIS_IMAGES) of at most "
+        f"{SHEET_MOST_GROUPS} groups each hold {shown_groups(mode, max_images)}"
+    )
+    return f"scene groups {names} not shown to the model ({len(missing)} of {groups}): {why}"
+
+
 def select_frames(request: AnalysisRequest) -> list[Frame]:
     """The representative keyframe of every analysed group, in time order."""
     groups = {g.group_index: g for g in request.grouping.groups}
@@ -131,12 +160,16 @@ def _no_larger_than_video(
     return encode_jpeg(_resize(image, w, h)), w, h
 
 
-def prepare_images(frames: list[Frame], vendor: Vendor, mode: ImageMode) -> list[ImagePart]:
+def prepare_images(
+    frames: list[Frame], vendor: Vendor, mode: ImageMode, max_sheets: int | None = None
+) -> list[ImagePart]:
     """The images to send, resized and encoded for ``vendor``; see the module docstring."""
-    return [p.part for p in prepare(frames, vendor, mode)]
+    return [p.part for p in prepare(frames, vendor, mode, max_sheets)]
 
 
-def prepare(frames: list[Frame], vendor: Vendor, mode: ImageMode) -> list[PreparedImage]:
+def prepare(
+    frames: list[Frame], vendor: Vendor, mode: ImageMode, max_sheets: int | None = None
+) -> list[PreparedImage]:
     """``prepare_images`` with the groups each image shows and each sheet's layout."""
     detail: Literal["high", "auto"] = "high" if vendor == "openai" else "auto"
     if mode == "frames":
@@ -145,7 +178,7 @@ def prepare(frames: list[Frame], vendor: Vendor, mode: ImageMode) -> list[Prepar
     start = 0
     if not frames:
         return out
-    for layout in plan_sheets(len(frames), frames[0].width, frames[0].height, vendor):
+    for layout in plan_sheets(len(frames), frames[0].width, frames[0].height, vendor, max_sheets):
         chunk = frames[start : start + layout.count]
         start += layout.count
         part = ImagePart(
@@ -200,9 +233,20 @@ def min_cell_short(vendor: Vendor, width: int, height: int) -> int:
     return short
 
 
-def sheet_capacity(vendor: Vendor, width: int, height: int) -> int:
-    """Most frames one sheet holds with every frame at its minimum size."""
-    cw, ch = cell_size(width, height, min_cell_short(vendor, width, height))
+def squeezed_short(vendor: Vendor, width: int, height: int, count: int) -> int:
+    """The largest short side, at most the usual minimum, at which ``count`` frames fit one sheet:
+    how far frames shrink when the cap on sheets makes each hold more."""
+    short = min_cell_short(vendor, width, height)
+    while short > 1 and sheet_capacity(vendor, width, height, short) < count:
+        short -= 1
+    return short
+
+
+def sheet_capacity(vendor: Vendor, width: int, height: int, short: int | None = None) -> int:
+    """Most frames one sheet holds with every frame's short side at ``short`` (its minimum)."""
+    if short is None:
+        short = min_cell_short(vendor, width, height)
+    cw, ch = cell_size(width, height, short)
     best = 1
     for cols in range(1, _MAX_GRID + 1):
         for rows in range(1, _MAX_GRID + 1):
@@ -217,7 +261,7 @@ def sheet_layout(count: int, width: int, height: int, vendor: Vendor) -> SheetLa
     """The cheapest layout for ``count`` frames on one sheet, then the one with the largest
     frames, then the squarest sheet (a long strip reads worse), then the smallest."""
     model = DEFAULT_MODELS[vendor]
-    lo = min_cell_short(vendor, width, height)
+    lo = squeezed_short(vendor, width, height, count)
     best: SheetLayout | None = None
     best_key: tuple[int, int, float, int] | None = None
     for cols in range(1, count + 1):
@@ -239,11 +283,16 @@ def sheet_layout(count: int, width: int, height: int, vendor: Vendor) -> SheetLa
     return best
 
 
-def plan_sheets(count: int, width: int, height: int, vendor: Vendor) -> list[SheetLayout]:
-    """As few sheets as hold ``count`` frames, filled as evenly as possible, in order."""
+def plan_sheets(
+    count: int, width: int, height: int, vendor: Vendor, max_sheets: int | None = None
+) -> list[SheetLayout]:
+    """As few sheets as hold ``count`` frames, filled as evenly as possible, in order; at most
+    ``max_sheets``, each then holding more (smaller) frames."""
     if count < 1:
         return []
     sheets = math.ceil(count / sheet_capacity(vendor, width, height))
+    if max_sheets is not None:
+        sheets = max(1, min(sheets, max_sheets))
     base, extra = divmod(count, sheets)
     sizes = [base + 1] * extra + [base] * (sheets - extra)
     return [sheet_layout(n, width, height, vendor) for n in sizes]

@@ -93,7 +93,8 @@ class RemoteProvider(Provider):
         return call
 
     def _plan_call(self, request: AnalysisRequest, spec: PromptSpec) -> VendorCall:
-        images = prepare_images(select_frames(request), self.vendor, self.settings.image_mode)
+        mode, cap = self.settings.image_mode, self.settings.max_analysis_images
+        images = prepare_images(select_frames(request), self.vendor, mode, cap)
         system, user_text = render(
             spec, request, facts_from_local(request), [image.label for image in images]
         )

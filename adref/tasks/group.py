@@ -13,9 +13,9 @@ from adref.tasks.policy import cache_key
 
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
-    return cache_key("group", inputs["detect_key"], inputs["granularity"], inputs["max_images"])
+    return cache_key("group", inputs["detect_key"], inputs["granularity"], inputs["max_groups"])
 
 
 @task(name="group", cache_key_fn=_key, persist_result=True)
-def group(detected: DetectResult, detect_key: str, granularity: int, max_images: int) -> Grouping:
-    return group_shots(detected.shots, detected.stream, granularity, max_images)
+def group(detected: DetectResult, detect_key: str, granularity: int, max_groups: int) -> Grouping:
+    return group_shots(detected.shots, detected.stream, granularity, max_groups)
