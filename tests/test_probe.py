@@ -83,6 +83,8 @@ def _bad_inputs(media: Path) -> dict[str, Path]:
     folder.mkdir(exist_ok=True)
     html = folder / "page.mp4"
     html.write_text("<!DOCTYPE html><html><body>Video removed</body></html>")
+    art = folder / "art.bin"  # XBIN text-mode art: FFmpeg decodes it as a picture
+    art.write_bytes(b"XBIN\x1a" + bytes([80, 0, 25, 0, 16, 0]) + bytes(4000))
     png = folder / "still.mp4"
     run_ffmpeg(
         "-f",
@@ -101,6 +103,7 @@ def _bad_inputs(media: Path) -> dict[str, Path]:
         "empty": make_empty_file(folder / "empty.mp4"),
         "text": make_text_as_video(folder / "notes.mp4"),
         "html": html,
+        "text-mode art": art,
         "image": png,
         "audio": make_audio_only(folder / "tone.m4a"),
         "cut-faststart": make_truncated_video(folder / "cut-fast.mp4", faststart=True),
@@ -115,6 +118,7 @@ EXPECTED = {
     "empty": "the file is empty (0 bytes)",
     "text": "is not a video file: it contains text",
     "html": "it is an HTML web page",
+    "text-mode art": "FFmpeg reads it only as Binary text (bintext), not as video",
     "image": "it is a still image (PNG)",
     "audio": "contains audio only, no video stream",
     "cut-faststart": "is incomplete: it is",

@@ -4,9 +4,10 @@ Every later stage trusts this answer, so a file that would fail or mislead them 
 video, audio only, cut off half way, undecodable) is refused here with a message a user can act
 on. What counts as a video is decided positively: a stream in a real video codec, a picture of
 some size, a frame that decodes and a duration worth analysing. FFmpeg opens far more than
-videos (text files read as CD+G karaoke graphics or ANSI art, subtitles, still images), and
-anything it merely manages to open must not end up stored as an advert. Sizes are the displayed ones: phones store landscape frames and a rotation, and
-anamorphic files store a pixel aspect; users and layouts care about what a player shows.
+videos (text read as CD+G karaoke graphics or ANSI art, subtitles, still images), and what it
+merely manages to open must not be stored as an advert. Sizes are the displayed ones: phones
+store landscape frames and a rotation, and anamorphic files store a pixel aspect; users and
+layouts care about what a player shows.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ def _not_a_video_codec(stream: av.stream.Stream, path: Path) -> InputError:
     if why is None:
         context = stream.codec_context
         long_name = context.codec.long_name if context else "an unknown codec"
-        why = f"its picture is {long_name} ({_codec_name(stream)}), not a video codec"
+        why = f"FFmpeg reads it only as {long_name} ({_codec_name(stream)}), not as video"
     return InputError(f"{path.name} is not a video file", why, _VIDEO_HINT)
 
 
