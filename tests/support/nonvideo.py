@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.support.media import make_audio_only, run_ffmpeg
 
-__all__ = ["NON_VIDEO_KINDS", "NonVideo", "make_non_videos"]
+__all__ = ["CDG_SENTENCE", "NON_VIDEO_KINDS", "NonVideo", "make_non_videos"]
 
 NON_VIDEO_KINDS = (
     *("text", "cdg-text", "html", "json", "svg", "pdf", "zip"),
