@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import media
 from tests.support.http import LocalHTTPServer, unused_port
+from tests.support.nonvideo import CDG_SENTENCE
+
+ADREF = Path(sys.executable).with_name("adref")  # the console script a user runs
 
 
 def _adref(
@@ -25,6 +29,14 @@ def _adref(
         text=True,
         timeout=300,
     )
+
+
+def _adref_alone(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    """The installed ``adref`` with no Prefect server given: it would start its own under
+    ``home/prefect``, so that folder shows whether Prefect was started at all."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
+    env.update({"ADREF_HOME": str(home), "COLUMNS": "200"})
+    return subprocess.run([str(ADREF), *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_analyze_prints_a_summary_then_says_cached(
@@ -149,3 +161,52 @@ def test_the_summary_shows_the_stored_title_and_what_this_source_calls_it() -> N
     assert lines[0].strip() == "Teaser final"
     (seen,) = [line for line in lines if "seen at" in line]
     assert "https://cdn.example/teaser-copy.mp4 (titled there “teaser-copy”)" in seen
+
+
+def _cdg_text(folder: Path) -> Path:
+    path = folder / "notes.bin"
+    path.write_bytes(CDG_SENTENCE)
+    return path
+
+
+def _still_png(folder: Path) -> Path:
+    path = folder / "still.mp4"
+    media.run_ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=64x48", "-frames:v", "1", "-c:v", "png",
+        "-f", "image2", str(path),
+    )  # fmt: skip
+    return path
+
+
+NOT_VIDEOS = {
+    "empty": (lambda d: media.make_empty_file(d / "empty.mp4"), "the file is empty"),
+    "text": (lambda d: media.make_text_as_video(d / "notes.mp4"), "it contains text"),
+    "cd+g text": (_cdg_text, "it contains text"),
+    "image": (_still_png, "it is a still image (PNG)"),
+    "truncated": (
+        lambda d: media.make_truncated_video(d / "cut.mp4", faststart=False),
+        "is damaged or incomplete",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(NOT_VIDEOS))
+def test_a_local_non_video_is_refused_before_prefect_starts(tmp_path: Path, kind: str) -> None:
+    make, reason = NOT_VIDEOS[kind]
+    home = tmp_path / "home"
+    result = _adref_alone(["analyze", str(make(tmp_path))], home)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and reason in lines[0], lines
+    assert not (home / "prefect").exists(), "Prefect's server was started for nothing"
+    assert not (home / "warehouse").exists(), "a refusal before any run writes no runs row"
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    text = media.make_text_as_video(tmp_path / "notes.mp4")
+    plain = _adref_alone(["analyze", str(text)], tmp_path / "home")
+    debug = _adref_alone(["--debug", "analyze", str(text)], tmp_path / "home")
+    assert plain.returncode == debug.returncode == 2, debug.stderr
+    assert "Traceback" not in plain.stderr
+    assert "Traceback" in debug.stderr and "InputError" in debug.stderr
+    assert debug.stderr.strip().splitlines()[-1] == plain.stderr.strip()

@@ -19,6 +19,7 @@ from adref.settings import get_settings, reset_settings
 from adref.warehouse.catalog import Warehouse
 from tests.support import media
 from tests.support.http import LocalHTTPServer, Route
+from tests.support.nonvideo import CDG_SENTENCE
 
 
 def _count(sql: str) -> int:
@@ -59,6 +60,32 @@ def test_bad_file_fails_clearly_and_the_process_survives(
     after = analyze_video(source=str(clip_single.path))
     assert after.status == "completed"
     assert _count("select count(*) from videos") == 1
+
+
+def test_a_text_file_served_over_http_fails_the_run_and_stores_nothing(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FFmpeg reads this sentence as CD+G karaoke graphics; it was stored as a 0.003 s video."""
+    from adref.flows.analyze_video import analyze_video
+
+    monkeypatch.setenv("ADREF_ALLOW_PRIVATE_URLS", "true")
+    reset_settings()
+    with LocalHTTPServer() as server:
+        url = server.add("/ads/spot", Route(body=CDG_SENTENCE, content_type="text/plain"))
+        with pytest.raises(InputError) as info:
+            analyze_video(source=url)
+    message = str(info.value)
+    assert "is unusable: it contains text" in message and "\n" not in message
+    con = Warehouse(get_settings().warehouse).connect(read_only=True)
+    try:
+        runs = con.execute("select status, source, error from runs").fetchall()
+    finally:
+        con.close()
+    assert runs == [("failed", url, message)]
+    for table in ("videos", "shots", "analyses"):
+        assert _count(f"select count(*) from {table}") == 0, table
+    media_dir = Warehouse(get_settings().warehouse).media_dir
+    assert not media_dir.exists() or not any(p.is_file() for p in media_dir.rglob("*"))
 
 
 def test_video_over_the_duration_limit_is_refused(

@@ -39,6 +39,7 @@ from tests.support.media import (
     make_truncated_video,
     make_video,
 )
+from tests.support.nonvideo import NON_VIDEO_KINDS, NonVideo, make_non_videos
 
 
 def _settings(home: Path, **overrides: Any) -> Settings:
@@ -179,6 +180,37 @@ def test_a_text_file_served_as_video_is_refused_after_download(
     with pytest.raises(InputError) as caught:
         download(resolved, dest, settings)
     assert "is unusable: it contains text" in str(caught.value)
+    assert _leftovers(dest) == []
+
+
+@pytest.fixture(scope="module")
+def non_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, NonVideo]:
+    return make_non_videos(tmp_path_factory.mktemp("non-videos"))
+
+
+@pytest.mark.parametrize("kind", NON_VIDEO_KINDS)
+def test_a_non_video_served_over_http_is_refused_and_nothing_is_kept(
+    server: LocalHTTPServer,
+    non_videos: dict[str, NonVideo],
+    dest: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """Served as a link with no extension and its true type, as a broken or moved link answers;
+    the sentence FFmpeg reads as CD+G graphics used to be stored as a 0.003 s video."""
+    monkeypatch.setenv("ADREF_ALLOW_PRIVATE_URLS", "true")
+    item = non_videos[kind]
+    url = server.add(f"/ads/{kind}", Route(body=item.body, content_type=item.content_type))
+    settings = _settings(tmp_path)
+    with pytest.raises(InputError) as caught:
+        download(resolve_source(url, settings), dest, settings)
+    message = str(caught.value)
+    if kind in ("html", "svg"):  # yt-dlp reads these as pages and finds no video in them
+        assert "no video was found at this address" in message, message
+    else:
+        assert f"is unusable: {item.reason}" in message, message
+    assert "\n" not in message
     assert _leftovers(dest) == []
 
 

@@ -16,7 +16,7 @@ from adref.cli.app import app, console, err_console, state
 from adref.cli.clean import settle_dead_runs
 from adref.providers.categories import formats, genres, label
 from adref.settings import get_settings
-from adref.sources.local import existing_file
+from adref.sources.local import check_file, existing_file
 from adref.sources.urls import check_url, looks_like_url
 
 
@@ -80,11 +80,12 @@ def analyze(
     --provider takes a fallback chain: "anthropic,openai,local" tries each in order.
     """
     settings = get_settings()
-    # Refuse a bad scheme or a missing file at once, before a Prefect server is started.
+    # Refuse a bad scheme, or a file that is missing or not a video, before Prefect starts:
+    # that is not a run, so it leaves no `runs` row.
     if looks_like_url(source):
         check_url(source, allow_private=settings.allow_private_urls)
     else:
-        existing_file(source)
+        check_file(existing_file(source), settings)
     start_prefect()
     settle_dead_runs()
     from adref.flows.analyze_video import analyze_video

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from dataclasses import dataclass
 
 import typer
@@ -52,8 +53,8 @@ def main() -> None:
     try:
         app()
     except AdrefError as exc:
-        if state.debug:
-            raise
+        if state.debug:  # the traceback, then the same line and exit code as without --debug
+            traceback.print_exc()
         raise SystemExit(fail(exc.one_line()).exit_code) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")

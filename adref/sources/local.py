@@ -6,14 +6,14 @@ import re
 from pathlib import Path
 
 from adref.errors import InputError
-from adref.models import DownloadedVideo, VideoMeta
+from adref.models import DownloadedVideo, StreamInfo, VideoMeta
 from adref.settings import Settings
 from adref.sources.hashing import content_video_id, sha256_file
 from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
 from adref.video.probe import probe_video
 
-__all__ = ["existing_file", "file_stamp", "inspect_file", "require_inside"]
+__all__ = ["check_file", "existing_file", "file_stamp", "inspect_file", "require_inside"]
 
 # "youtube.com/watch?v=..." or "www.example.com": an address typed without its scheme.
 _HOSTLIKE = re.compile(r"^(www\.[\w-]+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/)", re.IGNORECASE)
@@ -70,10 +70,17 @@ def file_stamp(path: Path) -> tuple[int, int]:
     return st.st_size, st.st_mtime_ns
 
 
-def inspect_file(path: Path, settings: Settings) -> DownloadedVideo:
-    """Probe first (cheap, and refuses non-videos with a clear reason), then hash the content."""
+def check_file(path: Path, settings: Settings) -> StreamInfo:
+    """Is this a video adref takes? The one rule for files, asked by the CLI before it starts
+    Prefect and by the flow before it hashes: a video, and within the duration limit."""
     stream = probe_video(path)
     check_duration(stream.duration_s, settings, path.name)
+    return stream
+
+
+def inspect_file(path: Path, settings: Settings) -> DownloadedVideo:
+    """Check first (cheap, and refuses non-videos with a clear reason), then hash the content."""
+    stream = check_file(path, settings)
     content_hash = sha256_file(path)
     video_id = content_video_id(content_hash)
     meta = VideoMeta(video_id=video_id, title=path.stem, metadata={"file_name": path.name})

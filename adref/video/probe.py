@@ -2,8 +2,12 @@
 
 Every later stage trusts this answer, so a file that would fail or mislead them (empty, not a
 video, audio only, cut off half way, undecodable) is refused here with a message a user can act
-on. Sizes are the displayed ones: phones store landscape frames and a rotation, and
-anamorphic files store a pixel aspect; users and layouts care about what a player shows.
+on. What counts as a video is decided positively: a stream in a real video codec, a picture of
+some size, a frame that decodes and a duration worth analysing. FFmpeg opens far more than
+videos (text read as CD+G karaoke graphics or ANSI art, subtitles, still images), and what it
+merely manages to open must not be stored as an advert. Sizes are the displayed ones: phones
+store landscape frames and a rotation, and anamorphic files store a pixel aspect; users and
+layouts care about what a player shows.
 """
 
 from __future__ import annotations
@@ -23,7 +27,25 @@ import av.video.stream
 from adref.errors import InputError
 from adref.models import StreamInfo
 
-__all__ = ["probe_video"]
+__all__ = ["MIN_DURATION_S", "MIN_SIDE_PX", "VIDEO_CODECS", "probe_video"]
+
+MIN_DURATION_S = 0.5  # shorter is a flash, not an advert: nothing for shots or a model to see
+MIN_SIDE_PX = 16  # smaller is a tracking pixel or an icon, not a picture to analyse
+# FFmpeg codec names of real footage: delivery, camera, editing and legacy web codecs, and
+# animated GIF/APNG. An allow-list, because FFmpeg's other "video" codecs (CD+G graphics, text-
+# mode art, screen-capture and game formats, still-image codecs) open text and junk files too,
+# and each FFmpeg release adds more; a codec missing here is refused by name and can be added.
+VIDEO_CODECS = frozenset(
+    {
+        *("h264", "hevc", "vvc", "av1", "vp8", "vp9", "vp3", "vp5", "vp6", "vp6a", "vp6f"),
+        *("theora", "mpeg1video", "mpeg2video", "mpeg4", "msmpeg4v1", "msmpeg4v2", "msmpeg4v3"),
+        *("h261", "h263", "h263p", "h263i", "flv1", "wmv1", "wmv2", "wmv3", "vc1", "cavs"),
+        *("rv10", "rv20", "rv30", "rv40", "svq1", "svq3", "cinepak", "indeo3", "indeo4"),
+        *("indeo5", "dirac", "prores", "dnxhd", "dvvideo", "mjpeg", "mjpegb", "jpeg2000"),
+        *("cfhd", "hap", "ffv1", "huffyuv", "ffvhuff", "utvideo", "magicyuv", "rawvideo"),
+        *("v210", "qtrle", "png", "gif", "apng"),
+    }
+)
 
 _STILL_IMAGE_FORMATS = ("image2", "_pipe")  # ffmpeg's demuxers for single pictures
 _REENCODE_HINT = "Re-encode it to H.264 MP4, or give another copy of the video"
@@ -36,6 +58,11 @@ _MAGIC: tuple[tuple[int, bytes, str], ...] = (
     (0, b"OggS", "Ogg"),
     (0, b"\x00\x00\x01\xba", "MPEG-PS"),
     (0, b"\x30\x26\xb2\x75", "ASF/WMV"),
+)
+_OTHER_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an office document)"),
+    (b"\x1f\x8b", "a gzip archive"),
 )
 
 
@@ -66,7 +93,12 @@ def probe_video(path: Path) -> StreamInfo:
         _check_index_within_file(container, size, path)
         frame = _first_frame(container, stream, path)
         info = _describe(container, stream, frame)
-        return _check_data_reaches_end(container, stream, info, path)
+        _check_picture_size(info, path)
+        if info.duration_s <= 0:
+            info = _measure_from_packets(path, stream.index, info)
+        info = _check_data_reaches_end(container, stream, info, path)
+        _check_duration(info, path)
+        return info
 
 
 def _file_size(path: Path) -> int:
@@ -86,8 +118,7 @@ def _file_size(path: Path) -> int:
 def _unopenable(path: Path, size: int, exc: Exception) -> InputError:
     """Explain why FFmpeg cannot open a file, from what its first bytes look like."""
     reason = getattr(exc, "strerror", None) or str(exc)
-    with path.open("rb") as f:
-        head = f.read(512)
+    head = _head(path)
     kind = next((k for off, magic, k in _MAGIC if head[off : off + len(magic)] == magic), None)
     if kind == "MP4/MOV":
         boxes, overrun = _mp4_top_boxes(path, size)
@@ -102,23 +133,31 @@ def _unopenable(path: Path, size: int, exc: Exception) -> InputError:
             f"it starts like a {kind} video but FFmpeg cannot open it ({reason})",
             _GET_AGAIN_HINT,
         )
-    return InputError(
-        f"{path.name} is not a video file", _describe_bytes(head, reason), _VIDEO_HINT
-    )
+    why = _content_kind(head) or f"FFmpeg does not recognise its format ({reason})"
+    return InputError(f"{path.name} is not a video file", why, _VIDEO_HINT)
 
 
-def _describe_bytes(head: bytes, reason: str) -> str:
+def _content_kind(head: bytes) -> str | None:
+    """What a file's first bytes say it is, when that is plainly not a video."""
+    kind = next((k for magic, k in _OTHER_MAGIC if head.startswith(magic)), None)
+    if kind is not None:
+        return f"it is {kind}"
     stripped = head.lstrip().lower()
     if stripped.startswith((b"<!doctype html", b"<html")) or b"<html" in stripped[:256]:
         return "it is an HTML web page (a page was saved instead of the video)"
-    if b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as err:
-            if err.start < len(head) - 4:  # a multi-byte character cut at the end is still text
-                return f"FFmpeg does not recognise its format ({reason})"
-        return "it contains text"
-    return f"FFmpeg does not recognise its format ({reason})"
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 4:  # a multi-byte character cut at the end is still text
+            return None
+    return "it contains text"
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(512)
 
 
 def _mp4_top_boxes(path: Path, size: int) -> tuple[list[str], str]:
@@ -152,14 +191,38 @@ def _video_stream(
         for s in container.streams.video
         if not s.disposition & av.stream.Disposition.attached_pic  # cover art is not video
     ]
+    videos = [s for s in pictures if _codec_name(s) in VIDEO_CODECS]
+    if videos:
+        return videos[0]
     if pictures:
-        return pictures[0]
+        raise _not_a_video_codec(pictures[0], path)
     if not container.streams.audio:
-        raise InputError(f"{path.name} is not a video file", "it has no video stream", _VIDEO_HINT)
+        why = "it has no video stream"
+        if container.streams.subtitles:
+            codec = container.streams.subtitles[0].codec_context
+            name = codec.codec.long_name if codec else "subtitles"
+            why = f"it holds subtitles only ({name}), no picture"
+        raise InputError(f"{path.name} is not a video file", why, _VIDEO_HINT)
     why = "it contains audio only, no video stream"
     if container.streams.video:
         why = "it contains audio and a cover picture, no video stream"
     raise InputError(f"{path.name} has no picture", why, _VIDEO_HINT)
+
+
+def _codec_name(stream: av.stream.Stream) -> str:
+    """FFmpeg's name for the codec, not for the decoder that reads it (AV1 decodes as libdav1d)."""
+    context = stream.codec_context
+    return context.codec.canonical_name if context else ""
+
+
+def _not_a_video_codec(stream: av.stream.Stream, path: Path) -> InputError:
+    """A picture stream FFmpeg found, but not a video: say what the file really is if it can."""
+    why = _content_kind(_head(path))
+    if why is None:
+        context = stream.codec_context
+        long_name = context.codec.long_name if context else "an unknown codec"
+        why = f"FFmpeg reads it only as {long_name} ({_codec_name(stream)}), not as video"
+    return InputError(f"{path.name} is not a video file", why, _VIDEO_HINT)
 
 
 def _check_index_within_file(container: av.container.InputContainer, size: int, path: Path) -> None:
@@ -223,6 +286,52 @@ def _check_data_reaches_end(
             _GET_AGAIN_HINT,
         )
     return info.model_copy(update={"frame_count": count}) if count else info
+
+
+def _check_picture_size(info: StreamInfo, path: Path) -> None:
+    if min(info.width, info.height) < MIN_SIDE_PX:
+        raise InputError(
+            f"{path.name} is too small to analyse",
+            f"its picture is {info.width}x{info.height} pixels, under {MIN_SIDE_PX} on a side",
+            _VIDEO_HINT,
+        )
+
+
+def _measure_from_packets(path: Path, index: int, info: StreamInfo) -> StreamInfo:
+    """Duration and frame count of a stream whose container states neither (raw H.264, APNG).
+
+    Reads packet headers only; packets without timestamps are counted at the stream's rate.
+    """
+    count, first, last_end = 0, math.inf, 0.0
+    with av.open(str(path), metadata_errors="ignore") as again:
+        stream = again.streams[index]
+        tb = stream.time_base
+        try:
+            for packet in again.demux(stream):
+                if packet.size == 0:
+                    continue
+                count += 1
+                if packet.pts is not None and tb is not None:
+                    start = float(packet.pts * tb)
+                    first = min(first, start)
+                    last_end = max(last_end, start + float((packet.duration or 0) * tb))
+        except av.error.FFmpegError:
+            pass  # a damaged tail: what was read still measures the rest
+    duration = last_end - first if last_end > first else 0.0
+    if duration <= 0 and info.fps > 0:
+        duration = count / info.fps
+    return info.model_copy(update={"duration_s": round(duration, 3), "frame_count": count})
+
+
+def _check_duration(info: StreamInfo, path: Path) -> None:
+    if info.duration_s >= MIN_DURATION_S:
+        return
+    frames = f"{info.frame_count} frame{'s' if info.frame_count != 1 else ''}"
+    raise InputError(
+        f"{path.name} is too short to analyse",
+        f"it lasts {info.duration_s:.2f} s ({frames}), under the minimum of {MIN_DURATION_S:g} s",
+        "Give the whole video, or a longer cut of it",
+    )
 
 
 def _first_frame(
