@@ -80,9 +80,12 @@ def test_bad_sources_fail_with_one_clear_line(
     assert len(errors) == 1 and expected in errors[0].lower(), result.stderr
 
 
-def test_a_private_address_is_refused_in_one_line_before_prefect_starts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("host", ["0x7f000001", "localhost"])
+def test_a_private_address_is_refused_in_one_line_before_prefect_starts(
+    tmp_path: Path, host: str
+) -> None:
     home = tmp_path / "home"
-    url = f"http://0x7f000001:{unused_port()}/ad.mp4"
+    url = f"http://{host}:{unused_port()}/ad.mp4"
     result = _adref(["analyze", url], home, "http://127.0.0.1:9/api", allow_private=False)
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -17,7 +18,8 @@ from adref.cli.clean import settle_dead_runs
 from adref.providers.categories import formats, genres, label
 from adref.settings import get_settings
 from adref.sources.local import check_file, existing_file
-from adref.sources.urls import check_url, looks_like_url
+from adref.sources.netguard import private_only_address, refusal
+from adref.sources.urls import check_url, looks_like_url, redact_url
 
 
 def start_prefect() -> None:
@@ -30,6 +32,14 @@ def start_prefect() -> None:
     if not state.debug:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     logging.getLogger("adref").setLevel(logging.DEBUG if state.debug else logging.WARNING)
+
+
+def refuse_private_name(url: str) -> None:
+    """A name such as ``localhost`` is refused before Prefect starts, as a literal address is."""
+    parts = urlsplit(url)
+    ip = private_only_address(parts.hostname or "", parts.port)
+    if ip is not None:
+        raise refusal(redact_url(url), ip)
 
 
 class _Bars:
@@ -83,7 +93,9 @@ def analyze(
     # Refuse a bad scheme, or a file that is missing or not a video, before Prefect starts:
     # that is not a run, so it leaves no `runs` row.
     if looks_like_url(source):
-        check_url(source, allow_private=settings.allow_private_urls)
+        url = check_url(source, allow_private=settings.allow_private_urls)
+        if not settings.allow_private_urls:
+            refuse_private_name(url)
     else:
         check_file(existing_file(source), settings)
     start_prefect()

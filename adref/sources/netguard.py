@@ -31,6 +31,7 @@ __all__ = [
     "is_public",
     "keep_public",
     "literal_ip",
+    "private_only_address",
     "public_only",
     "refusal",
 ]
@@ -141,6 +142,25 @@ def keep_public(
         else:
             refused.append(ip)
     return kept, refused
+
+
+def private_only_address(host: str, port: int | None) -> IPAddress | None:
+    """The first address of a name that resolves to no public address, else None.
+
+    A cheap look before a run starts, so that ``localhost`` is refused in a moment rather than
+    after a Prefect server has started; the guard on the connection itself is what counts. A
+    name that does not resolve here is left for the run to report.
+    """
+    try:
+        answers = _lookup()(host, port or 443, 0, socket.SOCK_STREAM)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    kept, refused = keep_public(answers)
+    return refused[0] if refused and not kept else None
+
+
+def _lookup() -> Callable[..., list[Any]]:
+    return _resolvers[0] if _resolvers else socket.getaddrinfo
 
 
 @contextmanager
