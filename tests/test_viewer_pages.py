@@ -166,7 +166,8 @@ def test_colour_and_more_like_this_answer_shots(two: Warehouse) -> None:
     from adref.viewer.search import SearchPageState
 
     state = SearchPageState(_ctx(two, like="youtube:one", shot="1"))
-    assert state.total > 0 and "Shots like shot 1" in str(state.like_note.object)
+    assert state.total > 0 and "Shots like shot 1 of <a" in str(state.like_note.object)
+    assert "Beach &lt;b&gt;day&lt;/b&gt;</a>" in str(state.like_note.object)
     assert state.clear_like.visible
     state.clear_like.clicks += 1
     assert state.like is None and state.total == 2 and not state.clear_like.visible

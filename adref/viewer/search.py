@@ -21,6 +21,7 @@ from adref.search.index import search
 from adref.search.query import Hit, SearchPage, SearchQuery
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
+from adref.warehouse.detail import video_title
 
 # facet name in SearchPage.facets -> SearchQuery field, and the title people see
 FACETS: dict[str, tuple[str, str]] = {
@@ -205,10 +206,11 @@ class SearchPageState:
         self.next.disabled = first + len(result.hits) >= result.total
         self.results.object = results_html(self.ctx, result)
         if self.like is not None:
+            video_id, shot = self.like
+            title = video_title(self.ctx.warehouse, video_id) or video_id
+            opened = self.ctx.link("video", id=video_id)
             self.like_note.object = (
-                f"Shots like shot {self.like[1]} of "
-                f"<a href='{escape(self.ctx.link('video', id=self.like[0]))}'>"
-                f"{escape(self.like[0])}</a>"
+                f"Shots like shot {shot} of <a href='{escape(opened)}'>{escape(title)}</a>"
             )
         else:
             self.like_note.object = ""
