@@ -75,6 +75,7 @@ def test_video_page_shows_player_shots_pacing_and_analyses(wh: Warehouse) -> Non
     assert "TV commercial (tvc)" in html and "Live action (live_action)" in html
     assert "tokens 100 in / 20 out · cost $0.0010" in html
     assert "group 3" in html
+    assert "<tr><th>colour</th><td>warm reds</td></tr>" in html, "features, one row each"
     assert len(view.select(pn.pane.Bokeh)) == 1, "the pacing chart"
     assert len([p for p in view.select(pn.pane.HTML) if p.name == "analysis"]) == 2
 
