@@ -17,6 +17,7 @@ from adref.search import colour
 from adref.search.segments import Segment
 
 SAME_VIDEO_PENALTY = 2.0  # cosines lie in [-1, 1]: this puts a video's own shots after all others
+RERANK, RERANK_MIN = 16, 2048  # candidates from the reduced vectors re-ranked by the full ones
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,17 @@ def rank(
             total += int(np.count_nonzero(order >= colour.MIN_SCORE))
             best = _top(order, top)
             best = best[order[best] >= colour.MIN_SCORE]
-            raw = order[best]
+            keys = raw = order[best]
         else:
             assert query is not None and like is not None
             vectors = seg.array("vectors")
             if vectors.shape[1] != query.shape[0]:
                 continue
-            order = vectors @ query
+            coarse = seg.has("reduced")
+            if coarse:
+                order = seg.array("reduced") @ (query @ seg.array("basis"))
+            else:
+                order = np.asarray(vectors @ query)
             if keep is not None:
                 order[~keep] = -np.inf
             own = seg.rows_of(like[0])
@@ -100,10 +105,16 @@ def rank(
             self_live = len(own_shot) if keep is None else int(np.count_nonzero(keep[own_shot]))
             order[own_shot] = -np.inf
             total += (seg.rows if keep is None else int(np.count_nonzero(keep))) - self_live
-            best = _top(order, top)
+            best = _top(order, max(top * RERANK, RERANK_MIN) if coarse else top)
             best = best[np.isfinite(order[best])]
+            best = np.sort(best)  # rows in file order read faster
             raw = np.asarray(vectors[best] @ query)
-        for row, key, score in zip(best, order[best], raw, strict=True):
+            keys = order[best]
+            if coarse:  # exact scores for the candidates, then the best of them
+                keys = raw - SAME_VIDEO_PENALTY * ((best >= own.start) & (best < own.stop))
+                pick = _top(keys, top)
+                best, raw, keys = best[pick], raw[pick], keys[pick]
+        for row, key, score in zip(best, keys, raw, strict=True):
             candidates.append((float(key), float(score), seg, int(row)))
     candidates.sort(key=lambda c: (-c[0], c[2].videos[int(c[2].array("video")[c[3]])], c[3]))
     hits = [
