@@ -89,12 +89,15 @@ def stop_viewer(viewer: Viewer) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory, clip_ad: ClipTruth) -> Path:
-    """A warehouse holding the test ad, analysed once by the real CLI."""
+def demo_home(
+    tmp_path_factory: pytest.TempPathFactory, clip_ad: ClipTruth, prefect_api: str
+) -> Path:
+    """A warehouse holding the test ad, analysed once by the real CLI (on the session's Prefect
+    server, which the other flow tests share)."""
     home = tmp_path_factory.mktemp("viewer-home")
     done = subprocess.run(
         [ADREF, "analyze", str(clip_ad.path), "--tag", "sunsetdemo", "--owner", "mina"],
-        env=clean_env(home, ADREF_OUTPUT_LANGUAGE="en"),
+        env=clean_env(home, ADREF_OUTPUT_LANGUAGE="en", PREFECT_API_URL=prefect_api),
         capture_output=True,
         text=True,
         timeout=300,
@@ -298,3 +301,30 @@ def test_with_basic_auth_only_a_logged_in_user_gets_pages_and_media(
         context.close()
     finally:
         stop_viewer(running)
+
+
+def test_a_video_stored_while_the_viewer_runs_shows_without_a_restart(
+    viewer: Viewer, page: Page
+) -> None:
+    """Last in this module: it adds a video to the shared warehouse."""
+    from adref.search.index import refresh
+    from adref.settings import Settings
+    from adref.warehouse.catalog import Warehouse
+    from tests.test_warehouse import make_write
+
+    page.goto(f"{viewer.url}/search")
+    expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+    _search(page, "wintersnowdemo")
+    expect(page.get_by_text("0 results")).to_be_visible()
+
+    warehouse = Warehouse(viewer.home / "warehouse")
+    warehouse.write_video(
+        make_write("youtube:late", title="Late arrival", user_tags=["wintersnowdemo"])
+    )
+    refresh(Settings(home=viewer.home), ["youtube:late"])  # as the persist task does
+
+    _search(page, "wintersnowdemo")  # the same words again: Enter searches again
+    expect(page.get_by_text("1 result", exact=True)).to_be_visible()
+    expect(page.locator(".card a.title")).to_have_text("Late arrival")
+    page.goto(f"{viewer.url}/video?id=youtube%3Alate")
+    expect(page.get_by_role("heading", name="Late arrival")).to_be_visible(timeout=20_000)

@@ -134,7 +134,7 @@ class SearchPageState:
         )
         self._updating = False
 
-        self.text.param.watch(self._changed, "value")
+        self.text.param.watch(self._changed, "enter_pressed")  # Enter searches, again too
         for widget in (
             *self.facets.values(),
             self.min_s,
