@@ -37,7 +37,7 @@ CARD_CSS = """
 table.fields { border-collapse: collapse; font-size: 13px; }
 table.fields th { text-align: left; vertical-align: top; padding: 2px 8px 2px 0; color: #555;
   white-space: nowrap; }
-table.fields td { padding: 2px 0; vertical-align: top; }
+table.fields td { padding: 2px 8px 2px 0; vertical-align: top; }
 table.groups img { width: 96px; }
 video { max-width: 100%; max-height: 60vh; background: #000; }
 """
