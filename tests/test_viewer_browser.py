@@ -1,0 +1,330 @@
+"""The viewer as people use it: a real `adref analyze`, a real `adref viewer`, Debian's Chromium.
+
+One warehouse for the module, made by analysing the test ad with the local analyser; the viewer
+runs in a subprocess on a free port. Screenshots land in pytest's tmp folder.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from adref.video.testclips import ClipTruth
+
+ADREF = str(Path(sys.executable).with_name("adref"))
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
+    return env | {"ADREF_HOME": str(home), "COLUMNS": "200", **extra}
+
+
+@dataclass
+class Viewer:
+    url: str
+    home: Path
+    proc: subprocess.Popen[str]
+
+
+def start_viewer(env: dict[str, str], *args: str) -> Viewer:
+    port = free_port()
+    proc = subprocess.Popen(
+        [ADREF, "viewer", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the viewer exited: {proc.stdout and proc.stdout.read()}")
+        try:
+            httpx.get(f"{url}/search", timeout=2)
+            return Viewer(url, Path(env["ADREF_HOME"]), proc)
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise AssertionError("the viewer did not answer within 60 s")
+
+
+def raw_get(url: str, path: str) -> tuple[int, bytes]:
+    """GET a path exactly as written (HTTP clients normalise ``..`` away)."""
+    conn = http.client.HTTPConnection(httpx.URL(url).host, httpx.URL(url).port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def stop_viewer(viewer: Viewer) -> None:
+    viewer.proc.terminate()
+    try:
+        viewer.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        viewer.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def demo_home(
+    tmp_path_factory: pytest.TempPathFactory, clip_ad: ClipTruth, prefect_api: str
+) -> Path:
+    """A warehouse holding the test ad, analysed once by the real CLI (on the session's Prefect
+    server, which the other flow tests share)."""
+    home = tmp_path_factory.mktemp("viewer-home")
+    done = subprocess.run(
+        [ADREF, "analyze", str(clip_ad.path), "--tag", "sunsetdemo", "--owner", "mina"],
+        env=clean_env(home, ADREF_OUTPUT_LANGUAGE="en", PREFECT_API_URL=prefect_api),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.fixture(scope="module")
+def viewer(demo_home: Path) -> Iterator[Viewer]:
+    running = start_viewer(clean_env(demo_home, ADREF_OUTPUT_LANGUAGE="en"))
+    yield running
+    stop_viewer(running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def _video_id(home: Path) -> str:
+    from adref.warehouse.catalog import Warehouse
+
+    with Warehouse(home / "warehouse").connect(read_only=True) as con:
+        row = con.execute("SELECT video_id FROM videos").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _media(home: Path, kind: str) -> str:
+    return next(
+        str(p.relative_to(home / "warehouse"))
+        for p in sorted((home / "warehouse" / "media" / kind).rglob("*"))
+        if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
+    )
+
+
+PLACEHOLDER = "words, tags, moods… (Enter)"
+
+
+def _search(page: Page, text: str) -> None:
+    box = page.get_by_placeholder(PLACEHOLDER)
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_search_a_tag_see_its_keyframe_and_open_the_video(
+    viewer: Viewer, page: Page, tmp_path: Path
+) -> None:
+    page.goto(f"{viewer.url}/search")
+    expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+    _search(page, "nothingmatchesthis")
+    expect(page.get_by_text("0 results")).to_be_visible()
+    expect(page.locator(".card")).to_have_count(0)
+
+    _search(page, "sunsetdemo")
+    expect(page.get_by_text("1 result", exact=True)).to_be_visible()
+    card = page.locator(".card")
+    expect(card).to_have_count(1)
+    assert card.get_attribute("data-video") == _video_id(viewer.home)
+    image = card.locator("img")
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+    page.screenshot(path=tmp_path / "search-page.png", full_page=True)
+
+    card.locator("a.title").click()
+    page.wait_for_url("**/video?id=*")
+    expect(page.locator("video")).to_be_attached(timeout=20_000)
+    expect(page.locator("button.shot").first).to_be_visible()
+
+
+def test_a_second_browser_session_does_not_see_the_first_ones_state(
+    viewer: Viewer, browser: Browser
+) -> None:
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        a, b = first.new_page(), second.new_page()
+        a.goto(f"{viewer.url}/search")
+        expect(a.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+        _search(a, "nothingmatchesthis")
+        expect(a.get_by_text("0 results")).to_be_visible()
+
+        b.goto(f"{viewer.url}/search")
+        expect(b.get_by_placeholder(PLACEHOLDER)).to_have_value("", timeout=20_000)
+        expect(b.get_by_text("1 result", exact=True)).to_be_visible()
+        _search(b, "sunsetdemo")
+        expect(b.locator(".card")).to_have_count(1)
+        expect(a.get_by_text("0 results")).to_be_visible()
+        expect(a.get_by_placeholder(PLACEHOLDER)).to_have_value("nothingmatchesthis")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_clicking_a_shot_seeks_the_player(viewer: Viewer, page: Page, tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    page.goto(f"{viewer.url}/video?id={quote(_video_id(viewer.home), safe='')}")
+    shots = page.locator("button.shot")
+    expect(shots.first).to_be_visible(timeout=20_000)
+    assert shots.count() >= 5
+    expect(page.locator("canvas").first).to_be_attached()  # the pacing chart
+    video = page.locator("video")
+    video.evaluate("v => new Promise(r => v.readyState >= 1 ? r(0) : v.onloadedmetadata = r)")
+    target = shots.nth(3)
+    start = float(target.get_attribute("data-start") or "nan")
+    assert start > 0
+    target.click()
+    page.wait_for_function(
+        "([v, t]) => Math.abs(v.currentTime - t) < 0.05", arg=[video.element_handle(), start]
+    )
+    assert abs(video.evaluate("v => v.currentTime") - start) < 0.05
+    page.screenshot(path=tmp_path / "video-page.png", full_page=True)
+
+
+def test_media_is_served_with_ranges_and_nothing_outside_it(viewer: Viewer) -> None:
+    wh = viewer.home / "warehouse"
+    keyframe = _media(viewer.home, "keyframes")
+    video = _media(viewer.home, "videos")
+    assert httpx.get(f"{viewer.url}/{keyframe}").content == (wh / keyframe).read_bytes()
+    ranged = httpx.get(f"{viewer.url}/{video}", headers={"Range": "bytes=10-19"})
+    assert ranged.status_code == 206 and ranged.content == (wh / video).read_bytes()[10:20]
+
+    outside = viewer.home / "secret.txt"
+    outside.write_text("not for browsers")
+    link = wh / "media" / "keyframes" / "link.jpg"
+    link.symlink_to(outside)
+    (wh / "media" / ".hidden.tmp").write_text("half written")
+    attempts = [
+        "/media/../catalog.sqlite",
+        "/media/%2e%2e/catalog.sqlite",
+        "/media/%2E%2E%2Fcatalog.sqlite",
+        "/media/keyframes/..%2F..%2Fcatalog.sqlite",
+        f"/media/{wh}/catalog.sqlite",
+        "/media/%2Fetc%2Fpasswd",
+        "/media//etc/passwd",
+        "/media/keyframes/link.jpg",
+        "/media/.hidden.tmp",
+        "/media/",
+        "/media/nothing-here.jpg",
+    ]
+    try:
+        for path in attempts:
+            status, body = raw_get(viewer.url, path)
+            assert status in (403, 404), (path, status)
+            assert b"not for browsers" not in body and b"SQLite" not in body
+    finally:
+        link.unlink()
+        (wh / "media" / ".hidden.tmp").unlink()
+
+
+def test_beyond_loopback_without_a_login_the_viewer_refuses_to_start(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [ADREF, "viewer", "--address", "0.0.0.0", "--port", str(free_port())],
+        env=clean_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refusing to serve the viewer on 0.0.0.0" in lines[0], lines
+    assert "ADREF_VIEWER_PASSWORD" in lines[0]
+
+
+def test_with_basic_auth_only_a_logged_in_user_gets_pages_and_media(
+    demo_home: Path, browser: Browser, tmp_path: Path
+) -> None:
+    env = clean_env(
+        demo_home, ADREF_VIEWER_PASSWORD="correct horse", ADREF_VIEWER_COOKIE_SECRET="s" * 40
+    )
+    running = start_viewer(env, "--address", "0.0.0.0")
+    try:
+        keyframe = _media(demo_home, "keyframes")
+        anonymous = httpx.get(f"{running.url}/search")
+        assert anonymous.status_code in (302, 401, 403)
+        assert httpx.get(f"{running.url}/{keyframe}").status_code == 403
+
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{running.url}/search")
+        page.fill("input[name=username]", "mina")
+        page.fill("input[name=password]", "wrong")
+        page.click("button[type=submit]")
+        expect(page.locator("input[name=password]")).to_be_visible()
+        page.fill("input[name=username]", "mina")
+        page.fill("input[name=password]", "correct horse")
+        page.click("button[type=submit]")
+        expect(page.locator(".user")).to_have_text("mina", timeout=20_000)
+        assert page.request.get(f"{running.url}/{keyframe}").status == 200
+        page.screenshot(path=tmp_path / "logged-in.png")
+        context.close()
+    finally:
+        stop_viewer(running)
+
+
+def test_a_video_stored_while_the_viewer_runs_shows_without_a_restart(
+    viewer: Viewer, page: Page
+) -> None:
+    """Last in this module: it adds a video to the shared warehouse."""
+    from adref.search.index import refresh
+    from adref.settings import Settings
+    from adref.warehouse.catalog import Warehouse
+    from tests.test_warehouse import make_write
+
+    page.goto(f"{viewer.url}/search")
+    expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+    _search(page, "wintersnowdemo")
+    expect(page.get_by_text("0 results")).to_be_visible()
+
+    warehouse = Warehouse(viewer.home / "warehouse")
+    warehouse.write_video(
+        make_write("youtube:late", title="Late arrival", user_tags=["wintersnowdemo"])
+    )
+    refresh(Settings(home=viewer.home), ["youtube:late"])  # as the persist task does
+
+    _search(page, "wintersnowdemo")  # the same words again: Enter searches again
+    expect(page.get_by_text("1 result", exact=True)).to_be_visible()
+    expect(page.locator(".card a.title")).to_have_text("Late arrival")
+    page.goto(f"{viewer.url}/video?id=youtube%3Alate")
+    expect(page.get_by_role("heading", name="Late arrival")).to_be_visible(timeout=20_000)
