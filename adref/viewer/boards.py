@@ -121,14 +121,14 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
 
     # -- the list --------------------------------------------------------------------------
     @pn.depends(state.param.version, state.param.board_id)
-    def listing() -> pn.viewable.Viewable:
+    def listing(_version: int, board_id: str) -> pn.viewable.Viewable:
         boards = mb.list_boards(wh)
         if not boards:
             return pn.pane.Markdown("No boards yet.")
         rows = []
         for b in boards:
             mine = " (yours)" if b.owner == ctx.user else f" · {escape(b.owner)}"
-            current = "**" if b.id == state.board_id else ""
+            current = "**" if b.id == board_id else ""
             open_ = pn.widgets.Button(
                 name=f"{b.name} ({b.item_count})", button_type="light", width=260
             )
@@ -138,21 +138,20 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
 
     # -- one board ---------------------------------------------------------------------------
     @pn.depends(state.param.version, state.param.board_id)
-    def board() -> pn.viewable.Viewable:
-        if not state.board_id:
+    def board(_version: int, board_id: str) -> pn.viewable.Viewable:
+        if not board_id:
             return pn.pane.Markdown("Pick a board, or create one.")
         try:
-            view = mb.read_board(wh, state.board_id)
+            view = mb.read_board(wh, board_id)
         except AdrefError as exc:
             return pn.pane.Alert(exc.one_line(), alert_type="warning")
         return board_panel(ctx, view, act)
 
     @pn.depends(state.param.message, state.param.failed)
-    def status() -> pn.viewable.Viewable:
-        if not state.message:
+    def status(message: str, failed: bool) -> pn.viewable.Viewable:
+        if not message:
             return pn.Spacer(height=0)
-        kind = "danger" if state.failed else "success"
-        return pn.pane.Alert(state.message, alert_type=kind, name="status")
+        return pn.pane.Alert(message, alert_type="danger" if failed else "success", name="status")
 
     return pn.Column(
         *([add_row] if add_row is not None else []),
