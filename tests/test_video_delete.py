@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from adref.boards.delete import delete_video
 from adref.errors import InputError
 from adref.models import VideoMeta
+from adref.search.index import search
+from adref.search.query import SearchQuery
+from adref.settings import Settings
 from adref.warehouse import moodboards as mb
 from adref.warehouse import schema
 from adref.warehouse.corrections import Edit, save_corrections
@@ -70,3 +74,45 @@ def test_every_table_with_a_video_id_but_runs_is_emptied_of_it(tmp_path: Path) -
     ], "a board keeps its other items, without a gap"
     with pytest.raises(InputError, match="no video youtube:sea"):
         delete_rows(wh, "youtube:sea")
+
+
+def test_delete_video_removes_files_cache_and_search_entry(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path / "home", warehouse_dir=tmp_path / "wh")
+    wh = build_library(settings.warehouse)
+    wh.append_run(
+        RunRecord(
+            run_id="r2",
+            video_id="vimeo:city",
+            status="completed",
+            started_at=datetime(2025, 1, 1, tzinfo=UTC),
+        ),
+        Sighting(
+            source="https://example.com/v.mp4", kind="url", meta=VideoMeta(video_id="vimeo:city")
+        ),
+    )
+    downloads = settings.cache_dir / "downloads"
+    cached = [
+        downloads / safe_id("vimeo:city"),
+        downloads / safe_id("url:https://example.com/v.mp4"),
+    ]
+    for folder in cached:
+        folder.mkdir(parents=True)
+        (folder / "v.mp4").write_bytes(b"x")
+    answers = settings.home / "answers"
+    answers.mkdir(parents=True)
+    (answers / f"{safe_id('vimeo:city')}-openai-20250101T000000.txt").write_text("raw")
+    (answers / f"{safe_id('youtube:sea')}-openai-20250101T000000.txt").write_text("raw")
+    assert {h.video_id for h in search(settings, SearchQuery()).hits} == {
+        "vimeo:city",
+        "youtube:sea",
+    }
+
+    done = delete_video(settings, "vimeo:city")
+
+    assert {h.video_id for h in search(settings, SearchQuery()).hits} == {"youtube:sea"}
+    assert search(settings, SearchQuery(text="City lights")).total == 0
+    assert not any(folder.exists() for folder in cached)
+    assert [p.name.split("-openai")[0] for p in answers.iterdir()] == [safe_id("youtube:sea")]
+    assert done.rows["videos"] == 1 and len(done.files) >= 4
+    with pytest.raises(InputError, match="no video vimeo:city"):
+        delete_video(settings, "vimeo:city")

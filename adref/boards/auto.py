@@ -45,15 +45,14 @@ def candidates(settings: Settings, query: SearchQuery, n: int) -> list[Candidate
         by_video.setdefault(s.video_id, []).append(s.shot_index)
     share = max(1, math.ceil(pool / len(hits)))
     out: list[Candidate] = []
-    for rank, h in enumerate(hits):
+    for h in hits:
         shots = by_video.get(h.video_id, [])
         ordered = [h.shot_index, *(i for i in shots if i != h.shot_index)][:share]
-        for k, index in enumerate(ordered):
-            # the video's score, its representative shot first, then its others a touch lower
-            relevance = h.score - 1e-6 * k - 1e-9 * rank
-            out.append(
-                Candidate(h.video_id, index, relevance, vectors.get((h.video_id, index), ()))
-            )
+        # each shot carries its video's score; ties keep this order (best video, its
+        # representative shot first)
+        out += [
+            Candidate(h.video_id, i, h.score, vectors.get((h.video_id, i), ())) for i in ordered
+        ]
     return out[:pool]
 
 

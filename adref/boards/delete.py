@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from adref.search.index import refresh
+from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.delete import DeletedRows, delete_rows, media_files, remove_paths
@@ -41,5 +41,5 @@ def delete_video(settings: Settings, video_id: str) -> Deleted:
     wh = Warehouse(settings.warehouse)
     rows = delete_rows(wh, video_id)
     removed = remove_paths(media_files(wh.root, rows) + cached_files(settings, rows))
-    refresh(settings, [video_id])
+    refresh_quietly(settings, [video_id])  # rows are gone either way; search catches up
     return Deleted(video_id, rows.rows, tuple(removed))

@@ -27,14 +27,12 @@ class Candidate:
 def diverse(candidates: Sequence[Candidate], n: int, lam: float = LAMBDA) -> list[Candidate]:
     """Up to ``n`` candidates by maximal marginal relevance over cosine similarity.
 
-    Relevance is rescaled to 0..1 over the pool so that λ means the same for BM25 scores and
-    similarities; ties keep the pool's order. A candidate without a vector is like nothing.
+    Relevance is rescaled to at most 1 over the pool so that λ means the same for BM25 scores
+    and similarities; ties keep the pool's order. A candidate without a vector is like nothing.
     """
     if n <= 0 or not candidates:
         return []
-    rel = np.array([c.relevance for c in candidates], dtype=float)
-    span = float(rel.max() - rel.min())
-    rel = (rel - rel.min()) / span if span > 0 else np.ones_like(rel)
+    rel = _scaled(np.array([c.relevance for c in candidates], dtype=float))
     dims = max(len(c.vector) for c in candidates)
     vecs = np.zeros((len(candidates), max(dims, 1)))
     for i, c in enumerate(candidates):
@@ -54,3 +52,13 @@ def diverse(candidates: Sequence[Candidate], n: int, lam: float = LAMBDA) -> lis
         left[best] = False
         likeness = np.maximum(likeness, sims[best])
     return [candidates[i] for i in chosen]
+
+
+def _scaled(rel: np.ndarray) -> np.ndarray:
+    """Scores as fractions of the best one, so near-equal scores stay near-equal (min-max
+    would stretch a 1e-6 difference to the whole range); min-max only for negative scores."""
+    top, low = float(rel.max()), float(rel.min())
+    if low < 0:
+        span = top - low
+        return (rel - low) / span if span > 0 else np.ones_like(rel)
+    return rel / top if top > 0 else np.ones_like(rel)

@@ -19,8 +19,10 @@ from html import escape
 import panel as pn
 import param
 
+from adref.boards.auto import auto_moodboard
 from adref.boards.frames import timecode
 from adref.errors import AdrefError
+from adref.search.query import SearchQuery
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
 from adref.warehouse import moodboards as mb
@@ -78,10 +80,6 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     auto = pn.widgets.Button(name="Build", width=90)
 
     def on_auto(_: object) -> None:
-        from adref.search.query import SearchQuery
-
-        from adref.boards.auto import auto_moodboard
-
         def make() -> None:
             query = SearchQuery(text=(auto_query.value or "").strip())
             state.board_id = auto_moodboard(ctx.settings, ctx.user, query, int(auto_n.value or 9))

@@ -16,6 +16,7 @@ import panel as pn
 from adref.boards.frames import timecode
 from adref.errors import AdrefError
 from adref.providers.categories import formats, genres, label
+from adref.search.index import refresh_quietly
 from adref.viewer.boards import add_link
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
@@ -98,6 +99,8 @@ def edit_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
         except AdrefError as exc:
             status.param.update(object=exc.one_line(), alert_type="danger", visible=True)
             return
+        if changed:
+            refresh_quietly(ctx.settings, [vid])  # search shows the corrected values
         shown.object = corrections_html(ctx, effective(wh, vid))
         said = f"Saved: {', '.join(changed)}." if changed else "Nothing changed."
         status.param.update(object=said, alert_type="success", visible=True)
