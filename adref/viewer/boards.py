@@ -54,22 +54,30 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     wh = ctx.warehouse
 
     def act(fn: Callable[[], object], done: str = "") -> None:
-        """Run one write; its error (not being the owner, a bad name) becomes the message."""
+        """Run one write; its error (not being the owner, a bad name) becomes the message.
+
+        A write that returns a board id shows that board. All changes are one update, so the
+        page is rebuilt once (a button clicked meanwhile is not replaced under the pointer).
+        """
+        shown = state.board_id
         try:
-            fn()
+            result = fn()
         except AdrefError as exc:
-            state.param.update(message=exc.one_line(), failed=True)
+            message, failed = exc.one_line(), True
         else:
-            state.param.update(message=done, failed=False)
-        state.version += 1
+            message, failed = done, False
+            shown = result if isinstance(result, str) else shown
+        state.param.update(
+            board_id=shown, message=message, failed=failed, version=state.version + 1
+        )
 
     # -- create and auto moodboard ---------------------------------------------------------
     new_name = pn.widgets.TextInput(name="New board", placeholder="Name", width=220)
     create = pn.widgets.Button(name="Create", button_type="primary", width=90)
 
     def on_create(_: object) -> None:
-        def make() -> None:
-            state.board_id = mb.create_board(wh, ctx.user, new_name.value or "")
+        def make() -> str:
+            return mb.create_board(wh, ctx.user, new_name.value or "")
 
         act(make, f"Created {(new_name.value or '').strip()!r}.")
         new_name.value = ""
@@ -80,9 +88,9 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     auto = pn.widgets.Button(name="Build", width=90)
 
     def on_auto(_: object) -> None:
-        def make() -> None:
+        def make() -> str:
             query = SearchQuery(text=(auto_query.value or "").strip())
-            state.board_id = auto_moodboard(ctx.settings, ctx.user, query, int(auto_n.value or 9))
+            return auto_moodboard(ctx.settings, ctx.user, query, int(auto_n.value or 9))
 
         act(make, "Auto moodboard built.")
 
@@ -103,12 +111,12 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
         go = pn.widgets.Button(name="Add to moodboard", button_type="primary", width=160)
 
         def on_add(_: object) -> None:
-            def put() -> None:
+            def put() -> str:
                 board = target.value or mb.create_board(
                     wh, ctx.user, named.value or f"Board {len(mine) + 1}"
                 )
                 mb.add_item(wh, board, ctx.user, video_id, int(shot))
-                state.board_id = board
+                return board
 
             act(put, f"Added shot {shot} of {video_id}.")
 
@@ -247,7 +255,12 @@ def _edit_board(ctx: ViewerContext, b: mb.Board, act: Act) -> pn.viewable.Viewab
 
     delete.on_click(ask)
     cancel.on_click(no)
-    confirm.on_click(lambda _e: act(lambda: mb.delete_board(wh, b.id, ctx.user), "Deleted."))
+
+    def drop() -> str:
+        mb.delete_board(wh, b.id, ctx.user)
+        return ""  # show no board
+
+    confirm.on_click(lambda _e: act(drop, "Deleted."))
     return pn.Column(pn.Row(name, desc, save, align="end"), pn.Row(delete, confirm, cancel))
 
 
