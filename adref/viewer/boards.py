@@ -133,7 +133,7 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
             return pn.pane.Markdown("No boards yet.")
         rows = []
         for b in boards:
-            mine = " (yours)" if b.owner == ctx.user else f" · {escape(b.owner)}"
+            mine = "yours" if b.owner == ctx.user else f"by {escape(b.owner)}"
             current = "**" if b.id == board_id else ""
             open_ = pn.widgets.Button(
                 name=f"{b.name} ({b.item_count})", button_type="light", width=260
