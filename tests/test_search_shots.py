@@ -76,3 +76,32 @@ def test_more_like_this_returns_the_nearest_other_shot(lib: Settings) -> None:
     assert search(lib, SearchQuery(like=("nope", 0))).hits == ()
     paged = search(lib, SearchQuery(like=("a", 0), page=1, page_size=3))
     assert [(h.video_id, h.shot_index) for h in paged.hits] == keys[3:6]
+
+
+def test_large_segments_rank_by_reduced_vectors_then_exactly(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adref.search import segments, store
+
+    monkeypatch.setattr(segments, "REDUCE_FROM", 8)
+    monkeypatch.setattr(segments, "REDUCED_DIMS", 4)
+    wh = Warehouse(tmp_path_factory.mktemp("big"))
+    looks = ("warm", "cool", "green", "red", "purple", "grey", "night", "white_card")
+    for i in range(4):
+        wh.write_video(video(f"v{i}", looks=looks[i:] + looks[:i], seed=i))
+    settings = settings_for(wh.root)
+    refresh(settings)
+    index = store.opened(wh.root)
+    assert index is not None and index.segments[0][0].has("reduced")
+    seg = index.segments[0][0]
+    vectors = np.asarray(seg.array("vectors"))
+    me = seg.rows_of("v1").start + 2
+    exact = vectors @ vectors[me]
+    own = np.zeros(len(exact), dtype=bool)
+    own[seg.rows_of("v1")] = True
+    exact = exact - 2.0 * own
+    exact[me] = -np.inf
+    expected = [int(r) for r in np.argsort(-exact, kind="stable")[:5]]
+    page = search(settings, SearchQuery(like=("v1", 2), page_size=5))
+    got = [seg.rows_of(h.video_id).start + h.shot_index for h in page.hits]
+    assert got == expected

@@ -8,3 +8,17 @@ the warehouse alone, so deleting it loses nothing. ``adref.search.index`` is the
 ``store`` (the generations on disk and their atomic swap), ``build`` (refresh) and ``query``
 (the contract's dataclasses and the SQL of a search).
 """
+
+from adref.search.build import RefreshReport
+from adref.search.index import refresh, refresh_quietly, search
+from adref.search.query import Hit, SearchPage, SearchQuery
+
+__all__ = [
+    "Hit",
+    "RefreshReport",
+    "SearchPage",
+    "SearchQuery",
+    "refresh",
+    "refresh_quietly",
+    "search",
+]

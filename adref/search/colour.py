@@ -65,14 +65,23 @@ def hex_bytes_to_lab(codes: np.ndarray) -> np.ndarray:
 
 
 def scores(lab: np.ndarray, weights: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Each shot's closeness to ``target`` (Lab, shape 3): ``lab`` is (3, K, n), weights (K, n)."""
-    total = np.zeros(weights.shape[1], dtype=np.float32)
-    scale = np.float32(-1.0 / SIGMA**2)
+    """Each shot's closeness to ``target`` (Lab, shape 3): ``lab`` is (3, K, n), weights (K, n).
+
+    In place, in float32: a million shots is a few passes over 4 MB arrays, not a 3-D temporary.
+    """
+    n = weights.shape[1]
+    total = np.zeros(n, dtype=np.float32)
+    d2, part = np.empty(n, dtype=np.float32), np.empty(n, dtype=np.float32)
+    t = np.asarray(target, dtype=np.float32)
     for k in range(weights.shape[0]):
-        d2 = (
-            (lab[0, k] - target[0]) ** 2
-            + (lab[1, k] - target[1]) ** 2
-            + (lab[2, k] - target[2]) ** 2
-        )
-        total += weights[k] * np.exp(d2 * scale)
+        np.subtract(lab[0, k], t[0], out=d2)
+        np.square(d2, out=d2)
+        for c in (1, 2):
+            np.subtract(lab[c, k], t[c], out=part)
+            np.square(part, out=part)
+            d2 += part
+        d2 *= np.float32(-1.0 / SIGMA**2)
+        np.exp(d2, out=d2)
+        d2 *= weights[k]
+        total += d2
     return total

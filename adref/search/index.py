@@ -60,7 +60,8 @@ def search(settings: Settings, query: SearchQuery) -> SearchPage:
         f = sq.filters(q)
         if source is None:
             return SearchPage(hits=(), total=0, facets={name: () for name in sq.FACETS})
-        facets = sq.facet_counts(con, source, f)
+        key = repr((q.text.strip(), sorted(f.params.items())))
+        facets = index.remembered(key, lambda: sq.facet_counts(con, source, f))
         if q.colour is None and q.like is None:
             hits, total = sq.text_page(con, source, f, q)
             return SearchPage(hits=tuple(hits), total=total, facets=facets)

@@ -204,16 +204,29 @@ def matching_ids(con: duckdb.DuckDBPyConnection, source: str, f: Filters) -> lis
 def facet_counts(
     con: duckdb.DuckDBPyConnection, source: str, f: Filters
 ) -> dict[str, tuple[tuple[str, int], ...]]:
-    out: dict[str, tuple[tuple[str, int], ...]] = {}
-    for name, (_, _, values) in FACETS.items():
-        where, params = f.where(without=name)
+    """Every facet's top values with counts. Facets without a filter of their own share one
+    scan of the matching documents; each facet with a filter needs a scan without it."""
+    scans: dict[str | None, list[str]] = {}
+    for name in FACETS:
+        scans.setdefault(name if name in f.clauses else None, []).append(name)
+    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    for without, names in scans.items():
+        where, params = f.where(without=without)
+        columns = ", ".join(f"{FACETS[n][2]} AS {n}" for n in names)
+        parts = " UNION ALL ".join(
+            f"SELECT '{n}' AS facet, v, count(*) AS c FROM (SELECT unnest({n}) AS v FROM m) GROUP BY v"
+            for n in names
+        )
         rows = con.execute(
-            f"SELECT v, count(*) AS c FROM (SELECT unnest({values}) AS v FROM {source} WHERE {where})"
-            f" WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY c DESC, v LIMIT {FACET_LIMIT}",
-            params,
+            f"WITH m AS MATERIALIZED (SELECT {columns} FROM {source} WHERE {where}) {parts}", params
         ).fetchall()
-        out[name] = tuple((str(v), int(c)) for v, c in rows)
-    return out
+        for facet, value, count in rows:
+            if value is not None and value != "":
+                counts[facet].append((str(value), int(count)))
+    return {
+        name: tuple(sorted(values, key=lambda vc: (-vc[1], vc[0]))[:FACET_LIMIT])
+        for name, values in counts.items()
+    }
 
 
 def doc_rows(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
@@ -221,7 +234,8 @@ def doc_rows(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, tu
     if not ids:
         return {}
     rows = con.execute(
-        "SELECT video_id, title, genre, tags, duration_s FROM docs WHERE list_contains($ids, video_id)",
-        {"ids": list(ids)},
+        "SELECT video_id, title, genre, tags, duration_s FROM docs"
+        f" WHERE video_id IN ({', '.join('?' * len(ids))})",
+        list(ids),
     ).fetchall()
     return {r[0]: r for r in rows}

@@ -17,6 +17,7 @@ from adref.search import colour
 from adref.search.segments import Segment
 
 SAME_VIDEO_PENALTY = 2.0  # cosines lie in [-1, 1]: this puts a video's own shots after all others
+RERANK, RERANK_MIN = 16, 2048  # candidates from the reduced vectors re-ranked by the full ones
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,14 @@ def find_vector(segments: Segments, video_id: str, shot_index: int) -> np.ndarra
     return None
 
 
+def _top(order: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` largest values (in no order)."""
+    n = min(n, len(order))
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.argpartition(order, len(order) - n)[len(order) - n :]
+
+
 def rank(
     segments: Segments,
     *,
@@ -71,34 +80,42 @@ def rank(
     for seg, dead in segments:
         keep = _live(seg, dead, allowed)
         if target is not None:
-            scores = colour.scores(seg.array("lab"), seg.array("weights"), target)
-            order = scores.copy()
-            good = scores >= colour.MIN_SCORE
+            order = colour.scores(seg.array("lab"), seg.array("weights"), target)
             if keep is not None:
-                good &= keep
-            order[~good] = -np.inf
-            total += int(good.sum())
+                order[~keep] = -np.inf
+            total += int(np.count_nonzero(order >= colour.MIN_SCORE))
+            best = _top(order, top)
+            best = best[order[best] >= colour.MIN_SCORE]
+            keys = raw = order[best]
         else:
             assert query is not None and like is not None
             vectors = seg.array("vectors")
             if vectors.shape[1] != query.shape[0]:
                 continue
-            scores = vectors @ query
-            order = scores.copy()
+            coarse = seg.has("reduced")
+            if coarse:
+                order = seg.array("reduced") @ (query @ seg.array("basis"))
+            else:
+                order = np.asarray(vectors @ query)
             if keep is not None:
                 order[~keep] = -np.inf
             own = seg.rows_of(like[0])
             order[own] -= SAME_VIDEO_PENALTY
             own_shot = own.start + np.flatnonzero(seg.array("shot_index")[own] == like[1])
+            self_live = len(own_shot) if keep is None else int(np.count_nonzero(keep[own_shot]))
             order[own_shot] = -np.inf
-            total += int(np.isfinite(order).sum())
-        n = min(top, len(order))
-        if n == 0:
-            continue
-        best = np.argpartition(-order, n - 1)[:n]
-        for row in best:
-            if np.isfinite(order[row]):
-                candidates.append((float(order[row]), float(scores[row]), seg, int(row)))
+            total += (seg.rows if keep is None else int(np.count_nonzero(keep))) - self_live
+            best = _top(order, max(top * RERANK, RERANK_MIN) if coarse else top)
+            best = best[np.isfinite(order[best])]
+            best = np.sort(best)  # rows in file order read faster
+            raw = np.asarray(vectors[best] @ query)
+            keys = order[best]
+            if coarse:  # exact scores for the candidates, then the best of them
+                keys = raw - SAME_VIDEO_PENALTY * ((best >= own.start) & (best < own.stop))
+                pick = _top(keys, top)
+                best, raw, keys = best[pick], raw[pick], keys[pick]
+        for row, key, score in zip(best, keys, raw, strict=True):
+            candidates.append((float(key), float(score), seg, int(row)))
     candidates.sort(key=lambda c: (-c[0], c[2].videos[int(c[2].array("video")[c[3]])], c[3]))
     hits = [
         ShotHit(

@@ -18,10 +18,11 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import duckdb
 
@@ -31,6 +32,8 @@ from adref.search.segments import Segment
 FOLDER = "search"
 MANIFEST = "current.json"
 LOCK = ".refresh.lock"
+MEMO_SIZE = 256
+T = TypeVar("T")
 
 
 def folder(root: Path) -> Path:
@@ -134,9 +137,24 @@ class Opened:
     manifest: Manifest
     con: duckdb.DuckDBPyConnection
     segments: list[tuple[Segment, frozenset[str]]] = field(default_factory=list)
+    memo: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # answers of this generation
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()
+
+    def remembered(self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, remembered for this generation (whose files never change): facet counts
+        are the same on every page of a query, and for colour or likeness without filters."""
+        with _LOCK:
+            if key in self.memo:
+                self.memo.move_to_end(key)
+                return cast(T, self.memo[key])
+        value = make()
+        with _LOCK:
+            self.memo[key] = value
+            while len(self.memo) > MEMO_SIZE:
+                self.memo.popitem(last=False)
+        return value
 
 
 _OPENED: dict[Path, Opened] = {}

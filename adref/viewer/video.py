@@ -12,7 +12,6 @@ function ``(ctx, view) -> Viewable`` called once per page, shown in order above 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from html import escape
 from typing import Any
@@ -234,7 +233,11 @@ def _value_html(ctx: ViewerContext, name: str, value: Any) -> str:
     if isinstance(value, list | tuple):
         return "".join(f"<span class='tag'>{escape(str(v))}</span>" for v in value)
     if isinstance(value, dict):
-        return escape(json.dumps(value, ensure_ascii=False))
+        rows = "".join(
+            f"<tr><th>{escape(str(k))}</th><td>{_value_html(ctx, '', v)}</td></tr>"
+            for k, v in value.items()
+        )
+        return f"<table class='fields'>{rows}</table>"
     return escape(str(value))
 
 
