@@ -68,7 +68,7 @@ def test_only_the_owner_changes_a_board_and_everyone_may_look(wh: Warehouse) -> 
         lambda: mb.delete_board(wh, board, "jin"),
     ]
     for attempt in attempts:
-        with pytest.raises(mb.NotOwner, match=r"belongs to mina\. only its owner may change it"):
+        with pytest.raises(mb.NotOwner, match="belongs to mina: only its owner may change it"):
             attempt()
     view = mb.read_board(wh, board)
     assert view.board.name == "Mine" and [i.shot_index for i in view.items] == [0]
