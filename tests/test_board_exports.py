@@ -15,6 +15,7 @@ from PIL import Image
 from adref.boards.export import board_html, board_pdf, board_png
 from adref.boards.export import png as png_layout
 from adref.boards.frames import timecode
+from adref.errors import InputError
 from adref.warehouse import moodboards as mb
 from adref.warehouse.catalog import Warehouse
 from tests.board_library import build_library
@@ -104,3 +105,16 @@ def test_a_missing_frame_becomes_a_placeholder_and_paths_leave_no_media_folder(
     data = board_png(mb.BoardView(board.board, tuple(odd)), wh.root)
     img = Image.open(io.BytesIO(data)).convert("RGB")
     assert (255, 0, 0) not in {c for _, c in img.getcolors(maxcolors=1 << 20) or []}
+
+
+def test_without_a_cjk_font_an_export_says_so_in_one_line(
+    view: tuple[mb.BoardView, Warehouse], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adref.boards.frames as frames_module
+
+    monkeypatch.setattr(frames_module, "FONT_DIRS", (tmp_path / "no-fonts",))
+    board, wh = view
+    for export in (board_png, board_pdf):
+        with pytest.raises(InputError, match="no CJK font installed") as info:
+            export(board, wh.root)
+        assert "fonts-noto-cjk" in str(info.value) and "\n" not in str(info.value)
