@@ -28,7 +28,7 @@ import panel as pn
 
 from adref.errors import AdrefError
 from adref.settings import get_settings
-from adref.viewer import search, video
+from adref.viewer import boards, search, video, video_actions
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import SHELL_CSS
 from adref.warehouse.catalog import Warehouse
@@ -46,7 +46,16 @@ class Page:
 PAGES: dict[str, Page] = {
     "search": Page("Search", search.page),
     "video": Page("Video", video.page, menu=False),
+    "boards": Page("Moodboards", boards.page),
 }
+video.ACTIONS.extend(
+    [
+        video_actions.edit_action,
+        video_actions.add_to_board_action,
+        video_actions.download_action,
+        video_actions.delete_action,
+    ]
+)
 HOME = "search"
 
 

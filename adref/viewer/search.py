@@ -19,6 +19,7 @@ import panel as pn
 from adref.providers.categories import formats, genres, label
 from adref.search.index import search
 from adref.search.query import Hit, SearchPage, SearchQuery
+from adref.viewer.boards import add_link
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
 from adref.warehouse.detail import video_title
@@ -76,6 +77,7 @@ def hit_html(ctx: ViewerContext, hit: Hit) -> str:
     """One result: its keyframe (opening the video at that shot), title, genre, tags."""
     opened = ctx.link("video", id=hit.video_id, t=round(hit.start_s, 3) or None)
     more = ctx.link("search", like=hit.video_id, shot=hit.shot_index)
+    add = add_link(ctx, hit.video_id, hit.shot_index)
     img = ctx.media_url(hit.keyframe_path) or ""
     title = escape(hit.title or hit.video_id)
     genre = escape(facet_label(ctx, "genre", hit.genre)) if hit.genre else "—"
@@ -86,7 +88,8 @@ def hit_html(ctx: ViewerContext, hit: Hit) -> str:
         f"<a href='{escape(opened)}'><img src='{escape(img)}' alt='{title}' loading='lazy'></a>"
         f"<div class='body'><a class='title' href='{escape(opened)}' title='{title}'>{title}</a>"
         f"<div class='meta'>{genre}{duration} · shot {hit.shot_index}</div><div>{tags}</div>"
-        f"<a class='more' href='{escape(more)}'>More like this</a></div></div>"
+        f"<a class='more' href='{escape(more)}'>More like this</a> · "
+        f"<a class='more add' href='{escape(add)}'>Add to moodboard</a></div></div>"
     )
 
 

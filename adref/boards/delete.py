@@ -1,0 +1,45 @@
+"""Deleting a video for good: its rows, its media, its cached files, then its search entry.
+
+Rows go first, in one transaction (``warehouse.delete``), so no reader sees a row whose file is
+gone; then the files the rows named, the download cache (kept by video id, or by URL for
+yt-dlp's generic extractor) and raw model answers saved for inspection; last, the search index
+drops the id. ``runs`` rows stay as history. Prefect's own result cache is keyed by hashes of
+inputs, not by video: a later run of the same video may be served from it, which is harmless,
+as it then writes the video again whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from adref.search.index import refresh_quietly
+from adref.settings import Settings
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.delete import DeletedRows, delete_rows, media_files, remove_paths
+from adref.warehouse.media import safe_id
+
+
+@dataclass(frozen=True)
+class Deleted:
+    video_id: str
+    rows: dict[str, int]
+    files: tuple[Path, ...]  # files and folders removed
+
+
+def cached_files(settings: Settings, deleted: DeletedRows) -> list[Path]:
+    downloads = settings.cache_dir / "downloads"
+    keys = [deleted.video_id, *(f"url:{source}" for source in deleted.sources)]
+    found = [downloads / safe_id(key) for key in keys]
+    answers = settings.home.expanduser() / "answers"
+    if answers.is_dir():
+        found += sorted(answers.glob(f"{safe_id(deleted.video_id)}-*.txt"))
+    return found
+
+
+def delete_video(settings: Settings, video_id: str) -> Deleted:
+    wh = Warehouse(settings.warehouse)
+    rows = delete_rows(wh, video_id)
+    removed = remove_paths(media_files(wh.root, rows) + cached_files(settings, rows))
+    refresh_quietly(settings, [video_id])  # rows are gone either way; search catches up
+    return Deleted(video_id, rows.rows, tuple(removed))

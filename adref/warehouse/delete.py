@@ -1,0 +1,113 @@
+"""Deleting a video: every row that describes it, in one transaction, then its media files.
+
+``runs`` rows are kept: they are the history of what ran, what it cost and when (the day's
+spending cap sums them), not a description of the video; their ``video_id`` then names a video
+that is no longer stored, as a failed run's may. Rows go first so that no reader ever sees a row
+pointing at a deleted file; a file left behind by a crash in between is only an orphan.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import duckdb
+
+from adref.errors import InputError
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.media import KEYFRAMES, VIDEOS, safe_id
+from adref.warehouse.moodboards import close_gaps
+from adref.warehouse.records import is_relative_path
+from adref.warehouse.write import run_in_transaction
+
+# Every table that holds a video's rows (``runs`` is history and stays).
+VIDEO_TABLES = (
+    "moodboard_items",
+    "corrections",
+    "group_analyses",
+    "analyses",
+    "scene_groups",
+    "shots",
+    "video_sources",
+    "videos",
+)
+
+
+@dataclass(frozen=True)
+class DeletedRows:
+    video_id: str
+    rows: dict[str, int]  # table -> rows deleted
+    media: tuple[str, ...]  # paths relative to the warehouse root that the rows named
+    sources: tuple[str, ...]  # where the video was seen (for the download cache's keys)
+
+
+def delete_rows(wh: Warehouse, video_id: str) -> DeletedRows:
+    """Delete the video's rows from every table in one transaction; refused if it is unknown."""
+
+    def txn(con: duckdb.DuckDBPyConnection) -> DeletedRows:
+        found = con.execute(
+            "SELECT media_path FROM videos WHERE video_id = ?", [video_id]
+        ).fetchall()
+        if not found:
+            raise InputError(f"no video {video_id} in the warehouse", "nothing to delete")
+        keyframes = con.execute(
+            "SELECT keyframe_path FROM shots WHERE video_id = $v AND keyframe_path IS NOT NULL "
+            "UNION SELECT keyframe_path FROM scene_groups WHERE video_id = $v "
+            "AND keyframe_path IS NOT NULL",
+            {"v": video_id},
+        ).fetchall()
+        sources = con.execute(
+            "SELECT source FROM video_sources WHERE video_id = ? AND kind = 'url'", [video_id]
+        ).fetchall()
+        boards = con.execute(
+            "SELECT DISTINCT moodboard_id FROM moodboard_items WHERE video_id = ?", [video_id]
+        ).fetchall()
+        counts: dict[str, int] = {}
+        for table in VIDEO_TABLES:
+            (n,) = con.execute(
+                f"DELETE FROM {table} WHERE video_id = ?", [video_id]
+            ).fetchone() or (0,)
+            counts[table] = int(n)
+        for (board_id,) in boards:
+            close_gaps(con, board_id)
+        media = [m for (m,) in found if m] + [k for (k,) in keyframes]
+        return DeletedRows(
+            video_id, counts, tuple(sorted(set(media))), tuple(s for (s,) in sources)
+        )
+
+    return run_in_transaction(wh, txn, f"video {video_id} deleted")
+
+
+def media_files(root: Path, deleted: DeletedRows) -> list[Path]:
+    """The files and folders under ``root/media`` that belonged to the video.
+
+    Only paths inside the media folder are ever named, whatever the rows said.
+    """
+    media_root = (root / "media").resolve()
+    found: list[Path] = [
+        root / KEYFRAMES / safe_id(deleted.video_id),
+        *((root / VIDEOS).glob(f"{safe_id(deleted.video_id)}.*")),
+    ]
+    for rel in deleted.media:
+        if is_relative_path(rel) and PurePosixPath(rel).parts[:1] == ("media",):
+            found.append(root / rel)
+    inside = []
+    for path in found:
+        resolved = path.resolve()
+        if resolved.is_relative_to(media_root) and resolved != media_root:
+            inside.append(path)
+    return sorted(set(inside))
+
+
+def remove_paths(paths: list[Path]) -> list[Path]:
+    """Remove files and folders; returns those that existed."""
+    removed = []
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
