@@ -189,6 +189,50 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:5006",
         description="Viewer address used in summaries and artifacts.",
     )
+    viewer_port: int = Field(
+        default=5006, ge=1, le=65535, description="Port `adref viewer` and `adref up` serve it on."
+    )
+    viewer_address: str = Field(
+        default="127.0.0.1",
+        description="Address the viewer listens on; beyond loopback it needs authentication.",
+    )
+    viewer_password: SecretStr | None = Field(
+        default=None,
+        description="Viewer basic auth: one password, any user name (the name is the user).",
+    )
+    viewer_users_file: Path | None = Field(
+        default=None,
+        description='Viewer basic auth: a JSON file of {"user": "password"}.',
+    )
+    viewer_cookie_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the viewer's login cookies; random per start if unset "
+        "(logins then end with a restart).",
+    )
+    viewer_oauth_provider: str | None = Field(
+        default=None,
+        description="Panel OAuth provider for the viewer (github, google, azure, okta, "
+        "auth0, generic, ...).",
+    )
+    viewer_oauth_key: str | None = Field(
+        default=None, description="The OAuth client id (Panel's oauth_key)."
+    )
+    viewer_oauth_secret: SecretStr | None = Field(
+        default=None, description="The OAuth client secret (Panel's oauth_secret)."
+    )
+    viewer_oauth_redirect_uri: str | None = Field(
+        default=None, description="The OAuth redirect URI, when not the viewer's own address."
+    )
+    viewer_oauth_extra_params: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra OAuth parameters as JSON (Panel's oauth_extra_params), e.g. "
+        '{"tenant": "..."}.',
+    )
+    viewer_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Extra host:port values browsers may open the viewer at, comma-separated "
+        "(the viewer URL's and loopback are always allowed).",
+    )
     work_pool: str = Field(default="adref", description="Prefect work pool the deployments run on.")
     max_concurrent_videos: int = Field(
         default=5,
@@ -205,7 +249,7 @@ class Settings(BaseSettings):
         "(default HOME/inbox). URLs are always accepted; the CLI reads any file.",
     )
 
-    @field_validator("input_dirs", mode="before")
+    @field_validator("input_dirs", "viewer_origins", mode="before")
     @classmethod
     def _split_dirs(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adref.cli import analyze, bench, clean, doctor, reanalyze, sql, up
+from adref.cli import analyze, bench, clean, doctor, reanalyze, sql, up, viewer
 from adref.cli.app import app, main
 
-__all__ = ["analyze", "app", "bench", "clean", "doctor", "main", "reanalyze", "sql", "up"]
+__all__ = ["analyze", "app", "bench", "clean", "doctor", "main", "reanalyze", "sql", "up", "viewer"]

@@ -15,6 +15,7 @@ from adref.cli.app import app, console, err_console, fail
 from adref.cli.clean import settle_dead_runs
 from adref.deployments import up as ups
 from adref.deployments.apply import Applied
+from adref.errors import AdrefError
 from adref.settings import get_settings
 
 
@@ -45,7 +46,7 @@ def _crash_unfinished(api_url: str, why: str) -> None:
         )
 
 
-def _table(applied: Applied, api_url: str) -> Table:
+def _table(applied: Applied, api_url: str, viewer_url: str | None = None) -> Table:
     ui_url = api_url.removesuffix("/api")
     pool = applied.pool
     limit = "no limit" if pool.concurrency_limit is None else f"{pool.concurrency_limit} at once"
@@ -54,6 +55,8 @@ def _table(applied: Applied, api_url: str) -> Table:
     table.add_column()
     table.add_row("Prefect UI", f"[link={ui_url}]{ui_url}[/link]")
     table.add_row("API", api_url)
+    if viewer_url:
+        table.add_row("viewer", f"[link={viewer_url}]{viewer_url}[/link]")
     table.add_row("work pool", f"{pool.name} ({limit}{', created' if pool.created else ''})")
     table.add_row("deployments", "\n".join(applied.deployments))
     return table
@@ -67,6 +70,7 @@ def _stop_on_sigterm() -> None:
 
 
 def _shut_down(running: ups.Running) -> None:
+    ups.stop(running.viewer)
     ups.stop(running.worker)
     try:
         if running.worker is not None and running.server.poll() is None:
@@ -80,10 +84,21 @@ def _shut_down(running: ups.Running) -> None:
 def up(
     port: int = typer.Option(None, "--port", help="Default: ADREF_SERVER_PORT (4200)."),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Start a worker too."),
+    viewer: bool = typer.Option(
+        True, "--viewer/--no-viewer", help="Start the viewer too (on ADREF_VIEWER_PORT)."
+    ),
 ) -> None:
-    """Start a Prefect server with adref's deployments and a worker; Ctrl-C stops them."""
+    """Start a Prefect server with adref's deployments, a worker and the viewer; Ctrl-C stops them."""
+    from adref.viewer import serve
+
     settings = get_settings()
     port = port or settings.server_port
+    viewer_url = None
+    if viewer:
+        try:
+            viewer_url = serve.plan(settings).url
+        except AdrefError as exc:
+            raise fail(exc.one_line()) from None
     _stop_on_sigterm()
     running: ups.Running | None = None
     try:
@@ -94,14 +109,17 @@ def up(
             _crash_unfinished(api_url, "the adref up that ran it stopped before it finished")
             if worker:
                 running.worker = ups.start_worker(settings, api_url, logs)
+        if viewer_url:
+            with console.status(f"starting the viewer at {viewer_url}…"):
+                running.viewer = ups.start_viewer(settings, viewer_url, logs)
         with ups.advertised(settings, api_url):
-            console.print(_table(applied, api_url))
+            console.print(_table(applied, api_url, viewer_url))
             console.print(
                 f"logs in {logs}\n"
                 "Run a deployment from the UI, or from here: "
                 "[bold]adref analyze URL[/] runs in this terminal and shows in the UI.\n"
                 + ("" if worker else "[yellow]no worker: deployment runs wait for one[/]\n")
-                + "Ctrl-C stops the worker and the server.\n"
+                + "Ctrl-C stops the viewer, the worker and the server.\n"
                 "[green]adref is up[/]",
                 highlight=False,
             )

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,6 +40,7 @@ class Running:
     server: subprocess.Popen[bytes]
     worker: subprocess.Popen[bytes] | None
     logs: Path
+    viewer: subprocess.Popen[bytes] | None = None
 
 
 def state_file(settings: Settings) -> Path:
@@ -146,6 +148,42 @@ def start_worker(settings: Settings, api_url: str, logs: Path) -> subprocess.Pop
         )
 
 
+def start_viewer(settings: Settings, url: str, logs: Path) -> subprocess.Popen[bytes]:
+    """``adref viewer`` as a child, once it answers at ``url``."""
+    port = urlsplit(url).port or settings.viewer_port
+    if not _port_free(port):
+        raise UpError(
+            f"port {port} is in use",
+            "the viewer cannot listen there",
+            "Set ADREF_VIEWER_PORT, or start with --no-viewer",
+        )
+    log_path = logs / "viewer.log"
+    with log_path.open("ab") as log:
+        viewer = subprocess.Popen(
+            [sys.executable, "-m", "adref", "viewer", "--port", str(port)],
+            env=dict(os.environ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if viewer.poll() is not None:
+            raise UpError(
+                "the viewer did not start",
+                f"it exited with code {viewer.returncode}",
+                f"See {log_path}",
+            )
+        try:
+            if httpx.get(f"{url}/search", timeout=2).status_code < 500:
+                return viewer
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    stop(viewer)
+    raise UpError("the viewer did not start", f"no answer from {url}", f"See {log_path}")
+
+
 def stop(process: subprocess.Popen[bytes] | None) -> None:
     """SIGTERM to the child's whole session (a worker's flow runs too), then SIGKILL."""
     if process is None or process.poll() is not None:
@@ -209,4 +247,6 @@ def supervise(running: Running) -> str:
             return f"the Prefect server exited (code {running.server.returncode})"
         if running.worker is not None and running.worker.poll() is not None:
             return f"the worker exited (code {running.worker.returncode})"
+        if running.viewer is not None and running.viewer.poll() is not None:
+            return f"the viewer exited (code {running.viewer.returncode})"
         time.sleep(0.5)

@@ -222,7 +222,7 @@ def analyze_video(
     if stored_now:
         shown = summary.model_copy()
         sideline.markdown(
-            lambda: markdown(shown, detected, grouping, analysis),
+            lambda: markdown(shown, detected, grouping, analysis, settings.viewer_url),
             key=_artifact_key(meta.video_id),
             description=f"adref summary of {meta.video_id}",
         )

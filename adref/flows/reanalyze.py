@@ -132,7 +132,7 @@ def reanalyze_video(
     record_run(warehouse, summary, stages, started_at, clock, 0)
     close_workspace(workspace, succeeded=True)
     create_markdown_artifact(
-        markdown(summary, detected, request.grouping, analysis),
+        markdown(summary, detected, request.grouping, analysis, settings.viewer_url),
         description=f"adref re-analysis of {video_id} by {analysis.provider} / {analysis.model}",
     )
     sideline.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections import defaultdict
 from functools import lru_cache
+from urllib.parse import quote, urlencode
 
 import cv2
 import numpy as np
@@ -83,13 +84,30 @@ def _thumb_uri(jpeg: bytes, width: int = 160) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else ""
 
 
+def video_link(viewer_url: str, video_id: str, start_s: float | None = None) -> str:
+    """The viewer's page of a video (at a time, when given)."""
+    query = {"id": video_id} | ({"t": f"{start_s:.3f}"} if start_s else {})
+    return f"{viewer_url.rstrip('/')}/video?{urlencode(query, quote_via=quote)}"
+
+
 def markdown(
-    summary: RunSummary, detected: DetectResult, grouping: Grouping, analysis: Analysis
+    summary: RunSummary,
+    detected: DetectResult,
+    grouping: Grouping,
+    analysis: Analysis,
+    viewer_url: str | None = None,
 ) -> str:
     lang = analysis.output_language
+
+    def link(start_s: float | None = None) -> str | None:
+        if not (summary.video_id and viewer_url):
+            return None
+        return video_link(viewer_url, summary.video_id, start_s)
+
     lines = [
         f"# {summary.title or summary.video_id}",
         "",
+        *([f"[Open in the viewer]({link()})", ""] if link() else []),
         f"`{summary.video_id}` · {summary.duration_s or 0:.1f} s · "
         f"{summary.width}x{summary.height} · {summary.shots} shots · {summary.groups} scene groups",
         "",
@@ -114,8 +132,11 @@ def markdown(
     for g in grouping.groups:
         uri = _thumb_uri(by_index[g.representative_shot].keyframe_jpeg)
         img = f"![group {g.group_index}]({uri})" if uri else ""
+        time = f"{g.start_s:.1f}–{g.end_s:.1f} s"
+        if at := link(g.start_s):
+            time = f"[{time}]({at})"
         lines.append(
-            f"| {g.group_index} | {g.start_s:.1f}–{g.end_s:.1f} s | {len(g.shot_indices)} | {img} | "
+            f"| {g.group_index} | {time} | {len(g.shot_indices)} | {img} | "
             f"{described.get(g.group_index, '')} |"
         )
     lines += [

@@ -1,0 +1,113 @@
+"""Serving the viewer: where it listens, who may open it, and the Tornado routes beside the pages.
+
+Bound to a loopback address it needs no login (the machine's own user). Bound anywhere else it
+refuses to start unless a login is configured: Panel's basic auth (one password, or a JSON file
+of users and passwords) or one of Panel's OAuth providers, passed through as they are. Either
+way ``pn.state.user`` names the person, and pages get it as ``ctx.user``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from tornado.web import RedirectHandler
+
+from adref.errors import InputError
+from adref.settings import Settings
+from adref.viewer import media
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    address: str
+    port: int
+    auth: str  # "none", "basic" or "oauth"
+    origins: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict, repr=False)  # auth options for pn.serve
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.address in ("0.0.0.0", "::", "") else self.address
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+
+def is_loopback(address: str) -> bool:
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def auth_options(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """Panel's keyword arguments for the login configured in settings, and its kind."""
+    cookie = settings.viewer_cookie_secret
+    options: dict[str, Any] = {
+        "cookie_secret": cookie.get_secret_value() if cookie else secrets.token_urlsafe(32)
+    }
+    if settings.viewer_oauth_provider:
+        secret = settings.viewer_oauth_secret
+        options |= {
+            "oauth_provider": settings.viewer_oauth_provider,
+            "oauth_key": settings.viewer_oauth_key,
+            "oauth_secret": secret.get_secret_value() if secret else None,
+            "oauth_redirect_uri": settings.viewer_oauth_redirect_uri,
+            "oauth_extra_params": settings.viewer_oauth_extra_params,
+        }
+        return "oauth", options
+    if settings.viewer_users_file is not None:
+        users = settings.viewer_users_file.expanduser()
+        if not users.is_file():
+            raise InputError(
+                f"no viewer users file at {users}",
+                hint='write JSON like {"mina": "a long password"} or unset ADREF_VIEWER_USERS_FILE',
+            )
+        return "basic", options | {"basic_auth": str(users.resolve())}
+    if settings.viewer_password is not None:
+        return "basic", options | {"basic_auth": settings.viewer_password.get_secret_value()}
+    return "none", {}
+
+
+def plan(settings: Settings, port: int | None = None, address: str | None = None) -> ServePlan:
+    """Where and how to serve, or a one-line refusal (an open viewer on the network)."""
+    address = address or settings.viewer_address
+    port = port or settings.viewer_port
+    auth, options = auth_options(settings)
+    if auth == "none" and not is_loopback(address):
+        raise InputError(
+            f"refusing to serve the viewer on {address} without a login",
+            hint="set ADREF_VIEWER_PASSWORD (or ADREF_VIEWER_USERS_FILE, or "
+            "ADREF_VIEWER_OAUTH_PROVIDER), or bind to 127.0.0.1",
+        )
+    origins = [f"127.0.0.1:{port}", f"localhost:{port}", f"{address}:{port}"]
+    if netloc := urlsplit(settings.viewer_url).netloc:
+        origins.append(netloc)
+    origins += settings.viewer_origins
+    return ServePlan(address, port, auth, tuple(dict.fromkeys(origins)), options)
+
+
+def run(settings: Settings, serve_plan: ServePlan) -> None:
+    """Serve until interrupted (blocks)."""
+    import panel as pn
+
+    from adref.viewer.app import HOME, applications
+
+    pn.serve(
+        applications(),
+        port=serve_plan.port,
+        address=serve_plan.address,
+        websocket_origin=list(serve_plan.origins),
+        show=False,
+        title="adref",
+        extra_patterns=[
+            *media.routes(settings.warehouse / "media"),
+            (r"/", RedirectHandler, {"url": HOME}),
+        ],
+        **serve_plan.options,
+    )
