@@ -196,7 +196,10 @@ def follow(settings: Settings, flow_run_id: str, log_lines: int = 12) -> RunProg
     )
     from prefect.client.schemas.sorting import LogSort
 
-    run_id = UUID(flow_run_id)
+    try:
+        run_id = UUID(flow_run_id)
+    except ValueError:
+        raise InputError(f"no flow run {flow_run_id!r}", "not a flow run id") from None
     with prefect_client(settings) as (client, _):
         run = client.read_flow_run(run_id)
         tasks = client.read_task_runs(
