@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from adref.cli import analyze, bench, clean, doctor, reanalyze, sql, up, viewer
+from adref.cli import analyze, bench, clean, doctor, index, reanalyze, sql, up, viewer
 from adref.cli.app import app, main
 
-__all__ = ["analyze", "app", "bench", "clean", "doctor", "main", "reanalyze", "sql", "up", "viewer"]
+__all__ = [
+    "analyze",
+    "app",
+    "bench",
+    "clean",
+    "doctor",
+    "index",
+    "main",
+    "reanalyze",
+    "sql",
+    "up",
+    "viewer",
+]

@@ -2,7 +2,9 @@
 
 The cache key holds the warehouse's identity (a random id made with its catalog, read from
 SQLite in a millisecond), so a deleted or recreated warehouse is rebuilt instead of trusting a
-stale cache entry, without querying the tables on every run. It leaves out the source and what
+stale cache entry, without querying the tables on every run. After the commit the video's
+search index entry is refreshed; a refresh that fails is only a warning (the next one repairs
+it), never the run's failure. It leaves out the source and what
 it said (title, description): the same content from another URL or file has nothing new to
 store here, and its sighting is recorded with the run's row. The title returned is the one the
 warehouse holds, which a later source never replaces, so a cached result still tells it.
@@ -16,6 +18,7 @@ from prefect import task
 from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
+from adref.search.index import refresh_quietly
 from adref.settings import get_settings
 from adref.tasks.policy import cache_key
 from adref.warehouse.catalog import Warehouse
@@ -58,4 +61,5 @@ def persist(
         media_path = store_video(root, write.meta.video_id, write.source_path, write.stream.codec)
     final = write.model_copy(update={"keyframe_paths": keyframes, "media_path": media_path})
     row = wh.write_video(final)
+    refresh_quietly(get_settings(), [write.meta.video_id])
     return Persisted(keyframe_paths=keyframes, media_path=media_path, title=row["title"])

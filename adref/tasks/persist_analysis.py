@@ -13,6 +13,7 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from adref.providers.schema import Analysis
+from adref.search.index import refresh_quietly
 from adref.settings import get_settings
 from adref.tasks.policy import cache_key
 from adref.warehouse.catalog import Warehouse
@@ -27,5 +28,7 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 @task(name="persist-analysis", cache_key_fn=_key, persist_result=True)
 def persist_analysis(analysis: Analysis) -> str:
-    Warehouse(get_settings().warehouse).write_analysis(analysis)
+    settings = get_settings()
+    Warehouse(settings.warehouse).write_analysis(analysis)
+    refresh_quietly(settings, [analysis.video_id])  # search sees the new analysis; never fails
     return analysis.analysis_id

@@ -1,0 +1,36 @@
+"""``adref index``: rebuild the search index of an existing warehouse and say what it holds."""
+
+from __future__ import annotations
+
+import typer
+
+from adref.cli.app import app, console, fail
+from adref.settings import get_settings
+
+
+@app.command()
+def index(
+    video_ids: list[str] | None = typer.Argument(
+        None, help="Only bring these videos up to date (a deleted one is removed). Default: all."
+    ),
+) -> None:
+    """Rebuild the search index (words, facets, colour, "more like this") from the warehouse."""
+    from adref.search.index import refresh
+    from adref.warehouse.catalog import Warehouse
+
+    settings = get_settings()
+    if not Warehouse(settings.warehouse).exists():
+        raise fail(
+            f"no warehouse at {settings.warehouse}: analyse a video first (`adref analyze ...`) "
+            "or set ADREF_WAREHOUSE_DIR"
+        )
+    with console.status("indexing ..."):
+        report = refresh(settings, video_ids or None)
+    what = "rebuilt" if report.whole else f"updated {report.updated} video(s)"
+    removed = f", removed {report.removed}" if report.removed else ""
+    console.print(
+        f"search index {what}{removed} in {report.seconds:.2f} s: {report.documents} videos, "
+        f"{report.shots} shots (generation {report.generation}, "
+        f"{settings.warehouse / 'search'})",
+        highlight=False,
+    )

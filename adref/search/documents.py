@@ -1,0 +1,213 @@
+"""What the warehouse says about each video, gathered into one search document per video.
+
+A document holds the text BM25 reads — title, description, every analysis' summary and genre
+reason, tags (site, user, model, corrected), moods, scene-group descriptions and a correction's
+note — and the values facets count. Several analyses of a video (re-analyses) all contribute
+text, moods, tags and providers; genre and format are the latest analysis' answer.
+
+Corrections win: the latest ``corrections`` row per video and field (by ``created_at``)
+replaces the model's genre, format or mood, and a ``tags`` correction replaces the model's tags
+(site and user tags stay: they are not the model's to correct). Genre and format codes are also
+indexed by their Korean and English labels, so "뮤직비디오" finds a ``music_video``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from adref.providers.categories import formats, genres
+
+SQUARE = (0.9, 1.1)  # width / height (as displayed) between these is square
+SHOT_COLUMNS = "video_id, shot_index, start_s, keyframe_path, palette, vector"
+
+
+@dataclass
+class VideoDoc:
+    video_id: str
+    title: str | None = None
+    genre: str | None = None
+    format: str | None = None
+    moods: list[str] = field(default_factory=list)
+    own_tags: list[str] = field(default_factory=list)  # site and user tags
+    model_tags: list[str] = field(default_factory=list)  # the models' or a correction's
+    providers: list[str] = field(default_factory=list)
+    owner: str | None = None
+    aspect: str | None = None
+    duration_s: float | None = None
+    ingested_at: datetime | None = None
+    shot_index: int = 0
+    keyframe_path: str | None = None
+    start_s: float = 0.0
+    text: list[str] = field(default_factory=list)
+
+    @property
+    def tags(self) -> list[str]:
+        return _unique([*self.own_tags, *self.model_tags])
+
+
+def aspect_class(aspect: float | None) -> str | None:
+    if aspect is None or aspect <= 0:
+        return None
+    if aspect < SQUARE[0]:
+        return "vertical"
+    return "landscape" if aspect > SQUARE[1] else "square"
+
+
+def _where(ids: Sequence[str] | None, column: str = "video_id") -> tuple[str, list[Any]]:
+    """A filter on ids as placeholders (one per id, so DuckLake can prune files by statistics)."""
+    if ids is None:
+        return "", []
+    return f" WHERE {column} IN ({', '.join('?' * len(ids))})", list(ids)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def _unique(values: Sequence[str | None]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value or [] if v is not None]
+
+
+def read_documents(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) -> list[VideoDoc]:
+    """One document per stored video among ``ids`` (all when None): an id no longer stored has
+    none, which is how a refresh learns a video was deleted."""
+    if ids is not None and not ids:
+        return []
+    where, params = _where(ids)
+    docs: dict[str, VideoDoc] = {}
+    for v in _rows(
+        con,
+        "SELECT video_id, title, description, site_tags, user_tags, owner, duration_s, aspect,"
+        f" width, height, ingested_at FROM videos{where}",
+        params,
+    ):
+        aspect = v["aspect"] or (v["width"] / v["height"] if v["width"] and v["height"] else None)
+        doc = VideoDoc(
+            video_id=v["video_id"],
+            title=v["title"],
+            own_tags=_unique([*(v["site_tags"] or []), *(v["user_tags"] or [])]),
+            owner=v["owner"],
+            aspect=aspect_class(aspect),
+            duration_s=v["duration_s"],
+            ingested_at=v["ingested_at"],
+        )
+        doc.text += [v["title"] or "", v["title"] or "", v["description"] or ""]
+        docs[doc.video_id] = doc
+    if not docs:
+        return []
+    _add_analyses(con, docs, where, params)
+    _add_groups(con, docs, where, params)
+    _add_corrections(con, docs, where, params)
+    _add_representatives(con, docs, where, params)
+    for doc in docs.values():
+        for code, table in ((doc.genre, genres()), (doc.format, formats())):
+            if code:
+                doc.text += [code.replace("_", " "), *table.get(code, ())]
+        doc.text += [*doc.tags, *doc.moods]
+    return list(docs.values())
+
+
+def _add_analyses(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
+) -> None:
+    for a in _rows(
+        con,
+        "SELECT video_id, provider, genre, expression_format, mood, model_tags, summary,"
+        f" genre_reason FROM analyses{where} ORDER BY created_at, analysis_id",
+        params,
+    ):
+        doc = docs.get(a["video_id"])
+        if doc is None:
+            continue
+        doc.genre = a["genre"] or doc.genre  # the latest analysis' answer
+        doc.format = a["expression_format"] or doc.format
+        doc.moods = _unique([*doc.moods, *(a["mood"] or [])])
+        doc.providers = _unique([*doc.providers, a["provider"]])
+        doc.model_tags = _unique([*doc.model_tags, *(a["model_tags"] or [])])
+        doc.text += [a["summary"] or "", a["genre_reason"] or ""]
+
+
+def _add_groups(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
+) -> None:
+    for g in _rows(con, f"SELECT video_id, description FROM group_analyses{where}", params):
+        if (doc := docs.get(g["video_id"])) is not None and g["description"]:
+            doc.text.append(g["description"])
+
+
+def _add_corrections(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
+) -> None:
+    latest = _rows(
+        con,
+        "SELECT video_id, field, arg_max(new_value, created_at) AS new_value"
+        f" FROM corrections{where} GROUP BY video_id, field",
+        params,
+    )
+    for c in latest:
+        doc = docs.get(c["video_id"])
+        if doc is None or c["new_value"] is None:
+            continue
+        try:
+            value = json.loads(c["new_value"])
+        except (TypeError, ValueError):
+            value = c["new_value"]
+        name = c["field"]
+        if name == "genre":
+            doc.genre = str(value) if value else None
+        elif name == "expression_format":
+            doc.format = str(value) if value else None
+        elif name == "mood":
+            doc.moods = _unique(_as_list(value))
+        elif name == "tags":
+            doc.model_tags = _unique(_as_list(value))
+        elif name == "note" and value:
+            doc.text.append(str(value))
+
+
+def _add_representatives(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
+) -> None:
+    """The shot a video's hit shows: its first scene group's representative (else shot 0)."""
+    for r in _rows(
+        con,
+        "SELECT g.video_id, g.shot_index, g.keyframe_path, s.start_s FROM ("
+        " SELECT video_id, arg_min(representative_shot, group_index) AS shot_index,"
+        f" arg_min(keyframe_path, group_index) AS keyframe_path FROM scene_groups{where}"
+        " GROUP BY video_id) AS g"
+        f" LEFT JOIN (SELECT video_id, shot_index, start_s FROM shots{where}) AS s"
+        " ON s.video_id = g.video_id AND s.shot_index = g.shot_index",
+        [*params, *params],
+    ):
+        if (doc := docs.get(r["video_id"])) is not None:
+            doc.shot_index, doc.keyframe_path = r["shot_index"] or 0, r["keyframe_path"]
+            doc.start_s = r["start_s"] or 0.0
+
+
+def shot_batches(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None, batch_rows: int = 65536
+) -> Iterator[pa.RecordBatch]:
+    """The shots' search features, streamed (a full rebuild reads every shot once)."""
+    if ids is not None and not ids:
+        return
+    where, params = _where(ids)
+    cur = con.execute(
+        f"SELECT {SHOT_COLUMNS} FROM shots{where} ORDER BY video_id, shot_index", params
+    )
+    reader = cur.to_arrow_reader(batch_rows)
+    yield from reader

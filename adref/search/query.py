@@ -1,0 +1,227 @@
+"""What a search asks and answers (the contract the viewer codes against), and its SQL.
+
+Every value from a query reaches SQL as a bound parameter; the SQL text is assembled only from
+the fixed fragments below, chosen by which filters are set.
+
+Text ranks by BM25 over the ``postings`` table, with fts's parameters (k1 = 1.2, b = 0.75) and
+every query term required; no text lists videos newest first. Facet counts are for the current
+text and the *other* filters (a facet's own filter is left out of its counts, so picking
+"tvc" still shows how many "music_video" there would be).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from adref.search import tokens
+
+Aspect = Literal["vertical", "square", "landscape"]
+MAX_TEXT = 1000  # characters of a query that are read
+MAX_TERMS = 32
+MAX_PAGE_SIZE = 200
+FACET_LIMIT = 50
+K1, B = 1.2, 0.75
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""  # free text, Korean or English; "" = everything (newest first)
+    genres: tuple[str, ...] = ()  # facet filters: a video matches if its value is in the tuple
+    formats: tuple[str, ...] = ()  # expression_format
+    moods: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()  # site, model, user and corrected tags
+    providers: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    aspects: tuple[Aspect, ...] = ()
+    min_duration_s: float | None = None
+    max_duration_s: float | None = None
+    date_from: date | None = None  # videos.ingested_at (UTC date)
+    date_to: date | None = None
+    colour: str | None = None  # "#rrggbb": shots whose palette is near it
+    like: tuple[str, int] | None = None  # (video_id, shot_index): shots visually like this one
+    page: int = 0  # 0-based
+    page_size: int = 24
+
+
+@dataclass(frozen=True)
+class Hit:
+    video_id: str
+    shot_index: int  # the shot whose keyframe is shown
+    keyframe_path: str  # relative to the warehouse root, as tables store it
+    start_s: float  # the shot's start (for "open video at this shot")
+    title: str | None
+    genre: str | None  # corrections win over the model's answer
+    tags: tuple[str, ...]
+    duration_s: float | None
+    score: float  # higher is better
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: tuple[Hit, ...]
+    total: int  # matches over all pages
+    facets: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+
+
+# facet name -> (query attribute, filter on docs d, the facet's values of a doc)
+FACETS: dict[str, tuple[str, str, str]] = {
+    "genre": ("genres", "list_contains($genre, d.genre)", "[d.genre]"),
+    "format": ("formats", "list_contains($format, d.format)", "[d.format]"),
+    "mood": ("moods", "list_has_any(d.moods, $mood)", "d.moods"),
+    "tag": ("tags", "list_has_any(d.tags, $tag)", "d.tags"),
+    "provider": ("providers", "list_has_any(d.providers, $provider)", "d.providers"),
+    "owner": ("owners", "list_contains($owner, d.owner)", "[d.owner]"),
+    "aspect": ("aspects", "list_contains($aspect, d.aspect)", "[d.aspect]"),
+}
+RANGES: dict[str, str] = {
+    "min_duration_s": "d.duration_s >= $min_duration_s",
+    "max_duration_s": "d.duration_s <= $max_duration_s",
+    "date_from": "d.ingested_date >= $date_from",
+    "date_to": "d.ingested_date <= $date_to",
+}
+HIT_COLUMNS = (
+    "d.video_id, d.shot_index, d.keyframe_path, d.start_s, d.title, d.genre, d.tags, d.duration_s"
+)
+
+
+def normalised(q: SearchQuery) -> SearchQuery:
+    return replace(
+        q,
+        text=q.text[:MAX_TEXT],
+        page=max(0, int(q.page)),
+        page_size=min(MAX_PAGE_SIZE, max(1, int(q.page_size))),
+    )
+
+
+def query_terms(con: duckdb.DuckDBPyConnection, text: str) -> list[str]:
+    return list(dict.fromkeys(tokens.tokenise(con, text.replace("\x00", " "))))[:MAX_TERMS]
+
+
+def bm25(con: duckdb.DuckDBPyConnection, terms: Sequence[str]) -> pa.Table:
+    """(video_id, score) of the documents holding every term."""
+    placeholders = ", ".join("?" * len(terms))
+    sql = f"""
+        WITH st AS (SELECT count(*)::DOUBLE AS n, avg(len) AS avgdl FROM docs),
+        p AS (SELECT term, video_id, tf FROM postings WHERE term IN ({placeholders})),
+        df AS (SELECT term, count(*) AS df FROM p GROUP BY term)
+        SELECT p.video_id, sum(ln(1 + (st.n - df.df + 0.5) / (df.df + 0.5))
+            * p.tf * ({K1} + 1) / (p.tf + {K1} * (1 - {B} + {B} * d.len / st.avgdl))) AS score
+        FROM p JOIN df USING (term) JOIN docs d USING (video_id) CROSS JOIN st
+        GROUP BY p.video_id HAVING count(*) = ?"""
+    return con.execute(sql, [*terms, len(terms)]).to_arrow_table()
+
+
+@dataclass
+class Filters:
+    """The WHERE clauses of a query, and their parameters."""
+
+    clauses: dict[str, str]  # name (facet, range) -> clause with one parameter of that name
+    params: dict[str, Any]
+
+    def where(self, without: str | None = None) -> tuple[str, dict[str, Any]]:
+        kept = [k for k in self.clauses if k != without]
+        sql = " AND ".join(self.clauses[k] for k in kept) or "true"
+        return sql, {k: self.params[k] for k in kept}
+
+    def __bool__(self) -> bool:
+        return bool(self.clauses)
+
+
+def filters(q: SearchQuery) -> Filters:
+    clauses: dict[str, str] = {}
+    params: dict[str, Any] = {}
+    for name, (attr, clause, _) in FACETS.items():
+        values = [str(v) for v in getattr(q, attr)]
+        if values:
+            clauses[name] = clause
+            params[name] = values
+    for attr, clause in RANGES.items():
+        value = getattr(q, attr)
+        if value is not None:
+            clauses[attr] = clause
+            params[attr] = value
+    return Filters(clauses, params)
+
+
+def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> str | None:
+    """Register the text's matches as ``matched`` (video_id, score); returns the FROM clause,
+    or None when the text matches nothing."""
+    terms = query_terms(con, q.text) if q.text.strip() else []
+    if not terms:
+        return "docs d"
+    scored = bm25(con, terms)
+    if scored.num_rows == 0:
+        return None
+    con.register("matched", scored)
+    return "docs d JOIN matched m USING (video_id)"
+
+
+def text_page(
+    con: duckdb.DuckDBPyConnection, source: str, f: Filters, q: SearchQuery
+) -> tuple[list[Hit], int]:
+    where, params = f.where()
+    ranked = "matched" in source
+    score = "m.score" if ranked else "0.0"
+    order = "m.score DESC, d.video_id" if ranked else "d.ingested_at DESC NULLS LAST, d.video_id"
+    row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
+    total = int(row[0]) if row else 0
+    rows = con.execute(
+        f"SELECT {HIT_COLUMNS}, {score} FROM {source} WHERE {where} ORDER BY {order}"
+        " LIMIT $limit OFFSET $offset",
+        {**params, "limit": q.page_size, "offset": q.page * q.page_size},
+    ).fetchall()
+    return [hit(r) for r in rows], total
+
+
+def hit(r: Sequence[Any]) -> Hit:
+    return Hit(
+        video_id=r[0],
+        shot_index=int(r[1] or 0),
+        keyframe_path=r[2] or "",
+        start_s=float(r[3] or 0.0),
+        title=r[4],
+        genre=r[5],
+        tags=tuple(r[6] or ()),
+        duration_s=r[7],
+        score=float(r[8]),
+    )
+
+
+def matching_ids(con: duckdb.DuckDBPyConnection, source: str, f: Filters) -> list[str]:
+    where, params = f.where()
+    return [
+        r[0]
+        for r in con.execute(f"SELECT d.video_id FROM {source} WHERE {where}", params).fetchall()
+    ]
+
+
+def facet_counts(
+    con: duckdb.DuckDBPyConnection, source: str, f: Filters
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    out: dict[str, tuple[tuple[str, int], ...]] = {}
+    for name, (_, _, values) in FACETS.items():
+        where, params = f.where(without=name)
+        rows = con.execute(
+            f"SELECT v, count(*) AS c FROM (SELECT unnest({values}) AS v FROM {source} WHERE {where})"
+            f" WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY c DESC, v LIMIT {FACET_LIMIT}",
+            params,
+        ).fetchall()
+        out[name] = tuple((str(v), int(c)) for v, c in rows)
+    return out
+
+
+def doc_rows(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Title, genre, tags and duration of these videos, for shot hits."""
+    if not ids:
+        return {}
+    rows = con.execute(
+        "SELECT video_id, title, genre, tags, duration_s FROM docs WHERE list_contains($ids, video_id)",
+        {"ids": list(ids)},
+    ).fetchall()
+    return {r[0]: r for r in rows}

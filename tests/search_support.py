@@ -1,0 +1,139 @@
+"""Small warehouses for the search tests, built through the warehouse's own write functions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from adref.models import Grouping, SceneGroup, StreamInfo, VideoMeta, analysis_id
+from adref.providers.schema import Analysis, GroupAnalysis
+from adref.settings import Settings
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.records import VideoWrite
+from adref.warehouse.write import run_in_transaction
+from tests.factories import make_shots
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def video(
+    video_id: str,
+    *,
+    title: str = "an ad",
+    description: str = "",
+    looks: tuple[str, ...] = ("warm", "cool"),
+    genre: str | None = "tvc",
+    fmt: str | None = "live_action",
+    mood: tuple[str, ...] = ("bright",),
+    tags: tuple[str, ...] = (),
+    site_tags: tuple[str, ...] = (),
+    summary: str = "",
+    reason: str = "",
+    groups: tuple[str, ...] = (),
+    provider: str = "local",
+    owner: str | None = None,
+    size: tuple[int, int] = (1920, 1080),
+    seed: int = 0,
+) -> VideoWrite:
+    shots = make_shots([(look, 2.0) for look in looks], jitter=0.01, seed=seed)
+    aid = analysis_id(video_id, provider, "m", "p1")
+    descriptions = list(groups) or ["" for _ in shots]
+    return VideoWrite(
+        meta=VideoMeta(
+            video_id=video_id, title=title, description=description, site_tags=list(site_tags)
+        ),
+        content_hash=uuid.uuid4().hex,
+        stream=StreamInfo(
+            width=size[0],
+            height=size[1],
+            fps=25.0,
+            duration_s=2.0 * len(shots),
+            frame_count=50 * len(shots),
+            codec="h264",
+        ),
+        shots=shots,
+        keyframe_paths={
+            s.shot_index: f"media/keyframes/{video_id}/{s.shot_index:04d}.jpg" for s in shots
+        },
+        grouping=Grouping(
+            groups=[
+                SceneGroup(
+                    group_index=i,
+                    shot_indices=[i],
+                    start_s=s.start_s,
+                    end_s=s.end_s,
+                    representative_shot=i,
+                )
+                for i, s in enumerate(shots)
+            ],
+            analysis_groups=list(range(len(shots))),
+            granularity=5,
+            short_form=True,
+        ),
+        analysis=Analysis(
+            analysis_id=aid,
+            video_id=video_id,
+            provider=provider,
+            model="m",
+            prompt_version="p1",
+            output_language="en",
+            created_at=NOW,
+            genre=genre,
+            genre_reason=reason or None,
+            expression_format=fmt,
+            mood=list(mood),
+            model_tags=list(tags),
+            summary=summary or None,
+            groups=[
+                GroupAnalysis(group_index=i, description=d or None)
+                for i, d in enumerate(descriptions[: len(shots)])
+            ],
+        ),
+        owner=owner,
+    )
+
+
+def settings_for(root: Path) -> Settings:
+    return Settings(home=root.parent / "home", warehouse_dir=root)
+
+
+def correct(wh: Warehouse, video_id: str, field: str, value: Any, at: datetime = NOW) -> None:
+    def txn(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "INSERT INTO corrections (id, video_id, field, new_value, author, created_at)"
+            " VALUES (?, ?, ?, ?, 'tester', ?)",
+            [uuid.uuid4().hex, video_id, field, json.dumps(value, ensure_ascii=False), at],
+        )
+
+    run_in_transaction(wh, txn, f"correct {video_id}")
+
+
+def delete_video(wh: Warehouse, video_id: str) -> None:
+    def txn(con: duckdb.DuckDBPyConnection) -> None:
+        for table in (
+            "videos",
+            "shots",
+            "scene_groups",
+            "analyses",
+            "group_analyses",
+            "corrections",
+        ):
+            con.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])
+
+    run_in_transaction(wh, txn, f"delete {video_id}")
+
+
+def table_counts(wh: Warehouse) -> dict[str, int]:
+    con = wh.connect(read_only=True)
+    try:
+        return {
+            t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0])  # type: ignore[index]
+            for t in ("videos", "shots", "analyses", "group_analyses", "corrections")
+        }
+    finally:
+        con.close()

@@ -1,0 +1,244 @@
+"""The viewer as people use it: a real `adref analyze`, a real `adref viewer`, Debian's Chromium.
+
+One warehouse for the module, made by analysing the test ad with the local analyser; the viewer
+runs in a subprocess on a free port. Screenshots land in pytest's tmp folder.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from adref.video.testclips import ClipTruth
+
+ADREF = str(Path(sys.executable).with_name("adref"))
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
+    return env | {"ADREF_HOME": str(home), "COLUMNS": "200", **extra}
+
+
+@dataclass
+class Viewer:
+    url: str
+    home: Path
+    proc: subprocess.Popen[str]
+
+
+def start_viewer(env: dict[str, str], *args: str) -> Viewer:
+    port = free_port()
+    proc = subprocess.Popen(
+        [ADREF, "viewer", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the viewer exited: {proc.stdout and proc.stdout.read()}")
+        try:
+            httpx.get(f"{url}/search", timeout=2)
+            return Viewer(url, Path(env["ADREF_HOME"]), proc)
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.terminate()
+    raise AssertionError("the viewer did not answer within 60 s")
+
+
+def raw_get(url: str, path: str) -> tuple[int, bytes]:
+    """GET a path exactly as written (HTTP clients normalise ``..`` away)."""
+    conn = http.client.HTTPConnection(httpx.URL(url).host, httpx.URL(url).port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def stop_viewer(viewer: Viewer) -> None:
+    viewer.proc.terminate()
+    try:
+        viewer.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        viewer.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory, clip_ad: ClipTruth) -> Path:
+    """A warehouse holding the test ad, analysed once by the real CLI."""
+    home = tmp_path_factory.mktemp("viewer-home")
+    done = subprocess.run(
+        [ADREF, "analyze", str(clip_ad.path), "--tag", "sunsetdemo", "--owner", "mina"],
+        env=clean_env(home, ADREF_OUTPUT_LANGUAGE="en"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.fixture(scope="module")
+def viewer(demo_home: Path) -> Iterator[Viewer]:
+    running = start_viewer(clean_env(demo_home, ADREF_OUTPUT_LANGUAGE="en"))
+    yield running
+    stop_viewer(running)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def _video_id(home: Path) -> str:
+    from adref.warehouse.catalog import Warehouse
+
+    with Warehouse(home / "warehouse").connect(read_only=True) as con:
+        row = con.execute("SELECT video_id FROM videos").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _media(home: Path, kind: str) -> str:
+    return next(
+        str(p.relative_to(home / "warehouse"))
+        for p in sorted((home / "warehouse" / "media" / kind).rglob("*"))
+        if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
+    )
+
+
+def test_clicking_a_shot_seeks_the_player(viewer: Viewer, page: Page, tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    page.goto(f"{viewer.url}/video?id={quote(_video_id(viewer.home), safe='')}")
+    shots = page.locator("button.shot")
+    expect(shots.first).to_be_visible(timeout=20_000)
+    assert shots.count() >= 5
+    expect(page.locator("canvas").first).to_be_attached()  # the pacing chart
+    video = page.locator("video")
+    video.evaluate("v => new Promise(r => v.readyState >= 1 ? r(0) : v.onloadedmetadata = r)")
+    target = shots.nth(3)
+    start = float(target.get_attribute("data-start") or "nan")
+    assert start > 0
+    target.click()
+    page.wait_for_function(
+        "([v, t]) => Math.abs(v.currentTime - t) < 0.05", arg=[video.element_handle(), start]
+    )
+    assert abs(video.evaluate("v => v.currentTime") - start) < 0.05
+    page.screenshot(path=tmp_path / "video-page.png", full_page=True)
+
+
+def test_media_is_served_with_ranges_and_nothing_outside_it(viewer: Viewer) -> None:
+    wh = viewer.home / "warehouse"
+    keyframe = _media(viewer.home, "keyframes")
+    video = _media(viewer.home, "videos")
+    assert httpx.get(f"{viewer.url}/{keyframe}").content == (wh / keyframe).read_bytes()
+    ranged = httpx.get(f"{viewer.url}/{video}", headers={"Range": "bytes=10-19"})
+    assert ranged.status_code == 206 and ranged.content == (wh / video).read_bytes()[10:20]
+
+    outside = viewer.home / "secret.txt"
+    outside.write_text("not for browsers")
+    link = wh / "media" / "keyframes" / "link.jpg"
+    link.symlink_to(outside)
+    (wh / "media" / ".hidden.tmp").write_text("half written")
+    attempts = [
+        "/media/../catalog.sqlite",
+        "/media/%2e%2e/catalog.sqlite",
+        "/media/%2E%2E%2Fcatalog.sqlite",
+        "/media/keyframes/..%2F..%2Fcatalog.sqlite",
+        f"/media/{wh}/catalog.sqlite",
+        "/media/%2Fetc%2Fpasswd",
+        "/media//etc/passwd",
+        "/media/keyframes/link.jpg",
+        "/media/.hidden.tmp",
+        "/media/",
+        "/media/nothing-here.jpg",
+    ]
+    try:
+        for path in attempts:
+            status, body = raw_get(viewer.url, path)
+            assert status in (403, 404), (path, status)
+            assert b"not for browsers" not in body and b"SQLite" not in body
+    finally:
+        link.unlink()
+        (wh / "media" / ".hidden.tmp").unlink()
+
+
+def test_beyond_loopback_without_a_login_the_viewer_refuses_to_start(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [ADREF, "viewer", "--address", "0.0.0.0", "--port", str(free_port())],
+        env=clean_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "refusing to serve the viewer on 0.0.0.0" in lines[0], lines
+    assert "ADREF_VIEWER_PASSWORD" in lines[0]
+
+
+def test_with_basic_auth_only_a_logged_in_user_gets_pages_and_media(
+    demo_home: Path, browser: Browser, tmp_path: Path
+) -> None:
+    env = clean_env(
+        demo_home, ADREF_VIEWER_PASSWORD="correct horse", ADREF_VIEWER_COOKIE_SECRET="s" * 40
+    )
+    running = start_viewer(env, "--address", "0.0.0.0")
+    try:
+        keyframe = _media(demo_home, "keyframes")
+        anonymous = httpx.get(f"{running.url}/search")
+        assert anonymous.status_code in (302, 401, 403)
+        assert httpx.get(f"{running.url}/{keyframe}").status_code == 403
+
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"{running.url}/search")
+        page.fill("input[name=username]", "mina")
+        page.fill("input[name=password]", "wrong")
+        page.click("button[type=submit]")
+        expect(page.locator("input[name=password]")).to_be_visible()
+        page.fill("input[name=username]", "mina")
+        page.fill("input[name=password]", "correct horse")
+        page.click("button[type=submit]")
+        expect(page.locator(".user")).to_have_text("mina", timeout=20_000)
+        assert page.request.get(f"{running.url}/{keyframe}").status == 200
+        page.screenshot(path=tmp_path / "logged-in.png")
+        context.close()
+    finally:
+        stop_viewer(running)

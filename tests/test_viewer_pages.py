@@ -1,0 +1,100 @@
+"""Viewer pages built as Panel objects (no browser): links, the video page, escaping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import panel as pn
+import pytest
+
+from adref.settings import Settings
+from adref.viewer.app import PAGES, render
+from adref.viewer.context import ViewerContext
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.detail import video_view
+from tests.test_warehouse import make_write
+
+
+def _ctx(wh: Warehouse, lang: str = "en", **params: str) -> ViewerContext:
+    settings = Settings(warehouse_dir=wh.root, output_language=lang)  # type: ignore[arg-type]
+    return ViewerContext(settings=settings, warehouse=wh, user="mina", params=params)
+
+
+def _html(view: Any) -> str:
+    """Every HTML fragment a page shows, in order."""
+    return "\n".join(str(p.object) for p in view.select(pn.pane.HTML))
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    warehouse = Warehouse(tmp_path_factory.mktemp("viewer") / "wh")
+    warehouse.init()
+    warehouse.write_video(
+        make_write("youtube:abc", shots=4, title="<script>alert(1)</script> Summer", owner="mina")
+    )
+    warehouse.write_video(make_write("youtube:abc", shots=4, provider="openai"))
+    return warehouse
+
+
+def test_links_name_the_page_and_encode_their_parameters(wh: Warehouse) -> None:
+    ctx = _ctx(wh)
+    assert ctx.link("video", id="sha256:ab/c", t=1.5) == "/video?id=sha256%3Aab%2Fc&t=1.5"
+    assert ctx.link("search") == "/search"
+    assert ctx.link("search", q=None) == "/search"
+    served = ViewerContext(ctx.settings, wh, "mina", app_path="/app")
+    assert served.link("video", id="x") == "/app?page=video&id=x"
+    assert ctx.media_url("media/keyframes/a b/0001.jpg") == "/media/keyframes/a%20b/0001.jpg"
+    assert ctx.media_url(None) is None
+
+
+def test_video_view_reads_every_analysis_side_by_side(wh: Warehouse) -> None:
+    view = video_view(wh, "youtube:abc")
+    assert view is not None
+    assert [s.shot_index for s in view.shots] == [0, 1, 2, 3]
+    assert sorted(a.provider for a in view.analyses) == ["local", "openai"]
+    for analysis in view.analyses:
+        assert [g.description for g in analysis.groups] == [f"group {i}" for i in range(4)]
+        assert analysis.tokens_in == 100 and analysis.cost_usd == pytest.approx(0.001)
+        assert analysis.fields["features"]["colour"] == "warm reds"
+    assert sum(w for _, w in view.palette) == pytest.approx(1.0)
+    assert view.palette[0][0] == "#c04020"
+    assert video_view(wh, "youtube:missing") is None
+
+
+def test_video_page_shows_player_shots_pacing_and_analyses(wh: Warehouse) -> None:
+    view = render("video", _ctx(wh, id="youtube:abc", t="2.0"))
+    html = _html(view)
+    assert "<script>alert(1)" not in html, "titles are escaped"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Summer" in html
+    assert html.count('class="shot') == 4
+    assert 'data-start="2.000"' in html and "v.currentTime = 2.000" in html
+    assert 'class="shot at" data-shot="2"' in html, "the shot the link opened at is marked"
+    assert "/media/keyframes/x/0002.jpg" in html
+    assert "/search?like=youtube%3Aabc&amp;shot=3" in html, "more like this, per shot"
+    assert "TV commercial (tvc)" in html and "Live action (live_action)" in html
+    assert "tokens 100 in / 20 out · cost $0.0010" in html
+    assert "group 3" in html
+    assert len(view.select(pn.pane.Bokeh)) == 1, "the pacing chart"
+    assert len([p for p in view.select(pn.pane.HTML) if p.name == "analysis"]) == 2
+
+
+def test_labels_follow_the_output_language(wh: Warehouse) -> None:
+    html = _html(render("video", _ctx(wh, lang="ko", id="youtube:abc")))
+    assert "TVC (tvc)" in html and "실사 (live_action)" in html
+
+
+def test_missing_video_and_missing_warehouse_say_so(wh: Warehouse, tmp_path: Path) -> None:
+    assert "No video youtube:nope" in str(
+        render("video", _ctx(wh, id="youtube:nope")).select(pn.pane.Alert)[0].object
+    )
+    empty = Warehouse(tmp_path / "none")
+    alert = render("video", _ctx(empty, id="x")).select(pn.pane.Alert)[0].object
+    assert "No warehouse at" in str(alert) and "adref analyze" in str(alert)
+
+
+def test_every_page_gets_the_menu_and_the_user(wh: Warehouse) -> None:
+    html = _html(render("video", _ctx(wh, id="youtube:abc")))
+    for name, page in PAGES.items():
+        assert (f'href="/{name}"' in html) == page.menu
+    assert '<span class="user">mina</span>' in html
