@@ -209,3 +209,31 @@ def test_the_file_picker_lists_only_files_inside_the_input_folders(tmp_path: Pat
     ]:
         with pytest.raises(InputError):
             picked_file([inbox], folder, rel)
+
+
+def test_the_analyze_page_starts_a_run_and_shows_its_stages(deployed: Settings) -> None:
+    import panel as pn
+
+    from adref.viewer.app import render
+    from adref.viewer.context import ViewerContext
+
+    ctx = ViewerContext(deployed, Warehouse(deployed.warehouse), user="mina")
+    view = render("analyze", ctx)
+    assert not view.select(pn.pane.Alert), "a server answers: no warning"
+    (picker,) = [w for w in view.select(pn.widgets.Select) if "input folders" in w.name]
+    (tags,) = [w for w in view.select(pn.widgets.TextInput) if w.name.startswith("Tags")]
+    (start,) = [b for b in view.select(pn.widgets.Button) if b.name == "Start"]
+    picker.value = "0:spring/ad.mp4"
+    tags.value = "spring, launch"
+    start.clicks += 1
+    (progress,) = [p for p in view.select(pn.pane.HTML) if p.name == "progress"]
+    html = str(progress.object)
+    assert "Scheduled" in html and "waiting for a worker" in html
+    assert html.count("class='stage pending'") == 5
+    flow_run_id = html.split("/runs/flow-run/")[1].split('"')[0]
+    assert _read(flow_run_id)[1] == {
+        "source": str(deployed.input_folders[0] / "spring" / "ad.mp4"),
+        "provider": "local",
+        "tags": ["spring", "launch"],
+        "owner": "mina",
+    }

@@ -3,7 +3,6 @@ also in a real browser (Debian's Chromium), where its charts draw."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import panel as pn
 import pytest
 
-from adref.settings import Settings, reset_settings
+from adref.settings import Settings
 from adref.viewer.app import render
 from adref.viewer.context import ViewerContext
 from adref.warehouse.catalog import Warehouse
@@ -136,51 +135,39 @@ def test_video_page_has_a_reanalyse_button(wh: Warehouse, monkeypatch: pytest.Mo
 # --- in a browser ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def served(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from adref.viewer.app import applications
+def served(wh: Warehouse, tmp_path: Path) -> Iterator[str]:
+    """``adref viewer`` on this module's warehouse, with no Prefect server anywhere."""
+    from tests.test_viewer_browser import clean_env, start_viewer, stop_viewer
 
-    monkeypatch.setenv("ADREF_WAREHOUSE_DIR", str(wh.root))
-    reset_settings()
-    port = _free_port()
-    server = pn.serve(
-        applications(),
-        port=port,
-        address="127.0.0.1",
-        websocket_origin=[f"127.0.0.1:{port}"],
-        show=False,
-        threaded=True,
-        start=True,
-    )
+    viewer = start_viewer(clean_env(tmp_path / "home", ADREF_WAREHOUSE_DIR=str(wh.root)))
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield viewer.url
     finally:
-        server.stop()
-        reset_settings()
+        stop_viewer(viewer)
 
 
-def test_stats_page_draws_its_charts_in_a_browser(served: str, tmp_path: Path) -> None:
+def test_stats_and_analyze_pages_in_a_browser(served: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    from tests.test_viewer_browser import CHROMIUM
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1100})
             page.goto(f"{served}/stats?days=7", timeout=60_000)
             page.get_by_text("Tokens and cost by provider").wait_for(timeout=60_000)
             page.locator("canvas").first.wait_for(timeout=60_000)
-            assert page.locator(".bk-Canvas, canvas").count() >= 4
-            page.wait_for_timeout(500)
+            assert page.locator("canvas").count() >= 4, "four charts drawn"
             page.screenshot(path=str(tmp_path / "stats.png"), full_page=True)
+
+            page.get_by_text("Analyze", exact=True).first.click()
+            line = page.get_by_text("no Prefect server to start runs on")
+            line.wait_for(timeout=60_000)
+            assert "Start one with adref up" in line.inner_text()
+            page.screenshot(path=str(tmp_path / "analyze.png"), full_page=True)
         finally:
             browser.close()
     assert (tmp_path / "stats.png").stat().st_size > 10_000
-    print(f"screenshot: {tmp_path / 'stats.png'}")
+    print(f"screenshots: {tmp_path}")
