@@ -11,6 +11,7 @@ from typing import Any
 import panel as pn
 import pytest
 
+from adref.providers.registry import get_provider
 from adref.settings import Settings
 from adref.viewer.app import render
 from adref.viewer.context import ViewerContext
@@ -68,6 +69,8 @@ def test_stats_page_shows_charts_and_tables_for_the_period(wh: Warehouse) -> Non
     assert "2 runs" in html and "cache hits 33% of tasks" in html and "$0.0123" in html
     assert "<th>openai</th><td>1</td><td>0</td><td>1,200</td><td>300</td>" in html
     assert "<th>detect</th><td>3.00 s</td><td>1</td>" in html
+    yesterday = (TODAY - timedelta(days=1)).date().isoformat()
+    assert f"<th>{yesterday}</th><td>openai</td><td>1,200</td><td>300</td><td>$0.0123</td>" in html
     assert "No failed runs." in html, "the failure is older than 30 days"
     assert 'href="/stats?days=all"' in html
 
@@ -126,6 +129,10 @@ def test_video_page_has_a_reanalyse_button(wh: Warehouse, monkeypatch: pytest.Mo
     view = render("video", _ctx(wh, id="youtube:s1"))
     (provider,) = [w for w in view.select(pn.widgets.Select) if w.name == "Provider"]
     assert provider.value != "local", "a provider that has not analysed it yet"
+    (model,) = [w for w in view.select(pn.widgets.TextInput) if w.name == "Model"]
+    assert model.placeholder == get_provider(provider.value).default_model
+    provider.value = "anthropic"
+    assert model.placeholder == "claude-sonnet-4-6", "the chosen provider's default model"
     (button,) = [b for b in view.select(pn.widgets.Button) if b.name == "Re-analyse"]
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         button.clicks += 1

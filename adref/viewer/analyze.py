@@ -46,7 +46,12 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
         options=providers,
         value=settings.provider if settings.provider in providers else "local",
     )
-    model = pn.widgets.TextInput(name="Model (empty: the provider's default)", width=260)
+    model = pn.widgets.TextInput(
+        name="Model", placeholder=runs.default_model(str(provider.value)), width=260
+    )
+    provider.param.watch(
+        lambda e: setattr(model, "placeholder", runs.default_model(e.new)), "value"
+    )
     tags = pn.widgets.TextInput(name="Tags (comma-separated)", width=260)
     start = pn.widgets.Button(name="Start", button_type="primary", width=120)
     feedback = pn.Column(sizing_mode="stretch_width", name="feedback")

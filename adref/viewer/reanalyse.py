@@ -21,7 +21,12 @@ def action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
     provider = pn.widgets.Select(
         name="Provider", options=providers, value=(fresh or providers)[0], width=140
     )
-    model = pn.widgets.TextInput(name="Model", placeholder="the provider's default", width=180)
+    model = pn.widgets.TextInput(
+        name="Model", placeholder=runs.default_model(str(provider.value)), width=180
+    )
+    provider.param.watch(
+        lambda e: setattr(model, "placeholder", runs.default_model(e.new)), "value"
+    )
     button = pn.widgets.Button(name="Re-analyse", button_type="primary", align="end")
     out = pn.Column(sizing_mode="stretch_width", name="reanalyse-progress")
 

@@ -153,6 +153,16 @@ def reanalyze_parameters(video_id: str, provider: str, model: str | None = None)
     return params
 
 
+def default_model(provider: str) -> str:
+    """The model a provider (the first of a chain) uses when none is given, for the forms."""
+    from adref.providers.registry import get_provider
+
+    try:
+        return get_provider(chain_names(provider)[0]).default_model
+    except AdrefError:
+        return ""
+
+
 def _provider(spec: str) -> str:
     return ",".join(chain_names(spec))
 

@@ -64,6 +64,7 @@ def body(stats: Stats) -> list[pn.viewable.Viewable]:
             pn.pane.HTML(providers_html(stats), stylesheets=[CARD_CSS], name="providers"),
             sizing_mode="stretch_width",
         ),
+        pn.pane.HTML(spend_days_html(stats), stylesheets=[CARD_CSS], name="spend-days"),
         pn.pane.HTML(
             failures_html(stats),
             stylesheets=[CARD_CSS],
@@ -269,6 +270,26 @@ def providers_html(stats: Stats) -> str:
     return (
         "<h3>Tokens and cost by provider</h3><table class='fields'><tr><th>provider</th>"
         "<th>runs</th><th>analyses</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr>"
+        + rows
+        + "</table>"
+    )
+
+
+def spend_days_html(stats: Stats, limit: int = 14) -> str:
+    """Tokens and cost per day and provider, newest first (days that spent nothing left out)."""
+    spent = [s for s in stats.spend_by_day if s.tokens_in or s.tokens_out or s.cost_usd]
+    if not spent:
+        return "<h3>Tokens and cost by day</h3><p class='meta'>No model tokens spent.</p>"
+    days = sorted({s.day for s in spent}, reverse=True)[:limit]
+    rows = "".join(
+        f"<tr><th>{s.day.isoformat()}</th><td>{escape(s.provider)}</td><td>{s.tokens_in:,}</td>"
+        f"<td>{s.tokens_out:,}</td><td>${s.cost_usd:.4f}</td></tr>"
+        for s in sorted(spent, key=lambda s: (s.day, s.provider), reverse=True)
+        if s.day in days
+    )
+    return (
+        "<h3>Tokens and cost by day</h3><table class='fields'><tr><th>day (UTC)</th>"
+        "<th>provider</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr>"
         + rows
         + "</table>"
     )
