@@ -220,6 +220,7 @@ class _Lines:
 def up_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
     env.update(ADREF_HOME=str(tmp_path / "home"), ADREF_RETRY_DELAY_S="0.1", COLUMNS="200")
+    env.update(ADREF_VIEWER_PORT=str(_free_port()))
     return env
 
 
@@ -274,6 +275,9 @@ def test_adref_up_runs_deployments_with_parameters_on_its_worker(
     api_url, proc, lines = adref_up
     home = Path(up_env["ADREF_HOME"])
     assert (home / "up.json").exists()
+    viewer_url = f"http://127.0.0.1:{up_env['ADREF_VIEWER_PORT']}"
+    assert viewer_url in "".join(lines.seen), "adref up prints the viewer's address"
+    assert httpx.get(f"{viewer_url}/search").status_code == 200
     inbox = home / "inbox"
     inbox.mkdir()
     video = inbox / "ad.mp4"
@@ -344,3 +348,5 @@ def test_adref_up_runs_deployments_with_parameters_on_its_worker(
     assert not (home / "up.json").exists()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{api_url}/health", timeout=2)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{viewer_url}/search", timeout=2)

@@ -6,6 +6,7 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import duckdb
 import pytest
@@ -168,6 +169,8 @@ def test_a_run_that_stores_a_video_publishes_its_summary_and_a_cached_rerun_adds
     (md,) = markdowns[runs[0]]
     assert first.video_id in md.data and "data:image/jpeg;base64," in md.data
     assert "ATTACH 'ducklake:" in md.data
+    opened = f"http://127.0.0.1:5006/video?id={quote(first.video_id, safe='')}"
+    assert f"[Open in the viewer]({opened})" in md.data, "the summary links to the video page"
     assert md.key and md.key.startswith("adref-")
     assert markdowns[runs[1]] == [], "nothing was stored again, so no second copy of the summary"
     assert any(md.key in line and "unchanged" in line for line in logs), logs

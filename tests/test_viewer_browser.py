@@ -142,6 +142,62 @@ def _media(home: Path, kind: str) -> str:
     )
 
 
+PLACEHOLDER = "words, tags, moods… (Enter)"
+
+
+def _search(page: Page, text: str) -> None:
+    box = page.get_by_placeholder(PLACEHOLDER)
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_search_a_tag_see_its_keyframe_and_open_the_video(
+    viewer: Viewer, page: Page, tmp_path: Path
+) -> None:
+    page.goto(f"{viewer.url}/search")
+    expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+    _search(page, "nothingmatchesthis")
+    expect(page.get_by_text("0 results")).to_be_visible()
+    expect(page.locator(".card")).to_have_count(0)
+
+    _search(page, "sunsetdemo")
+    expect(page.get_by_text("1 result", exact=True)).to_be_visible()
+    card = page.locator(".card")
+    expect(card).to_have_count(1)
+    assert card.get_attribute("data-video") == _video_id(viewer.home)
+    image = card.locator("img")
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+    page.screenshot(path=tmp_path / "search-page.png", full_page=True)
+
+    card.locator("a.title").click()
+    page.wait_for_url("**/video?id=*")
+    expect(page.locator("video")).to_be_attached(timeout=20_000)
+    expect(page.locator("button.shot").first).to_be_visible()
+
+
+def test_a_second_browser_session_does_not_see_the_first_ones_state(
+    viewer: Viewer, browser: Browser
+) -> None:
+    first, second = browser.new_context(), browser.new_context()
+    try:
+        a, b = first.new_page(), second.new_page()
+        a.goto(f"{viewer.url}/search")
+        expect(a.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+        _search(a, "nothingmatchesthis")
+        expect(a.get_by_text("0 results")).to_be_visible()
+
+        b.goto(f"{viewer.url}/search")
+        expect(b.get_by_placeholder(PLACEHOLDER)).to_have_value("", timeout=20_000)
+        expect(b.get_by_text("1 result", exact=True)).to_be_visible()
+        _search(b, "sunsetdemo")
+        expect(b.locator(".card")).to_have_count(1)
+        expect(a.get_by_text("0 results")).to_be_visible()
+        expect(a.get_by_placeholder(PLACEHOLDER)).to_have_value("nothingmatchesthis")
+    finally:
+        first.close()
+        second.close()
+
+
 def test_clicking_a_shot_seeks_the_player(viewer: Viewer, page: Page, tmp_path: Path) -> None:
     from urllib.parse import quote
 

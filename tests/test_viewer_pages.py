@@ -98,3 +98,79 @@ def test_every_page_gets_the_menu_and_the_user(wh: Warehouse) -> None:
     for name, page in PAGES.items():
         assert (f'href="/{name}"' in html) == page.menu
     assert '<span class="user">mina</span>' in html
+
+
+# --- the search page ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
+    warehouse = Warehouse(tmp_path_factory.mktemp("viewer-search") / "wh")
+    warehouse.init()
+    warehouse.write_video(make_write("youtube:one", title="Beach <b>day</b>", user_tags=["summer"]))
+    warehouse.write_video(make_write("youtube:two", title="Snow night", user_tags=["winter"]))
+    return warehouse
+
+
+def test_a_link_seeds_the_search(two: Warehouse) -> None:
+    from adref.viewer.search import query_from_params
+
+    q = query_from_params(
+        _ctx(two, q="여름 beach", like="youtube:one", shot="2", colour="#AA3300", tag="a,b")
+    )
+    assert (q.text, q.like, q.colour, q.tags) == (
+        "여름 beach",
+        ("youtube:one", 2),
+        "#AA3300",
+        ("a", "b"),
+    )
+    bad = query_from_params(_ctx(two, colour="red'); drop table videos; --", shot="x", like="v"))
+    assert bad.colour is None and bad.like is None
+
+
+def test_search_page_filters_counts_and_pages_on_the_server(two: Warehouse) -> None:
+    from adref.viewer.search import SearchPageState
+
+    state = SearchPageState(_ctx(two))
+    assert state.total == 2 and state.results.object.count("class='card'") == 2
+    tags = state.facets["tag"]
+    assert {"summer (1)", "winter (1)"} <= set(tags.options)
+    assert "TV commercial (2)" in state.facets["genre"].options
+
+    state.text.value = "summer"  # what Enter does
+    assert state.total == 1 and "Beach &lt;b&gt;day&lt;/b&gt;" in state.results.object
+    assert "/video?id=youtube%3Aone" in state.results.object
+    assert "/search?like=youtube%3Aone&amp;shot=0" in state.results.object
+
+    state.text.value = ""
+    state.page_size = 1
+    state.refresh()
+    assert state.count.object.startswith("<b>2 results</b>")
+    assert state.prev.disabled and not state.next.disabled
+    first = state.results.object
+    state.turn(1)
+    assert state.page_no == 1 and state.results.object != first and state.next.disabled
+    state.turn(1)
+    assert state.page_no == 1, "no page past the last"
+
+    state.page_size = 24
+    tags.value = ["winter"]
+    assert state.page_no == 0 and state.total == 1 and "Snow night" in state.results.object
+
+    injected = SearchPageState(_ctx(two, q="'; DROP TABLE videos; --"))
+    assert injected.total == 0 and "No results" in injected.results.object
+    assert SearchPageState(_ctx(two)).total == 2, "the warehouse is untouched"
+
+
+def test_colour_and_more_like_this_answer_shots(two: Warehouse) -> None:
+    from adref.viewer.search import SearchPageState
+
+    state = SearchPageState(_ctx(two, like="youtube:one", shot="1"))
+    assert state.total > 0 and "Shots like shot 1 of <a" in str(state.like_note.object)
+    assert "Beach &lt;b&gt;day&lt;/b&gt;</a>" in str(state.like_note.object)
+    assert state.clear_like.visible
+    state.clear_like.clicks += 1
+    assert state.like is None and state.total == 2 and not state.clear_like.visible
+    state.colour.value = "#c04020"
+    state.by_colour.value = True
+    assert state.total >= 2 and "data-shot" in state.results.object

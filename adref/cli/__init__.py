@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from adref.cli import analyze, bench, clean, doctor, index, reanalyze, sql, up, viewer
+from adref.cli import analyze, bench, bench_viewer, clean, doctor, index, reanalyze, sql, up, viewer
 from adref.cli.app import app, main
 
 __all__ = [
     "analyze",
     "app",
     "bench",
+    "bench_viewer",
     "clean",
     "doctor",
     "index",

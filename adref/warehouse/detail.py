@@ -194,3 +194,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, video_id: str) -> list[dict[
     cur = con.execute(sql, {"v": video_id})
     names = [d[0] for d in cur.description or []]
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def video_title(wh: Warehouse, video_id: str) -> str | None:
+    """The stored title of a video (None when it has none or is not stored)."""
+    with contextlib.closing(wh.connect(read_only=True)) as con:
+        row = con.execute(
+            "SELECT title FROM videos WHERE video_id = $v", {"v": video_id}
+        ).fetchone()
+    return None if row is None or row[0] is None else str(row[0])
