@@ -28,7 +28,7 @@ import panel as pn
 
 from adref.errors import AdrefError
 from adref.settings import get_settings
-from adref.viewer import boards, search, video, video_actions
+from adref.viewer import analyze, boards, reanalyse, search, stats, video, video_actions
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import SHELL_CSS
 from adref.warehouse.catalog import Warehouse
@@ -41,16 +41,20 @@ class Page:
     title: str
     build: PageFn
     menu: bool = True  # listed in the header
+    needs_warehouse: bool = True  # else built before the first video is stored (Analyze)
 
 
 PAGES: dict[str, Page] = {
     "search": Page("Search", search.page),
     "video": Page("Video", video.page, menu=False),
     "boards": Page("Moodboards", boards.page),
+    "analyze": Page("Analyze", analyze.page, needs_warehouse=False),
+    "stats": Page("Stats", stats.page),
 }
 video.ACTIONS.extend(
     [
         video_actions.edit_action,
+        reanalyse.action,
         video_actions.add_to_board_action,
         video_actions.download_action,
         video_actions.delete_action,
@@ -81,7 +85,7 @@ def render(name: str, ctx: ViewerContext) -> pn.viewable.Viewable:
     try:
         if page is None:
             body: pn.viewable.Viewable = pn.pane.Alert(f"No page called {name!r}.")
-        elif not ctx.warehouse.exists():
+        elif page.needs_warehouse and not ctx.warehouse.exists():
             body = pn.pane.Alert(
                 f"No warehouse at {ctx.warehouse.root} yet: analyse a video first "
                 "(`adref analyze FILE_OR_URL`), then reload.",
