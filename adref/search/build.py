@@ -5,6 +5,11 @@ DuckLake snapshot), what the warehouse now says about the videos it was given: s
 queue instead of racing, and whichever runs last has read the latest commit, so five flows
 finishing at once lose no video. A video the warehouse no longer has is removed.
 
+The manifest records the DuckLake snapshot the index reflects, and every refresh also takes in
+the videos changed since then (``ducklake_table_changes`` on videos, analyses, corrections):
+a refresh that failed, or a writer that never asked for one, is caught up by the next refresh
+of any video.
+
 - **Whole** (``video_ids`` None, no index yet, or a recreated warehouse): a new text database
   and one segment of every shot.
 - **Some videos**: the text database is copied and those videos' rows replaced in the copy
@@ -26,7 +31,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from pathlib import Path
 
@@ -46,9 +51,13 @@ from adref.search.store import (
     refresh_lock,
 )
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.engine import sql_str
+from adref.warehouse.engine import ALIAS, sql_str
 
 MAX_SEGMENTS = 8
+CATCH_UP_LIMIT = 2000  # more missed videos than this: rebuild whole
+# Every change a document reflects touches one of these: a video (re)stored or deleted, an
+# analysis added, a correction made.
+CHANGE_TABLES = ("videos", "analyses", "corrections")
 _DOCS = pa.schema(
     [
         ("video_id", pa.string()),
@@ -105,13 +114,19 @@ def refresh_index(root: Path, video_ids: Sequence[str] | None = None) -> Refresh
             or not _intact(wh.root, old)
         )
         with _snapshot(wh) as wcon:
+            snapshot = _current_snapshot(wcon)
+            ids: list[str] = []
+            if not whole:
+                assert old is not None and video_ids is not None
+                missed = _changed_since(wcon, old.snapshot, snapshot)
+                whole = missed is None or len(missed) > CATCH_UP_LIMIT
+                ids = list(dict.fromkeys([*video_ids, *(missed or [])]))
             if whole:
                 manifest, updated, removed, documents = _rebuild(wh.root, wcon, old, identity)
             else:
-                assert old is not None and video_ids is not None
-                ids = list(dict.fromkeys(video_ids))
+                assert old is not None
                 manifest, updated, removed, documents = _update(wh.root, wcon, old, ids)
-        publish(wh.root, manifest)
+        publish(wh.root, replace(manifest, snapshot=snapshot))
     return RefreshReport(
         whole=whole,
         updated=updated,
@@ -121,6 +136,32 @@ def refresh_index(root: Path, video_ids: Sequence[str] | None = None) -> Refresh
         generation=manifest.generation,
         seconds=time.perf_counter() - started,
     )
+
+
+def _current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT id FROM {ALIAS}.current_snapshot()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _changed_since(con: duckdb.DuckDBPyConnection, since: int, now: int) -> list[str] | None:
+    """Videos whose rows changed after snapshot ``since`` (a refresh that failed, a writer that
+    did not refresh): a refresh catches up on them. None when the history is gone (expired
+    snapshots, an index from before this was recorded): only a whole rebuild is sure then."""
+    if since <= 0:
+        return None
+    if since >= now:
+        return []
+    try:
+        rows = con.execute(
+            " UNION ".join(
+                f"SELECT video_id FROM ducklake_table_changes('{ALIAS}', 'main', '{table}', ?, ?)"
+                for table in CHANGE_TABLES
+            ),
+            [since + 1, now] * len(CHANGE_TABLES),
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return sorted({str(r[0]) for r in rows if r[0] is not None})
 
 
 @contextlib.contextmanager
