@@ -65,7 +65,8 @@ def search(settings: Settings, query: SearchQuery) -> SearchPage:
         if q.colour is None and q.like is None:
             hits, total = sq.text_page(con, source, f, q)
             return SearchPage(hits=tuple(hits), total=total, facets=facets)
-        allowed = sq.matching_ids(con, source, f) if (f or source != "docs d") else None
+        narrowed = bool(f.clauses) or source != sq.ALL_DOCS
+        allowed = sq.matching_ids(con, source, f) if narrowed else None
         top = (q.page + 1) * q.page_size
         shots, total = similarity.rank(
             index.segments, colour_hex=q.colour, like=q.like, allowed=allowed, top=top

@@ -129,9 +129,6 @@ class Filters:
         sql = " AND ".join(self.clauses[k] for k in kept) or "true"
         return sql, {k: self.params[k] for k in kept}
 
-    def __bool__(self) -> bool:
-        return bool(self.clauses)
-
 
 def filters(q: SearchQuery) -> Filters:
     clauses: dict[str, str] = {}
@@ -149,24 +146,28 @@ def filters(q: SearchQuery) -> Filters:
     return Filters(clauses, params)
 
 
+ALL_DOCS = "docs d"
+MATCHED_DOCS = "docs d JOIN matched m USING (video_id)"
+
+
 def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> str | None:
-    """Register the text's matches as ``matched`` (video_id, score); returns the FROM clause,
-    or None when the text matches nothing."""
+    """Register the text's matches as ``matched`` (video_id, score); returns the FROM clause
+    (``ALL_DOCS`` without words to match), or None when the text matches nothing."""
     terms = query_terms(con, q.text) if q.text.strip() else []
     if not terms:
-        return "docs d"
+        return ALL_DOCS
     scored = bm25(con, terms)
     if scored.num_rows == 0:
         return None
     con.register("matched", scored)
-    return "docs d JOIN matched m USING (video_id)"
+    return MATCHED_DOCS
 
 
 def text_page(
     con: duckdb.DuckDBPyConnection, source: str, f: Filters, q: SearchQuery
 ) -> tuple[list[Hit], int]:
     where, params = f.where()
-    ranked = "matched" in source
+    ranked = source == MATCHED_DOCS
     score = "m.score" if ranked else "0.0"
     order = "m.score DESC, d.video_id" if ranked else "d.ingested_at DESC NULLS LAST, d.video_id"
     row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()

@@ -130,7 +130,7 @@ def _palettes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarra
     elif not len(hexes):
         lab_flat = np.zeros((0, 3), dtype=np.float32)
     else:
-        safe = [h if colour._HEX.fullmatch(h or "") else "#000000" for h in hexes.to_pylist()]
+        safe = [h if colour.HEX.fullmatch(h or "") else "#000000" for h in hexes.to_pylist()]
         lab_flat = colour.hex_to_lab([h if h.startswith("#") else "#" + h for h in safe])
     k = max(1, min(MAX_PALETTE, int(lengths.max()) if n else 1))
     lab = np.zeros((3, k, n), dtype=np.float32)
