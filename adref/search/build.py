@@ -54,6 +54,7 @@ from adref.warehouse.catalog import Warehouse
 from adref.warehouse.engine import ALIAS, sql_str
 
 MAX_SEGMENTS = 8
+COMPACT_GROWTH, COMPACT_FROM = 2.0, 1 << 20  # rewrite the text database once it doubled
 CATCH_UP_LIMIT = 2000  # more missed videos than this: rebuild whole
 # Every change a document reflects touches one of these: a video (re)stored or deleted, an
 # analysis added, a correction made.
@@ -212,7 +213,7 @@ def _update(
     base = folder(root)
     text = new_name("text", generation, ".duckdb")
     source = base / old.text
-    compact = source.stat().st_size > 2 * max(old.text_bytes_at_build, 1 << 20)
+    compact = source.stat().st_size > COMPACT_GROWTH * max(old.text_bytes_at_build, COMPACT_FROM)
     docs = read_documents(wcon, ids)
     if compact:
         with contextlib.closing(engine.connect(base / text)) as con:
