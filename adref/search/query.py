@@ -4,7 +4,9 @@ Every value from a query reaches SQL as a bound parameter; the SQL text is assem
 the fixed fragments below, chosen by which filters are set.
 
 Text ranks by BM25 over the ``postings`` table, with fts's parameters (k1 = 1.2, b = 0.75) and
-every query term required; no text lists videos newest first. Facet counts are for the current
+every query term required; no text (or text without a word, only punctuation) lists videos
+newest first. Queries are cut at ``MAX_TEXT`` characters and ``MAX_TERMS`` terms, pages at
+``MAX_PAGE_SIZE`` hits. Facet counts are for the current
 text and the *other* filters (a facet's own filter is left out of its counts, so picking
 "tvc" still shows how many "music_video" there would be).
 """
