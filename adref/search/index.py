@@ -73,7 +73,7 @@ def search(settings: Settings, query: SearchQuery) -> SearchPage:
         if q.colour is None and q.like is None:
             hits, total = sq.text_page(con, source, f, q)
             return SearchPage(hits=tuple(hits), total=total, facets=facets)
-        narrowed = bool(f.clauses) or source != sq.ALL_DOCS
+        narrowed = bool(f.clauses) or source.sql != sq.ALL_DOCS
         allowed = sq.matching_ids(con, source, f) if narrowed else None
         top = (q.page + 1) * q.page_size
         shots, total = similarity.rank(

@@ -152,28 +152,40 @@ ALL_DOCS = "docs d"
 MATCHED_DOCS = "docs d JOIN matched m USING (video_id)"
 
 
-def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> str | None:
-    """Register the text's matches as ``matched`` (video_id, score); returns the FROM clause
-    (``ALL_DOCS`` without words to match), or None when the text matches nothing."""
+@dataclass(frozen=True)
+class Source:
+    """What a query searches: the FROM clause, and how many documents it holds if known."""
+
+    sql: str
+    size: int | None = None
+
+
+def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> Source | None:
+    """Register the text's matches as ``matched`` (video_id, score) and return them as the
+    source (all documents without words to match); None when the text matches nothing."""
     terms = query_terms(con, q.text) if q.text.strip() else []
     if not terms:
-        return ALL_DOCS
+        return Source(ALL_DOCS)
     scored = bm25(con, terms)
     if scored.num_rows == 0:
         return None
     con.register("matched", scored)
-    return MATCHED_DOCS
+    return Source(MATCHED_DOCS, scored.num_rows)
 
 
 def text_page(
-    con: duckdb.DuckDBPyConnection, source: str, f: Filters, q: SearchQuery
+    con: duckdb.DuckDBPyConnection, src: Source, f: Filters, q: SearchQuery
 ) -> tuple[list[Hit], int]:
     where, params = f.where()
+    source = src.sql
     ranked = source == MATCHED_DOCS
     score = "m.score" if ranked else "0.0"
     order = "m.score DESC, d.video_id" if ranked else "d.ingested_at DESC NULLS LAST, d.video_id"
-    row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
-    total = int(row[0]) if row else 0
+    if src.size is not None and not f.clauses:
+        total = src.size
+    else:
+        row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
+        total = int(row[0]) if row else 0
     rows = con.execute(
         f"SELECT {HIT_COLUMNS}, {score} FROM {source} WHERE {where} ORDER BY {order}"
         " LIMIT $limit OFFSET $offset",
@@ -196,8 +208,9 @@ def hit(r: Sequence[Any]) -> Hit:
     )
 
 
-def matching_ids(con: duckdb.DuckDBPyConnection, source: str, f: Filters) -> list[str]:
+def matching_ids(con: duckdb.DuckDBPyConnection, src: Source, f: Filters) -> list[str]:
     where, params = f.where()
+    source = src.sql
     return [
         r[0]
         for r in con.execute(f"SELECT d.video_id FROM {source} WHERE {where}", params).fetchall()
@@ -205,7 +218,7 @@ def matching_ids(con: duckdb.DuckDBPyConnection, source: str, f: Filters) -> lis
 
 
 def facet_counts(
-    con: duckdb.DuckDBPyConnection, source: str, f: Filters
+    con: duckdb.DuckDBPyConnection, src: Source, f: Filters
 ) -> dict[str, tuple[tuple[str, int], ...]]:
     """Every facet's top values with counts. Facets without a filter of their own share one
     scan of the matching documents; each facet with a filter needs a scan without it."""
@@ -221,7 +234,8 @@ def facet_counts(
             for n in names
         )
         rows = con.execute(
-            f"WITH m AS MATERIALIZED (SELECT {columns} FROM {source} WHERE {where}) {parts}", params
+            f"WITH m AS MATERIALIZED (SELECT {columns} FROM {src.sql} WHERE {where}) {parts}",
+            params,
         ).fetchall()
         for facet, value, count in rows:
             if value is not None and value != "":
