@@ -29,17 +29,14 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from adref.search import engine, tokens
-from adref.search.documents import VideoDoc, read_documents, shot_batches
+from adref.search import engine, textdb
+from adref.search.documents import read_documents, shot_batches
 from adref.search.segments import Segment, merge, write_segment
 from adref.search.store import (
     Manifest,
@@ -59,34 +56,6 @@ CATCH_UP_LIMIT = 2000  # more missed videos than this: rebuild whole
 # Every change a document reflects touches one of these: a video (re)stored or deleted, an
 # analysis added, a correction made.
 CHANGE_TABLES = ("videos", "analyses", "corrections")
-_DOCS = pa.schema(
-    [
-        ("video_id", pa.string()),
-        ("title", pa.string()),
-        ("genre", pa.string()),
-        ("format", pa.string()),
-        ("moods", pa.list_(pa.string())),
-        ("tags", pa.list_(pa.string())),
-        ("providers", pa.list_(pa.string())),
-        ("owner", pa.string()),
-        ("aspect", pa.string()),
-        ("duration_s", pa.float64()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-        ("ingested_date", pa.date32()),
-        ("shot_index", pa.int32()),
-        ("keyframe_path", pa.string()),
-        ("start_s", pa.float64()),
-        ("len", pa.int32()),
-    ]
-)
-_POSTINGS = pa.schema([("term", pa.string()), ("video_id", pa.string()), ("tf", pa.int32())])
-_TABLES = (
-    "CREATE TABLE IF NOT EXISTS docs (video_id VARCHAR, title VARCHAR, genre VARCHAR, format VARCHAR,"
-    " moods VARCHAR[], tags VARCHAR[], providers VARCHAR[], owner VARCHAR, aspect VARCHAR,"
-    " duration_s DOUBLE, ingested_at TIMESTAMPTZ, ingested_date DATE, shot_index INTEGER,"
-    " keyframe_path VARCHAR, start_s DOUBLE, len INTEGER);"
-    " CREATE TABLE IF NOT EXISTS postings (term VARCHAR, video_id VARCHAR, tf INTEGER);"
-)
 
 
 @dataclass(frozen=True)
@@ -189,9 +158,9 @@ def _rebuild(
     text = new_name("text", generation, ".duckdb")
     docs = read_documents(wcon, None)
     with contextlib.closing(engine.connect(base / text)) as con:
-        con.execute(_TABLES)
-        _insert(con, docs)
-        documents = _count(con)
+        con.execute(textdb.TABLES)
+        textdb.insert(con, docs)
+        documents = textdb.count(con)
     segment_name = new_name("seg", generation)
     segment = write_segment(base / segment_name, shot_batches(wcon, None))
     manifest = Manifest(
@@ -217,7 +186,7 @@ def _update(
     docs = read_documents(wcon, ids)
     if compact:
         with contextlib.closing(engine.connect(base / text)) as con:
-            con.execute(_TABLES)
+            con.execute(textdb.TABLES)
             con.execute(f"ATTACH {sql_str(source)} AS old (READ_ONLY)")
             con.execute("INSERT INTO docs SELECT * FROM old.docs")
             con.execute("INSERT INTO postings SELECT * FROM old.postings ORDER BY term")
@@ -232,10 +201,10 @@ def _update(
         ).fetchone()
         con.execute(f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids)
         con.execute(f"DELETE FROM postings WHERE video_id IN ({placeholders})", ids)
-        _insert(con, docs)
+        textdb.insert(con, docs)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
-        documents = _count(con)
+        documents = textdb.count(con)
     gone = {*ids} - {d.video_id for d in docs}
     taken_out = min(len(gone), int(removed[0]) if removed else 0)
 
@@ -274,62 +243,6 @@ def _merged(base: Path, generation: int, refs: list[SegmentRef]) -> list[Segment
     name = new_name("seg", generation)
     merged = merge(base / name, [(segments[r.name], set(r.dead)) for r in parts])
     return [*keep, *([SegmentRef(name)] if merged else [])]
-
-
-def _insert(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> None:
-    docs_table, postings = _tables(con, docs)
-    con.register("_docs", docs_table)
-    con.register("_postings", postings)
-    try:
-        con.execute("INSERT INTO docs SELECT * FROM _docs")
-        con.execute("INSERT INTO postings SELECT * FROM _postings ORDER BY term")
-    finally:
-        con.unregister("_docs")
-        con.unregister("_postings")
-
-
-def _tables(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> tuple[pa.Table, pa.Table]:
-    pieces = [tokens.words("\n".join(d.text)) for d in docs]
-    stemmed = tokens.stems(con, (p for doc in pieces for p, stem in doc if stem))
-    rows: dict[str, list[object]] = {name: [] for name in _DOCS.names}
-    terms: list[str] = []
-    video_ids: list[str] = []
-    counts: list[int] = []
-    for d, doc_pieces in zip(docs, pieces, strict=True):
-        doc_terms = tokens.terms(doc_pieces, stemmed)
-        for term, count in Counter(doc_terms).items():
-            terms.append(term)
-            video_ids.append(d.video_id)
-            counts.append(count)
-        at = d.ingested_at.astimezone(UTC) if d.ingested_at else None
-        values = {
-            "video_id": d.video_id,
-            "title": d.title,
-            "genre": d.genre,
-            "format": d.format,
-            "moods": d.moods,
-            "tags": d.tags,
-            "providers": d.providers,
-            "owner": d.owner,
-            "aspect": d.aspect,
-            "duration_s": d.duration_s,
-            "ingested_at": at,
-            "ingested_date": at.date() if at else None,
-            "shot_index": d.shot_index,
-            "keyframe_path": d.keyframe_path,
-            "start_s": d.start_s,
-            "len": len(doc_terms),
-        }
-        for name, value in values.items():
-            rows[name].append(value)
-    docs_table = pa.table(rows, schema=_DOCS)
-    postings = pa.table({"term": terms, "video_id": video_ids, "tf": counts}, schema=_POSTINGS)
-    return docs_table, postings
-
-
-def _count(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM docs").fetchone()
-    return int(row[0]) if row else 0
 
 
 def _live_shots(root: Path, m: Manifest) -> int:
