@@ -118,8 +118,8 @@ def _palettes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarra
     n = len(column)
     lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(column)
-    hexes = pc.fill_null(flat.field("hex"), "#000000").cast(pa.string())
-    weights = pc.fill_null(flat.field("weight"), 0.0).to_numpy(zero_copy_only=False)
+    hexes = pc.fill_null(pc.struct_field(flat, "hex"), "#000000").cast(pa.string())
+    weights = pc.fill_null(pc.struct_field(flat, "weight"), 0.0).to_numpy(zero_copy_only=False)
     width = 7
     valid = pc.all(pc.equal(pc.binary_length(hexes), width)).as_py() if len(hexes) else True
     if valid and len(hexes):
