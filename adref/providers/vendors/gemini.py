@@ -106,13 +106,13 @@ class GeminiClient:
         return (text or "").replace(self._key, "***")
 
 
-def build_contents(call: VendorCall) -> list[types.Content]:
+def build_contents(call: VendorCall) -> list[types.ContentUnionDict]:
     """The user turn (text, then a label before each image); on a re-ask, the answer and feedback."""
     parts = [types.Part.from_text(text=call.user_text)]
     for image in call.images:
         parts.append(types.Part.from_text(text=image.label))
         parts.append(types.Part.from_bytes(data=image.data, mime_type=image.media_type))
-    contents = [types.Content(role="user", parts=parts)]
+    contents: list[types.ContentUnionDict] = [types.Content(role="user", parts=parts)]
     if call.retry_feedback is not None:
         previous = types.Part.from_text(text=call.previous_answer or "")
         contents.append(types.Content(role="model", parts=[previous]))
