@@ -131,3 +131,23 @@ def test_a_damaged_index_is_rebuilt(tmp_path: Path, deleted: str) -> None:
     if deleted == "text":
         refresh(settings, ["x"])  # notices the missing file and rebuilds whole
     assert ids(settings, text="phoenix") == {"x"}
+
+
+def test_a_grown_text_database_is_rewritten_compactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adref.search import build
+
+    monkeypatch.setattr(build, "COMPACT_GROWTH", 0.0)
+    wh = Warehouse(tmp_path / "wh")
+    settings = settings_for(wh.root)
+    wh.write_video(video("a", title="alpha"))
+    refresh(settings)
+    assert ids(settings, text="alpha") == {"a"}  # a reader holds the file being compacted
+    wh.write_video(video("b", title="beta"))
+    refresh(settings, ["b"])
+    manifest = store.read_manifest(wh.root)
+    assert manifest is not None
+    assert manifest.text_bytes_at_build == (store.folder(wh.root) / manifest.text).stat().st_size
+    assert ids(settings, text="alpha beta") == set()
+    assert ids(settings, text="beta") == {"b"} and ids(settings) == {"a", "b"}

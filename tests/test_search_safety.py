@@ -64,13 +64,40 @@ def test_injection_words_match_as_words(lib: tuple[Settings, Warehouse]) -> None
     ]
 
 
-def test_a_failed_refresh_is_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failed_refresh_is_a_warning_and_the_next_refresh_catches_up(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     wh = Warehouse(tmp_path / "wh")
-    wh.write_video(video("v"))
-    store.folder(wh.root).write_text("not a folder")  # the index cannot be written
+    settings = settings_for(wh.root)
+    wh.write_video(video("first", title="alpha"))
+    refresh(settings)
+    wh.write_video(video("missed", title="beta"))
+    folder = store.folder(wh.root)
+    aside = folder.rename(folder.with_name("search-aside"))
+    folder.write_text("a file where the index folder should be")  # the index cannot be written
     with caplog.at_level(logging.WARNING, logger="adref.search.index"):
-        assert refresh_quietly(settings_for(wh.root), ["v"]) is None
-    assert "search index not refreshed for v" in caplog.text
-    store.folder(wh.root).unlink()
-    assert refresh_quietly(settings_for(wh.root), ["v"]) is not None, "the next one repairs it"
-    assert search(settings_for(wh.root), SearchQuery()).total == 1
+        assert refresh_quietly(settings, ["missed"]) is None
+    assert "search index not refreshed for missed" in caplog.text
+    folder.unlink()
+    aside.rename(folder)
+    assert search(settings, SearchQuery(text="beta")).total == 0
+    wh.write_video(video("later", title="gamma"))
+    report = refresh_quietly(settings, ["later"])
+    assert report is not None and not report.whole and report.updated == 2
+    assert search(settings, SearchQuery(text="beta")).total == 1, "caught up"
+    assert search(settings, SearchQuery()).total == 3
+
+
+def test_a_writer_that_never_refreshed_is_caught_up(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    settings = settings_for(wh.root)
+    wh.write_video(video("a", title="alpha"))
+    refresh(settings)
+    wh.write_video(video("b", title="beta"))  # no refresh: as a writer that does not know
+    from tests.search_support import correct
+
+    correct(wh, "a", "genre", "vlog")
+    report = refresh(settings, [])
+    assert not report.whole and report.updated == 2
+    assert search(settings, SearchQuery(text="beta")).total == 1
+    assert [h.video_id for h in search(settings, SearchQuery(genres=("vlog",))).hits] == ["a"]

@@ -105,3 +105,27 @@ def test_large_segments_rank_by_reduced_vectors_then_exactly(
     page = search(settings, SearchQuery(like=("v1", 2), page_size=5))
     got = [seg.rows_of(h.video_id).start + h.shot_index for h in page.hits]
     assert got == expected
+
+
+def test_palettes_and_vectors_of_a_sliced_batch_stay_aligned() -> None:
+    import pyarrow as pa
+
+    from adref.search.segments import _palettes, _vectors
+
+    struct = pa.struct([("hex", pa.string()), ("weight", pa.float64())])
+    palettes = pa.array(
+        [
+            [{"hex": "#000000", "weight": 1.0}],
+            [{"hex": "#ff0000", "weight": 0.5}, {"hex": "#00ff00", "weight": 0.5}],
+            [{"hex": "#0000ff", "weight": 1.0}],
+            None,
+        ],
+        type=pa.list_(struct),
+    ).slice(1)
+    lab, weights = _palettes(palettes)
+    red, green, blue = colour.hex_to_lab(["#ff0000", "#00ff00", "#0000ff"])
+    assert np.allclose(lab[:, :, 0].T, [red, green], atol=1e-3)
+    assert np.allclose(lab[:, 0, 1], blue, atol=1e-3)
+    assert weights.tolist() == [[0.5, 1.0, 0.0], [0.5, 0.0, 0.0]]
+    vectors = _vectors(pa.array([[1.0, 0.0], [3.0, 4.0], [0.0]], pa.list_(pa.float32())).slice(1))
+    assert np.allclose(vectors, [[0.6, 0.8], [0.0, 0.0]])

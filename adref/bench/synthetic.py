@@ -116,7 +116,8 @@ def _sentence(rng: np.random.Generator, n: int) -> str:
     return " ".join(WORDS[int(i)] for i in rng.integers(0, len(WORDS), n))
 
 
-def _write(rng: np.random.Generator, i: int, shots: int) -> tuple[VideoWrite, dict[str, object]]:
+def _write(rng: np.random.Generator, i: int, shots: int) -> VideoWrite:
+    """One video's rows but its shots (made apart as arrays): unvalidated, built fast."""
     vid = f"bench:{i:06d}"
     w, h = SIZES[int(rng.integers(0, len(SIZES)))]
     groups = max(1, shots // 10)
@@ -141,9 +142,6 @@ def _write(rng: np.random.Generator, i: int, shots: int) -> tuple[VideoWrite, di
             GroupAnalysis(group_index=g, description=_sentence(rng, 10)) for g in range(groups)
         ],
     )
-    for name, value in Analysis.model_fields.items():
-        if name not in analysis.__dict__:
-            analysis.__dict__[name] = value.get_default(call_default_factory=True)
     grouping = Grouping(
         groups=[
             SceneGroup(
@@ -183,7 +181,7 @@ def _write(rng: np.random.Generator, i: int, shots: int) -> tuple[VideoWrite, di
         user_tags=[],
         source_path=None,
     )
-    return vw, {}
+    return vw
 
 
 def _keyframe(video_id: str, shot: int) -> str:
@@ -245,7 +243,7 @@ def build(
     now = datetime(2025, 1, 1, tzinfo=UTC)
     for first in range(0, videos, BATCH_VIDEOS):
         count = min(BATCH_VIDEOS, videos - first)
-        writes = [_write(rng, first + j, shots_per_video)[0] for j in range(count)]
+        writes = [_write(rng, first + j, shots_per_video) for j in range(count)]
         tables: dict[str, list[dict[str, object]]] = {
             n: [] for n in ("videos", "scene_groups", "analyses", "group_analyses")
         }
@@ -281,7 +279,7 @@ def build(
 def one_more_video(i: int, shots: int) -> VideoWrite:
     """A real, validated ``VideoWrite`` (pydantic shots) as a flow would persist it."""
     rng = np.random.default_rng(1000 + i)
-    vw, _ = _write(rng, 10_000_000 + i, shots)
+    vw = _write(rng, 10_000_000 + i, shots)
     rows = []
     for k in range(shots):
         vec = rng.random(VECTOR_LENGTH)

@@ -5,6 +5,11 @@ DuckLake snapshot), what the warehouse now says about the videos it was given: s
 queue instead of racing, and whichever runs last has read the latest commit, so five flows
 finishing at once lose no video. A video the warehouse no longer has is removed.
 
+The manifest records the DuckLake snapshot the index reflects, and every refresh also takes in
+the videos changed since then (``ducklake_table_changes`` on videos, analyses, corrections):
+a refresh that failed, or a writer that never asked for one, is caught up by the next refresh
+of any video.
+
 - **Whole** (``video_ids`` None, no index yet, or a recreated warehouse): a new text database
   and one segment of every shot.
 - **Some videos**: the text database is copied and those videos' rows replaced in the copy
@@ -24,17 +29,14 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
-from adref.search import engine, tokens
-from adref.search.documents import VideoDoc, read_documents, shot_batches
+from adref.search import engine, textdb
+from adref.search.documents import read_documents, shot_batches
 from adref.search.segments import Segment, merge, write_segment
 from adref.search.store import (
     Manifest,
@@ -46,37 +48,14 @@ from adref.search.store import (
     refresh_lock,
 )
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.engine import sql_str
+from adref.warehouse.engine import ALIAS, sql_str
 
 MAX_SEGMENTS = 8
-_DOCS = pa.schema(
-    [
-        ("video_id", pa.string()),
-        ("title", pa.string()),
-        ("genre", pa.string()),
-        ("format", pa.string()),
-        ("moods", pa.list_(pa.string())),
-        ("tags", pa.list_(pa.string())),
-        ("providers", pa.list_(pa.string())),
-        ("owner", pa.string()),
-        ("aspect", pa.string()),
-        ("duration_s", pa.float64()),
-        ("ingested_at", pa.timestamp("us", tz="UTC")),
-        ("ingested_date", pa.date32()),
-        ("shot_index", pa.int32()),
-        ("keyframe_path", pa.string()),
-        ("start_s", pa.float64()),
-        ("len", pa.int32()),
-    ]
-)
-_POSTINGS = pa.schema([("term", pa.string()), ("video_id", pa.string()), ("tf", pa.int32())])
-_TABLES = (
-    "CREATE TABLE IF NOT EXISTS docs (video_id VARCHAR, title VARCHAR, genre VARCHAR, format VARCHAR,"
-    " moods VARCHAR[], tags VARCHAR[], providers VARCHAR[], owner VARCHAR, aspect VARCHAR,"
-    " duration_s DOUBLE, ingested_at TIMESTAMPTZ, ingested_date DATE, shot_index INTEGER,"
-    " keyframe_path VARCHAR, start_s DOUBLE, len INTEGER);"
-    " CREATE TABLE IF NOT EXISTS postings (term VARCHAR, video_id VARCHAR, tf INTEGER);"
-)
+COMPACT_GROWTH, COMPACT_FROM = 2.0, 1 << 20  # rewrite the text database once it doubled
+CATCH_UP_LIMIT = 2000  # more missed videos than this: rebuild whole
+# Every change a document reflects touches one of these: a video (re)stored or deleted, an
+# analysis added, a correction made.
+CHANGE_TABLES = ("videos", "analyses", "corrections")
 
 
 @dataclass(frozen=True)
@@ -105,13 +84,19 @@ def refresh_index(root: Path, video_ids: Sequence[str] | None = None) -> Refresh
             or not _intact(wh.root, old)
         )
         with _snapshot(wh) as wcon:
+            snapshot = _current_snapshot(wcon)
+            ids: list[str] = []
+            if not whole:
+                assert old is not None and video_ids is not None
+                missed = _changed_since(wcon, old.snapshot, snapshot)
+                whole = missed is None or len(missed) > CATCH_UP_LIMIT
+                ids = list(dict.fromkeys([*video_ids, *(missed or [])]))
             if whole:
                 manifest, updated, removed, documents = _rebuild(wh.root, wcon, old, identity)
             else:
-                assert old is not None and video_ids is not None
-                ids = list(dict.fromkeys(video_ids))
+                assert old is not None
                 manifest, updated, removed, documents = _update(wh.root, wcon, old, ids)
-        publish(wh.root, manifest)
+        publish(wh.root, replace(manifest, snapshot=snapshot))
     return RefreshReport(
         whole=whole,
         updated=updated,
@@ -121,6 +106,32 @@ def refresh_index(root: Path, video_ids: Sequence[str] | None = None) -> Refresh
         generation=manifest.generation,
         seconds=time.perf_counter() - started,
     )
+
+
+def _current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT id FROM {ALIAS}.current_snapshot()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _changed_since(con: duckdb.DuckDBPyConnection, since: int, now: int) -> list[str] | None:
+    """Videos whose rows changed after snapshot ``since`` (a refresh that failed, a writer that
+    did not refresh): a refresh catches up on them. None when the history is gone (expired
+    snapshots, an index from before this was recorded): only a whole rebuild is sure then."""
+    if since <= 0:
+        return None
+    if since >= now:
+        return []
+    try:
+        rows = con.execute(
+            " UNION ".join(
+                f"SELECT video_id FROM ducklake_table_changes('{ALIAS}', 'main', '{table}', ?, ?)"
+                for table in CHANGE_TABLES
+            ),
+            [since + 1, now] * len(CHANGE_TABLES),
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    return sorted({str(r[0]) for r in rows if r[0] is not None})
 
 
 @contextlib.contextmanager
@@ -147,9 +158,9 @@ def _rebuild(
     text = new_name("text", generation, ".duckdb")
     docs = read_documents(wcon, None)
     with contextlib.closing(engine.connect(base / text)) as con:
-        con.execute(_TABLES)
-        _insert(con, docs)
-        documents = _count(con)
+        con.execute(textdb.TABLES)
+        textdb.insert(con, docs)
+        documents = textdb.count(con)
     segment_name = new_name("seg", generation)
     segment = write_segment(base / segment_name, shot_batches(wcon, None))
     manifest = Manifest(
@@ -171,11 +182,11 @@ def _update(
     base = folder(root)
     text = new_name("text", generation, ".duckdb")
     source = base / old.text
-    compact = source.stat().st_size > 2 * max(old.text_bytes_at_build, 1 << 20)
+    compact = source.stat().st_size > COMPACT_GROWTH * max(old.text_bytes_at_build, COMPACT_FROM)
     docs = read_documents(wcon, ids)
     if compact:
         with contextlib.closing(engine.connect(base / text)) as con:
-            con.execute(_TABLES)
+            con.execute(textdb.TABLES)
             con.execute(f"ATTACH {sql_str(source)} AS old (READ_ONLY)")
             con.execute("INSERT INTO docs SELECT * FROM old.docs")
             con.execute("INSERT INTO postings SELECT * FROM old.postings ORDER BY term")
@@ -190,10 +201,10 @@ def _update(
         ).fetchone()
         con.execute(f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids)
         con.execute(f"DELETE FROM postings WHERE video_id IN ({placeholders})", ids)
-        _insert(con, docs)
+        textdb.insert(con, docs)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
-        documents = _count(con)
+        documents = textdb.count(con)
     gone = {*ids} - {d.video_id for d in docs}
     taken_out = min(len(gone), int(removed[0]) if removed else 0)
 
@@ -232,62 +243,6 @@ def _merged(base: Path, generation: int, refs: list[SegmentRef]) -> list[Segment
     name = new_name("seg", generation)
     merged = merge(base / name, [(segments[r.name], set(r.dead)) for r in parts])
     return [*keep, *([SegmentRef(name)] if merged else [])]
-
-
-def _insert(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> None:
-    docs_table, postings = _tables(con, docs)
-    con.register("_docs", docs_table)
-    con.register("_postings", postings)
-    try:
-        con.execute("INSERT INTO docs SELECT * FROM _docs")
-        con.execute("INSERT INTO postings SELECT * FROM _postings ORDER BY term")
-    finally:
-        con.unregister("_docs")
-        con.unregister("_postings")
-
-
-def _tables(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> tuple[pa.Table, pa.Table]:
-    pieces = [tokens.words("\n".join(d.text)) for d in docs]
-    stemmed = tokens.stems(con, (p for doc in pieces for p, stem in doc if stem))
-    rows: dict[str, list[object]] = {name: [] for name in _DOCS.names}
-    terms: list[str] = []
-    video_ids: list[str] = []
-    counts: list[int] = []
-    for d, doc_pieces in zip(docs, pieces, strict=True):
-        doc_terms = tokens.terms(doc_pieces, stemmed)
-        for term, count in Counter(doc_terms).items():
-            terms.append(term)
-            video_ids.append(d.video_id)
-            counts.append(count)
-        at = d.ingested_at.astimezone(UTC) if d.ingested_at else None
-        values = {
-            "video_id": d.video_id,
-            "title": d.title,
-            "genre": d.genre,
-            "format": d.format,
-            "moods": d.moods,
-            "tags": d.tags,
-            "providers": d.providers,
-            "owner": d.owner,
-            "aspect": d.aspect,
-            "duration_s": d.duration_s,
-            "ingested_at": at,
-            "ingested_date": at.date() if at else None,
-            "shot_index": d.shot_index,
-            "keyframe_path": d.keyframe_path,
-            "start_s": d.start_s,
-            "len": len(doc_terms),
-        }
-        for name, value in values.items():
-            rows[name].append(value)
-    docs_table = pa.table(rows, schema=_DOCS)
-    postings = pa.table({"term": terms, "video_id": video_ids, "tf": counts}, schema=_POSTINGS)
-    return docs_table, postings
-
-
-def _count(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM docs").fetchone()
-    return int(row[0]) if row else 0
 
 
 def _live_shots(root: Path, m: Manifest) -> int:

@@ -17,7 +17,7 @@ from adref.errors import InputError
 
 SIGMA = 20.0
 MIN_SCORE = 0.05
-_HEX = re.compile(r"#?([0-9a-fA-F]{6})")
+HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 _WHITE = np.array([0.95047, 1.0, 1.08883])  # D65
 _RGB_TO_XYZ = np.array(
     [
@@ -30,7 +30,7 @@ _RGB_TO_XYZ = np.array(
 
 def parse_hex(value: str) -> str:
     """``"#rrggbb"`` (the hash optional, any case) as ``"#rrggbb"``; anything else is refused."""
-    m = _HEX.fullmatch(value.strip())
+    m = HEX.fullmatch(value.strip())
     if m is None:
         raise InputError(f"{value[:40]!r} is not a colour", hint="give it as #rrggbb, e.g. #e8883a")
     return "#" + m.group(1).lower()

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import closing
 
+from adref.errors import AdrefError
 from adref.search import query as sq
 from adref.search import similarity, store
 from adref.search.build import RefreshReport, refresh_index
@@ -47,11 +48,18 @@ def refresh_quietly(settings: Settings, video_ids: Sequence[str]) -> RefreshRepo
 
 
 def search(settings: Settings, query: SearchQuery) -> SearchPage:
+    """One page of results with facet counts. A bad colour is an ``InputError``; a missing
+    index is built first, and when it cannot be (no warehouse, a read-only folder) the page is
+    empty."""
     q = sq.normalised(query)
     root = settings.warehouse
     index = store.opened(root)
     if index is None:
-        refresh_index(root, None)
+        try:
+            refresh_index(root, None)
+        except (OSError, AdrefError) as exc:
+            log.warning("no search index at %s and none could be built: %s", root, exc)
+            return SearchPage(hits=(), total=0, facets={})
         index = store.opened(root)
         if index is None:
             return SearchPage(hits=(), total=0, facets={})
@@ -65,7 +73,8 @@ def search(settings: Settings, query: SearchQuery) -> SearchPage:
         if q.colour is None and q.like is None:
             hits, total = sq.text_page(con, source, f, q)
             return SearchPage(hits=tuple(hits), total=total, facets=facets)
-        allowed = sq.matching_ids(con, source, f) if (f or source != "docs d") else None
+        narrowed = bool(f.clauses) or source.sql != sq.ALL_DOCS
+        allowed = sq.matching_ids(con, source, f) if narrowed else None
         top = (q.page + 1) * q.page_size
         shots, total = similarity.rank(
             index.segments, colour_hex=q.colour, like=q.like, allowed=allowed, top=top

@@ -4,7 +4,9 @@ Every value from a query reaches SQL as a bound parameter; the SQL text is assem
 the fixed fragments below, chosen by which filters are set.
 
 Text ranks by BM25 over the ``postings`` table, with fts's parameters (k1 = 1.2, b = 0.75) and
-every query term required; no text lists videos newest first. Facet counts are for the current
+every query term required; no text (or text without a word, only punctuation) lists videos
+newest first. Queries are cut at ``MAX_TEXT`` characters and ``MAX_TERMS`` terms, pages at
+``MAX_PAGE_SIZE`` hits. Facet counts are for the current
 text and the *other* filters (a facet's own filter is left out of its counts, so picking
 "tvc" still shows how many "music_video" there would be).
 """
@@ -129,9 +131,6 @@ class Filters:
         sql = " AND ".join(self.clauses[k] for k in kept) or "true"
         return sql, {k: self.params[k] for k in kept}
 
-    def __bool__(self) -> bool:
-        return bool(self.clauses)
-
 
 def filters(q: SearchQuery) -> Filters:
     clauses: dict[str, str] = {}
@@ -149,28 +148,44 @@ def filters(q: SearchQuery) -> Filters:
     return Filters(clauses, params)
 
 
-def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> str | None:
-    """Register the text's matches as ``matched`` (video_id, score); returns the FROM clause,
-    or None when the text matches nothing."""
+ALL_DOCS = "docs d"
+MATCHED_DOCS = "docs d JOIN matched m USING (video_id)"
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a query searches: the FROM clause, and how many documents it holds if known."""
+
+    sql: str
+    size: int | None = None
+
+
+def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> Source | None:
+    """Register the text's matches as ``matched`` (video_id, score) and return them as the
+    source (all documents without words to match); None when the text matches nothing."""
     terms = query_terms(con, q.text) if q.text.strip() else []
     if not terms:
-        return "docs d"
+        return Source(ALL_DOCS)
     scored = bm25(con, terms)
     if scored.num_rows == 0:
         return None
     con.register("matched", scored)
-    return "docs d JOIN matched m USING (video_id)"
+    return Source(MATCHED_DOCS, scored.num_rows)
 
 
 def text_page(
-    con: duckdb.DuckDBPyConnection, source: str, f: Filters, q: SearchQuery
+    con: duckdb.DuckDBPyConnection, src: Source, f: Filters, q: SearchQuery
 ) -> tuple[list[Hit], int]:
     where, params = f.where()
-    ranked = "matched" in source
+    source = src.sql
+    ranked = source == MATCHED_DOCS
     score = "m.score" if ranked else "0.0"
     order = "m.score DESC, d.video_id" if ranked else "d.ingested_at DESC NULLS LAST, d.video_id"
-    row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
-    total = int(row[0]) if row else 0
+    if src.size is not None and not f.clauses:
+        total = src.size
+    else:
+        row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
+        total = int(row[0]) if row else 0
     rows = con.execute(
         f"SELECT {HIT_COLUMNS}, {score} FROM {source} WHERE {where} ORDER BY {order}"
         " LIMIT $limit OFFSET $offset",
@@ -193,8 +208,9 @@ def hit(r: Sequence[Any]) -> Hit:
     )
 
 
-def matching_ids(con: duckdb.DuckDBPyConnection, source: str, f: Filters) -> list[str]:
+def matching_ids(con: duckdb.DuckDBPyConnection, src: Source, f: Filters) -> list[str]:
     where, params = f.where()
+    source = src.sql
     return [
         r[0]
         for r in con.execute(f"SELECT d.video_id FROM {source} WHERE {where}", params).fetchall()
@@ -202,7 +218,7 @@ def matching_ids(con: duckdb.DuckDBPyConnection, source: str, f: Filters) -> lis
 
 
 def facet_counts(
-    con: duckdb.DuckDBPyConnection, source: str, f: Filters
+    con: duckdb.DuckDBPyConnection, src: Source, f: Filters
 ) -> dict[str, tuple[tuple[str, int], ...]]:
     """Every facet's top values with counts. Facets without a filter of their own share one
     scan of the matching documents; each facet with a filter needs a scan without it."""
@@ -218,7 +234,8 @@ def facet_counts(
             for n in names
         )
         rows = con.execute(
-            f"WITH m AS MATERIALIZED (SELECT {columns} FROM {source} WHERE {where}) {parts}", params
+            f"WITH m AS MATERIALIZED (SELECT {columns} FROM {src.sql} WHERE {where}) {parts}",
+            params,
         ).fetchall()
         for facet, value, count in rows:
             if value is not None and value != "":

@@ -118,8 +118,8 @@ def _palettes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarra
     n = len(column)
     lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
     flat = pc.list_flatten(column)
-    hexes = pc.fill_null(flat.field("hex"), "#000000").cast(pa.string())
-    weights = pc.fill_null(flat.field("weight"), 0.0).to_numpy(zero_copy_only=False)
+    hexes = pc.fill_null(pc.struct_field(flat, "hex"), "#000000").cast(pa.string())
+    weights = pc.fill_null(pc.struct_field(flat, "weight"), 0.0).to_numpy(zero_copy_only=False)
     width = 7
     valid = pc.all(pc.equal(pc.binary_length(hexes), width)).as_py() if len(hexes) else True
     if valid and len(hexes):
@@ -130,7 +130,7 @@ def _palettes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarra
     elif not len(hexes):
         lab_flat = np.zeros((0, 3), dtype=np.float32)
     else:
-        safe = [h if colour._HEX.fullmatch(h or "") else "#000000" for h in hexes.to_pylist()]
+        safe = [h if colour.HEX.fullmatch(h or "") else "#000000" for h in hexes.to_pylist()]
         lab_flat = colour.hex_to_lab([h if h.startswith("#") else "#" + h for h in safe])
     k = max(1, min(MAX_PALETTE, int(lengths.max()) if n else 1))
     lab = np.zeros((3, k, n), dtype=np.float32)

@@ -55,6 +55,7 @@ class Manifest:
     text_bytes_at_build: int = 0
     previous: tuple[str, ...] = ()  # the previous generation's files, kept for its readers
     identity: str = ""  # the warehouse's: a recreated warehouse gets a new index
+    snapshot: int = 0  # the DuckLake snapshot this generation reflects
 
     def files(self) -> set[str]:
         return {self.text, *(s.name for s in self.segments)}
@@ -68,6 +69,7 @@ class Manifest:
             "text_bytes_at_build": self.text_bytes_at_build,
             "previous": list(self.previous),
             "identity": self.identity,
+            "snapshot": self.snapshot,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -82,6 +84,7 @@ class Manifest:
             text_bytes_at_build=int(d.get("text_bytes_at_build", 0)),
             previous=tuple(d.get("previous", ())),
             identity=str(d.get("identity", "")),
+            snapshot=int(d.get("snapshot", 0)),
         )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
@@ -61,5 +61,14 @@ def persist(
         media_path = store_video(root, write.meta.video_id, write.source_path, write.stream.codec)
     final = write.model_copy(update={"keyframe_paths": keyframes, "media_path": media_path})
     row = wh.write_video(final)
-    refresh_quietly(get_settings(), [write.meta.video_id])
+    refresh_search(write.meta.video_id)
     return Persisted(keyframe_paths=keyframes, media_path=media_path, title=row["title"])
+
+
+def refresh_search(video_id: str) -> None:
+    """The video's search entry, after the commit; a failure is a warning in the run's log."""
+    if refresh_quietly(get_settings(), [video_id]) is None:
+        get_run_logger().warning(
+            "search index not refreshed for %s: the next refresh or `adref index` repairs it",
+            video_id,
+        )

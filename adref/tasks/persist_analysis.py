@@ -2,7 +2,8 @@
 
 The cache key holds the warehouse, the analysis id and when the answer was made, so a new answer
 under the same id is written while a cached one is not written twice; the flow refreshes the
-cache when the warehouse no longer holds the analysis, as it does for ``persist``.
+cache when the warehouse no longer holds the analysis, as it does for ``persist``. After the
+commit the video's search entry is refreshed, as ``persist`` does.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from adref.providers.schema import Analysis
-from adref.search.index import refresh_quietly
 from adref.settings import get_settings
+from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
 from adref.warehouse.catalog import Warehouse
 
@@ -30,5 +31,5 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 def persist_analysis(analysis: Analysis) -> str:
     settings = get_settings()
     Warehouse(settings.warehouse).write_analysis(analysis)
-    refresh_quietly(settings, [analysis.video_id])  # search sees the new analysis; never fails
+    refresh_search(analysis.video_id)
     return analysis.analysis_id
