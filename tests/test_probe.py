@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -169,6 +171,20 @@ def test_a_non_video_under_a_video_name_is_refused_for_what_it_is(
         message = str(caught.value)
         assert message.startswith(path.name) and f": {item.reason}" in message, message
         assert "\n" not in message and caught.value.hint
+
+
+def test_an_archive_holding_a_video_stream_is_an_archive(media: Path) -> None:
+    """FFmpeg's raw-stream probes find H.264 start codes inside a ZIP that stores a clip
+    uncompressed, and would read the archive as a 2 s video; what it is comes first."""
+    raw = _encode(media / "zipped" / "clip.h264", "-c:v", "libx264", "-f", "h264", seconds=2.0)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_STORED) as z:
+        z.writestr(zipfile.ZipInfo("clip.h264", (2026, 1, 1, 0, 0, 0)), raw.read_bytes())
+    path = media / "zipped" / "clip.mp4"
+    path.write_bytes(archive.getvalue())
+    with pytest.raises(InputError) as caught:
+        probe_video(path)
+    assert str(caught.value).startswith("clip.mp4 is not a video file: it is a ZIP archive")
 
 
 def _encode(path: Path, *args: str, size: str = "160x120", seconds: float = 1.0) -> Path:

@@ -76,6 +76,11 @@ def probe_video(path: Path) -> StreamInfo:
             "the file is empty (0 bytes)",
             "Check that the download or copy finished, then try again",
         )
+    archive = _archive_kind(_head(path))
+    if archive is not None:
+        # FFmpeg's raw-stream probes find start codes anywhere: a ZIP holding a video, or random
+        # archive bytes, can read as H.264 or VVC.
+        raise InputError(f"{path.name} is not a video file", f"it is {archive}", _VIDEO_HINT)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
@@ -137,9 +142,14 @@ def _unopenable(path: Path, size: int, exc: Exception) -> InputError:
     return InputError(f"{path.name} is not a video file", why, _VIDEO_HINT)
 
 
+def _archive_kind(head: bytes) -> str | None:
+    """A document or archive format no video container starts with, named."""
+    return next((k for magic, k in _OTHER_MAGIC if head.startswith(magic)), None)
+
+
 def _content_kind(head: bytes) -> str | None:
     """What a file's first bytes say it is, when that is plainly not a video."""
-    kind = next((k for magic, k in _OTHER_MAGIC if head.startswith(magic)), None)
+    kind = _archive_kind(head)
     if kind is not None:
         return f"it is {kind}"
     stripped = head.lstrip().lower()
