@@ -47,7 +47,7 @@ from adref.video.shots import Geometry, ShotPlan, describe, lower_priority, samp
 
 log = logging.getLogger(__name__)
 
-DETECT_VERSION = "2"  # bump whenever cuts or features would change for the same input
+DETECT_VERSION = "3"  # bump whenever cuts or features would change for the same input
 
 _RING = 4  # most recent frames kept, for cuts reported a few frames late
 _PAN_STEP = 4  # frames between camera-pan measurements
@@ -172,7 +172,6 @@ class _Run:
         self.segments: list[Segment] = [Segment(0, "start", self.base_stride, 0)]
         self.shots: list[Shot] = []
         self.rotation = 0
-        self.recolour: np.ndarray | None = None
         self.last_duration = 0
         self._prev_luma: np.ndarray | None = None
         self._pan_prev: np.ndarray | None = None
@@ -195,7 +194,6 @@ class _Run:
         i = frame.index
         if i == 0:
             self.rotation = normalise_rotation(frame.source.rotation)
-            self.recolour = frame.recolour
             self.geometry = self._geometry()
         t = frame.pts * self.tb_s
         self.pts.append(frame.pts)
@@ -283,7 +281,7 @@ class _Run:
         j = 1
         while j < len(segs):
             prev, cur = segs[j - 1], segs[j]
-            if self.times[cur.start] - self.times[prev.start] >= self.params.min_shot_s:
+            if self._apart(prev.start, cur.start):
                 j += 1
             elif j >= 2 and prev.kind == "fade" and cur.kind == "content":
                 segs[j - 2].absorb(prev)
@@ -294,6 +292,12 @@ class _Run:
                 if j == len(segs) - 1:
                     prev.stride, prev.next_sample = cur.stride, cur.next_sample
                 del segs[j]
+
+    def _apart(self, a: int, b: int) -> bool:
+        """Whether frame b starts at least min_shot_s after frame a, reckoned as the detectors
+        reckon it (exact time-base arithmetic, then one float): two float times subtracted lose
+        an exact 15-frame gap at 29.97 fps, and with it a cut PySceneDetect keeps."""
+        return float((self.pts[b] - self.pts[a]) * self.tb) >= self.params.min_shot_s
 
     def _settle(self, now: float) -> None:
         self._merge()
@@ -343,11 +347,15 @@ class _Run:
         )
 
     def _check_complete(self, n: int) -> None:
+        """Judge by time where the container states a duration: its frame count also counts
+        the frames an edit list hides (a clip trimmed without re-encoding keeps them)."""
         header = self.reader.header
         end = self._end_time(n)
-        short_frames = header.frames > 0 and n < _TRUNCATED * header.frames - 2
-        short_time = bool(header.duration_s) and end < _TRUNCATED * (header.duration_s or 0) - 1.0
-        if short_frames or short_time:
+        if header.duration_s:
+            short = end < _TRUNCATED * header.duration_s - 1.0
+        else:
+            short = header.frames > 0 and n < _TRUNCATED * header.frames - 2
+        if short:
             promised = (
                 f"{header.frames} frames" if header.frames else f"{header.duration_s or 0:.1f} s"
             )
@@ -472,11 +480,8 @@ class _Run:
         self.shots.extend(done[i] for i in sorted(done))
 
     def _pool(self, frames: list[Candidate]) -> np.ndarray:
-        """Pixels sampled from the shot's frames, in the stream's true colours."""
-        pooled = sample_pixels(np.concatenate([c.small.reshape(-1, 3) for c in frames]), 8192)
-        if self.recolour is None:
-            return pooled
-        return cv2.transform(pooled.reshape(-1, 1, 3), self.recolour).reshape(-1, 3)
+        """Pixels sampled from the shot's frames (already in the stream's true colours)."""
+        return sample_pixels(np.concatenate([c.small.reshape(-1, 3) for c in frames]), 8192)
 
     def _geometry(self) -> Geometry:
         """Sizes for the keyframe: one conversion at the larger of thumbnail and analysis size."""
