@@ -65,7 +65,8 @@ class Clip:
     ext: str = "mp4"
     grey_input: bool = False  # pipe one grey plane, so greys encode with neutral chroma
     trim_s: float = 0.0  # then cut this much off the start without re-encoding (an edit list)
-    differs: str = ""  # why the decoders may legitimately disagree; "" means they must agree
+    differs: str = ""  # why the cut frames may legitimately differ; "" means they must agree
+    pixels: str = ""  # why the detectors' frames may differ pixel for pixel; "" means they don't
 
     @property
     def frame_count(self) -> int:
