@@ -2,9 +2,11 @@
 
 Decoding 1080p H.264 is the floor of the detect stage; everything else must ride along nearly
 free. So per frame we never convert the full picture to BGR: the Y, U and V planes are read in
-place and only the sampled pixels are resized and colour-converted (a ~256-pixel-wide frame, the
-size PySceneDetect's SceneManager would auto-downscale to). The decoded frame itself is kept by
-reference only where a caller wants a keyframe, and converted once, at thumbnail size.
+place and only the sampled pixels (a ~256-pixel-wide frame, the size PySceneDetect's SceneManager
+would auto-downscale to) are colour-converted, by the same FFmpeg conversion OpenCV gives
+PySceneDetect, so a sampled pixel has exactly the BGR PySceneDetect sees there. The decoded
+frame itself is kept by reference only where a caller wants a keyframe, and converted once, at
+thumbnail size.
 """
 
 from __future__ import annotations
