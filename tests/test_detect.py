@@ -19,7 +19,6 @@ from adref.cli.app import app
 from adref.errors import InputError
 from adref.models import DetectResult
 from adref.settings import Settings
-from adref.video.decode import recolour
 from adref.video.detect import DETECT_VERSION, DetectParams, detect_shots
 from adref.video.scoring import FastAdaptiveDetector
 from adref.video.testclips import ClipTruth, make_clip
@@ -148,17 +147,6 @@ def test_progress_goes_up_to_one(clip_single: ClipTruth) -> None:
     detect_shots(clip_single.path, DetectParams(), progress=seen.append)
     assert len(seen) > 5 and seen == sorted(seen)
     assert seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
-
-
-def test_recolour_turns_a_bt601_decoding_into_bt709() -> None:
-    y, cb, cr = 120.0 - 16, 90.0 - 128, 200.0 - 128  # one video-range pixel
-    luma = 1.164 * y
-    bgr601 = [luma + 2.017 * cb, luma - 0.392 * cb - 0.813 * cr, luma + 1.596 * cr]
-    bgr709 = [luma + 2.112 * cb, luma - 0.213 * cb - 0.533 * cr, luma + 1.793 * cr]
-    matrix = recolour("bt601", "bt709")
-    assert matrix is not None and recolour("bt709", "bt709") is None
-    fixed = matrix[:, :3] @ np.array(bgr601) + matrix[:, 3]
-    assert fixed == pytest.approx(bgr709, abs=1.0)
 
 
 @pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0), (1.0, 0.5, 2.0)], ids=["equal", "unequal"])

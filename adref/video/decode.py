@@ -2,9 +2,11 @@
 
 Decoding 1080p H.264 is the floor of the detect stage; everything else must ride along nearly
 free. So per frame we never convert the full picture to BGR: the Y, U and V planes are read in
-place and only the sampled pixels are resized and colour-converted (a ~256-pixel-wide frame, the
-size PySceneDetect's SceneManager would auto-downscale to). The decoded frame itself is kept by
-reference only where a caller wants a keyframe, and converted once, at thumbnail size.
+place and only the sampled pixels (a ~256-pixel-wide frame, the size PySceneDetect's SceneManager
+would auto-downscale to) are colour-converted, by the same FFmpeg conversion OpenCV gives
+PySceneDetect, so a sampled pixel has exactly the BGR PySceneDetect sees there. The decoded
+frame itself is kept by reference only where a caller wants a keyframe, and converted once, at
+thumbnail size.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ import av
 import av.error
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from adref.errors import InputError
 
@@ -28,31 +30,18 @@ log = logging.getLogger(__name__)
 
 DETECT_MIN_WIDTH = 256  # PySceneDetect's DEFAULT_MIN_WIDTH for auto-downscale
 
-# BGR from video-range YCbCr, as 3x4 affine matrices for cv2.transform (rows: B, G, R).
-_MATRICES: dict[str, tuple[float, float, float, float, float]] = {
-    # name: (Kr, Kb, luma scale, chroma scale, luma offset)
-    "bt601": (0.299, 0.114, 255 / 219, 255 / 224, 16),
-    "bt709": (0.2126, 0.0722, 255 / 219, 255 / 224, 16),
-    "bt601_full": (0.299, 0.114, 1.0, 1.0, 0),
-    "bt709_full": (0.2126, 0.0722, 1.0, 1.0, 0),
+# Planar 8-bit formats sampled in place: chroma subsampling (horizontal, vertical).
+_PLANAR = {
+    "yuv420p": (2, 2),
+    "yuvj420p": (2, 2),
+    "yuv422p": (2, 1),
+    "yuvj422p": (2, 1),
+    "yuv444p": (1, 1),
+    "yuvj444p": (1, 1),
+    "gray": (1, 1),
 }
-_FAST_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
-
-
-def _yuv_to_bgr_matrix(name: str) -> np.ndarray:
-    kr, kb, ys, cs, yo = _MATRICES[name]
-    kg = 1 - kr - kb
-    r_v = 2 * (1 - kr) * cs
-    b_u = 2 * (1 - kb) * cs
-    g_u = -2 * (1 - kb) * kb / kg * cs
-    g_v = -2 * (1 - kr) * kr / kg * cs
-    rows = np.array([[ys, b_u, 0.0], [ys, g_u, g_v], [ys, 0.0, r_v]], np.float64)
-    offset = -rows @ np.array([yo, 128.0, 128.0])
-    return np.hstack([rows, offset[:, None]]).astype(np.float32)
-
-
-_TRANSFORMS = {name: _yuv_to_bgr_matrix(name) for name in _MATRICES}
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
+_PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
 
 
 def detect_size(width: int, height: int) -> tuple[int, int]:
@@ -87,7 +76,6 @@ class DecodedFrame:
     luma: np.ndarray  # Y at detect size, as stored (video or full range)
     luma_gain: float  # full-range steps per step of ``luma`` (differences, not levels)
     source: av.VideoFrame  # the decoded frame; keep a reference only when it is needed
-    recolour: np.ndarray | None  # 3x4 transform that gives ``small`` the source's true colours
 
 
 class VideoReader:
@@ -133,7 +121,10 @@ class VideoReader:
         )
         self.small_size = detect_size(ctx.width, ctx.height)
         sw, sh = self.small_size
-        self._even = sw % 2 == 0 == sh % 2
+        self._cols = _centres(ctx.width, sw)
+        self._rows = _centres(ctx.height, sh)
+        self._rows_padded = np.concatenate([self._rows, np.repeat(self._rows[-1:], _PAD_ROWS)])
+        self._reformatter = VideoReformatter()
 
     def __enter__(self) -> VideoReader:
         return self
@@ -164,18 +155,8 @@ class VideoReader:
                 if index and rel <= last_pts:  # broken or repeated timestamps: keep time moving
                     rel = last_pts + nominal
                 last_pts = rel
-                source = _matrix_name(frame)
-                small, luma, gain, made_with = self._small(frame, source)
-                yield DecodedFrame(
-                    index,
-                    rel,
-                    int(frame.duration or 0),
-                    small,
-                    luma,
-                    gain,
-                    frame,
-                    recolour(made_with, source),
-                )
+                small, luma, gain = self._small(frame)
+                yield DecodedFrame(index, rel, int(frame.duration or 0), small, luma, gain, frame)
                 index += 1
 
     def _decoded_packets(self) -> Iterator[list[av.VideoFrame]]:
@@ -196,72 +177,52 @@ class VideoReader:
                 self.decode_errors += 1
                 log.debug("skipped an undecodable packet in %s: %s", self.path.name, exc)
 
-    def _small(
-        self, frame: av.VideoFrame, matrix: str
-    ) -> tuple[np.ndarray, np.ndarray, float, str]:
-        """Detect-size BGR; luma and its gain; the YCbCr matrix the BGR was made with.
+    def _small(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
+        """Detect-size BGR as PySceneDetect would see it at these pixels; luma and its gain.
 
-        Luma stays in the range it was stored in: converting it to full range cost more than
-        every use of it (frame differences) needs, which is just its gain.
+        OpenCV hands PySceneDetect frames converted by FFmpeg's scaler (which honours the
+        frame's colour matrix and range tags), and one level off is enough to flip the hue of a
+        neutral grey. So the sampled pixels are gathered into a tiny picture of the frame's own
+        format (each sample alone in its chroma block, so none borrows a neighbour's colour) and
+        converted by that same scaler: the same BGR, bit for bit, at a few hundred microseconds.
+        Luma stays in the range it was stored in; its gain is what frame differences need.
         """
         sw, sh = self.small_size
         fmt = frame.format.name
-        if fmt not in _FAST_FORMATS or frame.width != self.header.coded_width:
+        sub = _PLANAR.get(fmt)
+        if sub is None or frame.width != self.header.coded_width:
             bgr = frame.reformat(width=sw, height=sh, format="bgr24").to_ndarray()
-            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0, matrix  # BGR is full range
-        gain = 1.0 if matrix.endswith("_full") else _LIMITED_GAIN
-        planes = frame.planes
-        y = _plane(planes[0])
-        u = _plane(planes[1])
-        v = _plane(planes[2])
-        if self._even and fmt == "yuv420p" and not matrix.endswith("_full"):
-            # Most video: sample 4:2:0 into a tiny 4:2:0 picture (half the chroma rows read)
-            # and let OpenCV's integer BT.601 conversion make it BGR, as OpenCV decodes any
-            # video for PySceneDetect. Features correct the colours later (``recolour``).
-            n, q = sw * sh, sw * sh // 4
-            buf = np.empty(n * 3 // 2, np.uint8)  # fresh each frame: its Y plane is kept
-            luma = buf[:n].reshape(sh, sw)
-            cv2.resize(y, (sw, sh), dst=luma, interpolation=cv2.INTER_NEAREST)
-            cv2.resize(
-                u,
-                (sw // 2, sh // 2),
-                dst=buf[n : n + q].reshape(sh // 2, sw // 2),
-                interpolation=cv2.INTER_NEAREST,
-            )
-            cv2.resize(
-                v,
-                (sw // 2, sh // 2),
-                dst=buf[n + q :].reshape(sh // 2, sw // 2),
-                interpolation=cv2.INTER_NEAREST,
-            )
-            bgr601 = cv2.cvtColor(buf.reshape(sh * 3 // 2, sw), cv2.COLOR_YUV2BGR_I420)
-            return bgr601, luma, gain, "bt601"
-        ys = cv2.resize(y, (sw, sh), interpolation=cv2.INTER_NEAREST)
-        us = cv2.resize(u, (sw, sh), interpolation=cv2.INTER_NEAREST)
-        vs = cv2.resize(v, (sw, sh), interpolation=cv2.INTER_NEAREST)
-        small = cv2.transform(cv2.merge([ys, us, vs]), _TRANSFORMS[matrix])
-        return small, ys, gain, matrix
+            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
+        cx, cy = sub
+        rows, cols = self._rows_padded, self._cols
+        y = _plane(frame.planes[0])[rows][:, cols]
+        tiny = av.VideoFrame(sw * cx, (sh + _PAD_ROWS) * cy, fmt)
+        _fill(tiny.planes[0], np.repeat(np.repeat(y, cy, 0), cx, 1) if cx * cy > 1 else y)
+        if fmt != "gray":
+            crows, ccols = rows // cy, cols // cx
+            _fill(tiny.planes[1], _plane(frame.planes[1])[crows][:, ccols])
+            _fill(tiny.planes[2], _plane(frame.planes[2])[crows][:, ccols])
+        tiny.colorspace = frame.colorspace
+        tiny.color_range = frame.color_range
+        full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
+        bgr = self._reformatter.reformat(tiny, format="bgr24").to_ndarray()
+        small = np.ascontiguousarray(bgr[: sh * cy : cy, ::cx])
+        return small, np.ascontiguousarray(y[:sh]), 1.0 if full else _LIMITED_GAIN
 
 
-@lru_cache(maxsize=16)
-def recolour(made_with: str, source: str) -> np.ndarray | None:
-    """The BGR-to-BGR transform from one YCbCr matrix's decoding to another's (None if same)."""
-    if made_with == source:
-        return None
-    back = np.vstack([_TRANSFORMS[made_with].astype(np.float64), [0, 0, 0, 1]])
-    forth = np.vstack([_TRANSFORMS[source].astype(np.float64), [0, 0, 0, 1]])
-    return (forth @ np.linalg.inv(back))[:3].astype(np.float32)
+def _centres(size: int, samples: int) -> np.ndarray:
+    """The source pixel nearest each sample's centre (where linear resizing weighs most)."""
+    centres = (np.arange(samples) + 0.5) * size / samples - 0.5
+    return np.clip(np.rint(centres), 0, size - 1).astype(np.intp)
+
+
+def _fill(plane: av.video.plane.VideoPlane, pixels: np.ndarray) -> None:
+    _plane(plane)[:] = pixels  # the plane's buffer is writable: no intermediate copy
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
     buf = np.frombuffer(cast(Any, plane), np.uint8)[: plane.height * plane.line_size]
     return buf.reshape(plane.height, plane.line_size)[:, : plane.width]
-
-
-def _matrix_name(frame: av.VideoFrame) -> str:
-    full = frame.format.name.startswith("yuvj") or int(frame.color_range) == 2
-    # Untagged video is treated as BT.601, as FFmpeg's scaler (and so OpenCV) does.
-    return ("bt709" if int(frame.colorspace) == 1 else "bt601") + ("_full" if full else "")
 
 
 def to_bgr(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:

@@ -7,13 +7,28 @@ one L1 ``norm``) give the same integer sums several times faster, so the scores 
 bit or two of a double. Everything else (thresholds, the adaptive window, minimum shot length,
 flash filter) is PySceneDetect's own code. When a configuration needs the edge component or a
 stats manager, the original method runs.
+
+The one override replaces a private method, so it is pinned: ``OVERRIDDEN_SHA256`` is the hash
+of the source it stands in for, and a test fails if a new PySceneDetect changes that source.
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+
 import cv2
 import numpy as np
 from scenedetect import AdaptiveDetector, ContentDetector, FrameTimecode
+
+# sha256 of ContentDetector._calculate_frame_score's source in scenedetect 0.7.2.
+OVERRIDDEN_SHA256 = "bbbc1e2fa9c42afa4af26585142e668cad1dfd97553db875d0b609f92625a93c"
+
+
+def overridden_source_hash() -> str:
+    """The hash of the installed PySceneDetect's version of the method overridden here."""
+    source = inspect.getsource(ContentDetector._calculate_frame_score)
+    return hashlib.sha256(source.encode()).hexdigest()
 
 
 def _hsv_score(weights: ContentDetector.Components, prev: np.ndarray, hsv: np.ndarray) -> float:
@@ -44,16 +59,6 @@ class FastContentDetector(ContentDetector):
         return _hsv_score(self._weights, prev, hsv)
 
 
-class FastAdaptiveDetector(AdaptiveDetector):
-    """AdaptiveDetector with an OpenCV frame score (the same values)."""
-
-    _prev_hsv: np.ndarray | None = None
-
-    def _calculate_frame_score(self, timecode: FrameTimecode, frame_img: np.ndarray) -> float:
-        if self._weights.delta_edges > 0.0 or self.stats_manager is not None:
-            return float(super()._calculate_frame_score(timecode, frame_img))
-        hsv = cv2.cvtColor(frame_img, cv2.COLOR_BGR2HSV)
-        prev, self._prev_hsv = self._prev_hsv, hsv
-        if prev is None or prev.shape != hsv.shape:
-            return 0.0
-        return _hsv_score(self._weights, prev, hsv)
+class FastAdaptiveDetector(FastContentDetector, AdaptiveDetector):
+    """AdaptiveDetector with the same frame score: the method comes first in the MRO, and
+    AdaptiveDetector's constructor and adaptive window are its own."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import av
@@ -23,6 +25,8 @@ from adref.video.decode import to_bgr, upright
 log = logging.getLogger(__name__)
 
 PALETTE_SAMPLES = 1024
+_ANALYSIS_SHORT_SIDE = 270
+_PENDING_SHOTS = 4  # shots the worker may lag behind before the main thread helps it
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,18 @@ class Geometry:
     upright: tuple[int, int]
     thumbnail: tuple[int, int]
     analysis: tuple[int, int]
+
+
+def geometry(display: tuple[float, float], rotation: int, thumbnail_width: int) -> Geometry:
+    """Sizes for the keyframe: one conversion at the larger of thumbnail and analysis size."""
+    disp_w, disp_h = display
+    tw = thumbnail_width
+    th = max(2, round(tw * disp_h / disp_w / 2) * 2)
+    scale = _ANALYSIS_SHORT_SIDE / min(disp_w, disp_h)
+    aw, ah = max(2, round(disp_w * scale)), max(2, round(disp_h * scale))
+    big_w, big_h = (tw, th) if tw * th >= aw * ah else (aw, ah)
+    stored = (big_h, big_w) if rotation in (90, 270) else (big_w, big_h)
+    return Geometry(stored, rotation, (big_w, big_h), (tw, th), (aw, ah))
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,46 @@ def describe(plan: ShotPlan, geo: Geometry) -> Shot:
         flatness=look.flatness,
         vector=features.visual_vector(plan.pooled, analysis),
     )
+
+
+class ShotQueue:
+    """Describes settled shots on one lower-priority worker thread, in order.
+
+    A busy machine starves a low-priority thread, so when the worker falls ``_PENDING_SHOTS``
+    behind, the caller does the oldest job itself (if not started) or waits for it.
+    """
+
+    def __init__(self) -> None:
+        self.geometry = Geometry((2, 2), 0, (2, 2), (2, 2), (2, 2))
+        self.shots: list[Shot] = []
+        self._pending: deque[tuple[Future[Shot], ShotPlan]] = deque()
+        self._worker = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="adref-shot", initializer=lower_priority
+        )
+
+    def submit(self, plan: ShotPlan) -> None:
+        while len(self._pending) >= _PENDING_SHOTS:
+            future, waiting = self._pending.popleft()
+            self.shots.append(
+                describe(waiting, self.geometry) if future.cancel() else future.result()
+            )
+        self._pending.append((self._worker.submit(describe, plan, self.geometry), plan))
+
+    def drain(self) -> list[Shot]:
+        """Every shot, described: the worker from the oldest, this thread from the newest."""
+        done: dict[int, Shot] = {}
+        for future, plan in reversed(self._pending):
+            if future.cancel():
+                done[plan.shot_index] = describe(plan, self.geometry)
+        for future, plan in self._pending:
+            if plan.shot_index not in done:
+                done[plan.shot_index] = future.result()
+        self._pending.clear()
+        self.shots.extend(done[i] for i in sorted(done))
+        return self.shots
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
 
 
 def lower_priority() -> None:
