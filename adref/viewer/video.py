@@ -58,7 +58,12 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     start = _seconds(ctx.param("t"))
     return pn.Column(
         pn.pane.HTML(heading_html(ctx, view), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
-        pn.Row(*(action(ctx, view) for action in ACTIONS)),
+        pn.FlexBox(
+            *(action(ctx, view) for action in ACTIONS),
+            gap="8px",
+            align_items="flex-start",
+            sizing_mode="stretch_width",
+        ),
         pn.pane.HTML(
             player_html(ctx, view, start), stylesheets=[CARD_CSS], sizing_mode="stretch_width"
         ),
