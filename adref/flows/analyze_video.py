@@ -25,6 +25,7 @@ from adref.settings import get_settings
 from adref.sources.limits import check_video
 from adref.sources.local import existing_file, require_inside
 from adref.sources.urls import looks_like_url, redact_url
+from adref.tags import unique as unique_tags
 from adref.tasks.detect import detect
 from adref.tasks.download import download_present, fetch, resolve
 from adref.tasks.group import group
@@ -163,7 +164,7 @@ def analyze_video(
             analysis=analysis,
             media_path=None,
             owner=owner,
-            user_tags=sorted(set(tags or [])),
+            user_tags=sorted(unique_tags(tags or [])),
             source_path=video.path,
         )
         warehouse.init()

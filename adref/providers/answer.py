@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from adref import tags as tags_
 from adref.providers.categories import Table, formats, genres
 from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
 
@@ -428,7 +429,7 @@ def _clean_tags(
     for tag in tags:
         key = _tag_key(tag)
         if key and key not in site and key not in kept:
-            kept[key] = tag.strip()
+            kept[key] = tags_.normal(tag)
     if len(kept) != len(tags):
         repairs.append(f"dropped {len(tags) - len(kept)} duplicate, empty or site tags")
     data["model_tags"] = list(kept.values())
@@ -440,7 +441,7 @@ def _clean_tags(
 
 
 def _tag_key(tag: str) -> str:
-    return " ".join(tag.strip().lstrip("#").casefold().split())
+    return tags_.key(tag)
 
 
 def _clean_groups(

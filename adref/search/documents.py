@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from adref import tags
 from adref.providers.categories import formats, genres
 
 SQUARE = (0.9, 1.1)  # width / height (as displayed) between these is square
@@ -49,7 +50,7 @@ class VideoDoc:
 
     @property
     def tags(self) -> list[str]:
-        return _unique([*self.own_tags, *self.model_tags])
+        return tags.unique([*self.own_tags, *self.model_tags])
 
 
 def aspect_class(aspect: float | None) -> str | None:
@@ -100,7 +101,7 @@ def read_documents(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) ->
         doc = VideoDoc(
             video_id=v["video_id"],
             title=v["title"],
-            own_tags=_unique([*(v["site_tags"] or []), *(v["user_tags"] or [])]),
+            own_tags=tags.unique([*(v["site_tags"] or []), *(v["user_tags"] or [])]),
             owner=v["owner"],
             aspect=aspect_class(aspect),
             duration_s=v["duration_s"],
@@ -136,9 +137,9 @@ def _add_analyses(
             continue
         doc.genre = a["genre"] or doc.genre  # the latest analysis' answer
         doc.format = a["expression_format"] or doc.format
-        doc.moods = _unique([*doc.moods, *(a["mood"] or [])])
+        doc.moods = tags.unique([*doc.moods, *(a["mood"] or [])])
         doc.providers = _unique([*doc.providers, a["provider"]])
-        doc.model_tags = _unique([*doc.model_tags, *(a["model_tags"] or [])])
+        doc.model_tags = tags.unique([*doc.model_tags, *(a["model_tags"] or [])])
         doc.text += [a["summary"] or "", a["genre_reason"] or ""]
 
 
@@ -173,9 +174,9 @@ def _add_corrections(
         elif name == "expression_format":
             doc.format = str(value) if value else None
         elif name == "mood":
-            doc.moods = _unique(_as_list(value))
+            doc.moods = tags.unique(_as_list(value))
         elif name == "tags":
-            doc.model_tags = _unique(_as_list(value))
+            doc.model_tags = tags.unique(_as_list(value))
         elif name == "note" and value:
             doc.text.append(str(value))
 

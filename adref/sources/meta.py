@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from adref import tags
 from adref.models import StreamInfo, VideoMeta
 from adref.sources.urls import redact_url
 
@@ -99,14 +100,7 @@ def _upload_date(info: dict[str, Any]) -> date | None:
 
 
 def _tags(raw: Any) -> list[str]:
-    if not isinstance(raw, list):
-        return []
-    seen: dict[str, None] = {}
-    for tag in raw:
-        text = str(tag).strip()
-        if text:
-            seen.setdefault(text, None)
-    return list(seen)
+    return tags.unique(raw) if isinstance(raw, list) else []
 
 
 def _text(raw: Any) -> str | None:

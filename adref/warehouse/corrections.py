@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from adref import tags
 from adref.errors import InputError, WarehouseError
 from adref.models import utcnow
 from adref.providers.categories import formats, genres
@@ -33,7 +33,6 @@ LIST_FIELDS = frozenset({"mood", "tags"})
 MAX_WORDS = 50  # tags or moods in one list
 MAX_WORD_CHARS = 40
 MAX_NOTE_CHARS = 2000
-_SPACE = re.compile(r"\s+")
 # The analysis column each correctable field stands for (a note has none: it is the person's own).
 _MODEL_COLUMN = {
     "genre": "genre",
@@ -83,14 +82,14 @@ def clean_words(words: list[str] | tuple[str, ...], what: str) -> list[str]:
     """Trimmed, inner spaces collapsed, duplicates (ignoring case) dropped, bounded."""
     seen: dict[str, str] = {}
     for raw in words:
-        word = _SPACE.sub(" ", str(raw)).strip()
+        word = tags.normal(raw)
         if not word:
             continue
         if len(word) > MAX_WORD_CHARS:
             raise InputError(
                 f"{what} too long: {word[:20]}…", f"at most {MAX_WORD_CHARS} characters each"
             )
-        seen.setdefault(word.casefold(), word)
+        seen.setdefault(tags.key(word), word)
     if len(seen) > MAX_WORDS:
         raise InputError(f"too many {what}", f"{len(seen)} given, at most {MAX_WORDS}")
     return list(seen.values())

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import duckdb
 import pyarrow as pa
 
+from adref import tags
 from adref.errors import TransientError, WarehouseError
 from adref.models import VideoMeta, utcnow
 from adref.providers.schema import Analysis
@@ -115,7 +116,7 @@ def _replace(con: duckdb.DuckDBPyConnection, name: str, key: str, value: str, t:
 
 
 def _merged(first: list[str], second: list[str]) -> list[str]:
-    return list(dict.fromkeys([*first, *second]))
+    return tags.unique([*first, *second])
 
 
 def _metadata(value: Any) -> dict[str, Any]:
