@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import duckdb
 
+from adref import tags
 from adref.errors import InputError, WarehouseError
 from adref.models import Grouping, PaletteColor, SceneGroup, Shot, StreamInfo, VideoMeta
 from adref.providers.base import AnalysisRequest
@@ -102,7 +103,7 @@ def select_videos(
             "list_contains(list_transform(coalesce(user_tags, []) || coalesce(site_tags, []), "
             "t -> lower(t)), lower($tag))"
         )
-        params["tag"] = tag.strip()
+        params["tag"] = tags.normal(tag)
     if ids_sql is not None:
         where.append("list_contains($ids, video_id)")
         params["ids"] = query_ids(wh, ids_sql)
