@@ -12,6 +12,14 @@ from tests.flow_fixtures import adref_home, prefect_api
 __all__ = ["adref_home", "prefect_api"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the real Prefect server (``prefect_api``, even through another fixture) is slow:
+    marked here so a new one is left out of ``make test-fast`` without anyone remembering to."""
+    for item in items:
+        if "prefect_api" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def clips_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("clips")
