@@ -5,11 +5,12 @@ BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 DEMO_DIR := demo-out
 
-.PHONY: demo test lint format install clean help
+.PHONY: demo test test-fast lint format install clean help
 
 help:
 	@echo "make demo   - install, make a sample ad, analyse it with the local analyser, print a summary"
 	@echo "make test   - install, lint (ruff, mypy) and run the whole test suite"
+	@echo "make test-fast - lint and every test not marked slow (no Prefect server, browser, benchmark)"
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,11 @@ format: install
 
 test: lint
 	$(BIN)/pytest
+
+# Leaves out @pytest.mark.slow: real Prefect servers, `adref up`, browsers, benchmarks,
+# multi-process writers (tests/conftest.py marks every test on the Prefect server).
+test-fast: lint
+	$(BIN)/pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

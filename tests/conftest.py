@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,36 @@ from adref.video.testclips import ClipTruth, make_clip
 from tests.flow_fixtures import adref_home, prefect_api
 
 __all__ = ["adref_home", "prefect_api"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test on the real Prefect server (``prefect_api``, even through another fixture) is slow:
+    marked here so a new one is left out of ``make test-fast`` without anyone remembering to."""
+    for item in items:
+        if "prefect_api" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_error_logs(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Iterator[None]:
+    """Fails a test that logged an ERROR it did not ask for: a library (PySceneDetect, Prefect)
+    may log an error and carry on, and a passing test would hide it. A test that expects one says
+    so with ``@pytest.mark.expected_error_log`` (``match=`` a regex to allow only those)."""
+    yield
+    marker = request.node.get_closest_marker("expected_error_log")
+    if marker is not None and marker.kwargs.get("match") is None:
+        return
+    allowed = re.compile(marker.kwargs["match"]) if marker is not None else None
+    unexpected = [
+        f"{r.name}: {r.getMessage()}"[:300]
+        for when in ("setup", "call")
+        for r in caplog.get_records(when)
+        if r.levelno >= logging.ERROR and not (allowed and allowed.search(r.getMessage()))
+    ]
+    if unexpected:
+        pytest.fail("unexpected ERROR log records:\n" + "\n".join(unexpected), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a benchmark: its own server, timed runs
+
 
 def test_bench_pipeline_prints_every_figure_and_pairs_warm_runs_with_empty_flows(
     tmp_path: Path, clip_ad

@@ -22,7 +22,10 @@ from adref.settings import Settings
 from tests.board_library import KOREAN_TITLE, build_library
 from tests.test_viewer_browser import CHROMIUM, Viewer, clean_env, start_viewer, stop_viewer
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.slow,  # Chromium against a real `adref viewer`
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 @pytest.fixture(scope="module")

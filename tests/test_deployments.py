@@ -33,6 +33,8 @@ from adref.sources.local import require_inside
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
 
+pytestmark = pytest.mark.slow  # a real Prefect server, process workers, `adref up`
+
 ADREF = str(Path(sys.executable).parent / "adref")
 
 

@@ -225,6 +225,7 @@ _segment = st.builds(
 )
 
 
+@pytest.mark.slow  # 20 generated clips through two detectors
 @settings(
     max_examples=20,
     deadline=None,

@@ -61,6 +61,7 @@ def test_local_file_end_to_end_then_fully_cached(
     assert runs == [("completed", 6, 0), ("completed", 6, 6)]
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_bad_input_fails_clearly_records_the_run_and_keeps_the_workspace(
     prefect_api: str, adref_home: Path, tmp_path: Path
 ) -> None:

@@ -149,6 +149,7 @@ def test_a_chain_falls_back_inside_the_flow_and_says_so(
     assert notes.startswith("openai: ") and notes.endswith("answered by local")
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_failed_chain_run_records_the_provider_that_failed(
     openai_fake: FakeOpenAI, clip_single: ClipTruth
 ) -> None:
@@ -163,6 +164,7 @@ def test_a_failed_chain_run_records_the_provider_that_failed(
     assert notes is None, "openai was the first asked: the chain did nothing else"
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_chain_that_fails_throughout_records_the_last_provider_and_every_step(
     openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,6 +179,7 @@ def test_a_chain_that_fails_throughout_records_the_last_provider_and_every_step(
     assert notes.startswith("openai: ") and "; factchat: " in notes
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_failed_run_still_records_what_its_model_calls_cost(
     openai_fake: FakeOpenAI, clip_single: ClipTruth
 ) -> None:
@@ -271,6 +274,7 @@ def test_estimate_plans_without_calling_or_storing(
     ) == [(0,)]
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_the_key_never_leaks(
     openai_fake: FakeOpenAI,
     clip_ad: ClipTruth,

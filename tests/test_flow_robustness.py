@@ -43,6 +43,7 @@ BAD_FILES: dict[str, Callable[[Path], Path]] = {
 
 
 @pytest.mark.parametrize("kind", list(BAD_FILES))
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_bad_file_fails_clearly_and_the_process_survives(
     prefect_api: str, adref_home: Path, tmp_path: Path, kind: str, clip_single
 ) -> None:
@@ -62,6 +63,7 @@ def test_bad_file_fails_clearly_and_the_process_survives(
     assert _count("select count(*) from videos") == 1
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_text_file_served_over_http_fails_the_run_and_stores_nothing(
     prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -88,6 +90,7 @@ def test_a_text_file_served_over_http_fails_the_run_and_stores_nothing(
     assert not media_dir.exists() or not any(p.is_file() for p in media_dir.rglob("*"))
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_video_over_the_duration_limit_is_refused(
     prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch, clip_ad
 ) -> None:
@@ -101,6 +104,7 @@ def test_video_over_the_duration_limit_is_refused(
     assert _count("select count(*) from videos") == 0
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_lowered_duration_limit_holds_for_a_video_served_from_cache(
     prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch, clip_single
 ) -> None:
@@ -127,6 +131,7 @@ def test_transient_http_errors_are_retried_and_the_run_succeeds(
     assert attempts >= 2, "the 503 was retried"
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_404_is_not_retried(prefect_api: str, adref_home: Path) -> None:
     from adref.flows.analyze_video import analyze_video
 
@@ -139,6 +144,7 @@ def test_a_404_is_not_retried(prefect_api: str, adref_home: Path) -> None:
     assert attempts == 1, "a permanent error is asked once"
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_a_private_address_fails_the_run_at_once_without_the_setting(
     prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

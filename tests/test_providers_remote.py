@@ -20,6 +20,7 @@ import pytest
 from adref.errors import AnswerInvalid, ProviderHardError
 from adref.grouping import group_shots
 from adref.models import VideoMeta
+from adref.providers import remote
 from adref.providers.base import AnalysisRequest
 from adref.providers.chain import run_chain
 from adref.providers.registry import get_provider
@@ -154,13 +155,36 @@ def test_an_injected_description_cannot_change_the_answers_structure(
     assert (error.raw_path, error.provider) == (info.value.raw_path, "openai")
 
 
+@pytest.fixture
+def waits(env: pytest.MonkeyPatch) -> list[float]:
+    """The waits the retry loop asked for, recorded instead of slept (the cap is raised so a
+    Retry-After under it is asked for in full)."""
+    asked: list[float] = []
+    env.setattr(remote, "pause", asked.append)
+    env.setenv("ADREF_PROVIDER_RETRY_CAP_S", "30")
+    reset_settings()
+    return asked
+
+
 def test_429_waits_for_retry_after_then_succeeds(
-    ad_request: AnalysisRequest, openai_fake: FakeOpenAI
+    ad_request: AnalysisRequest, openai_fake: FakeOpenAI, waits: list[float]
 ) -> None:
-    openai_fake.push(Reply.rate_limit(retry_after="1"), Reply.server_error(503))
+    openai_fake.push(Reply.rate_limit(retry_after="7"), Reply.server_error(503))
     outcome = run_analysis("openai", ad_request)
     assert outcome.analysis.provider == "openai"
     assert len(openai_fake.calls) == 3
+    # Retry-After's 7 s exactly, then the 5xx's own backoff: retry_delay_s doubled, jittered.
+    delay = 2 * get_settings().retry_delay_s
+    assert waits[0] == 7.0
+    assert len(waits) == 2 and 0.8 * delay <= waits[1] <= 1.2 * delay
+
+
+def test_a_retry_after_longer_than_the_cap_waits_only_the_cap(
+    ad_request: AnalysisRequest, openai_fake: FakeOpenAI, waits: list[float]
+) -> None:
+    openai_fake.push(Reply.rate_limit(retry_after="3600"))
+    run_analysis("openai", ad_request)
+    assert waits == [30.0]
 
 
 def test_repeated_5xx_fails_hard_and_the_chain_falls_back_to_local(

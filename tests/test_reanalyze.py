@@ -304,6 +304,7 @@ def test_load_request_gives_the_analyser_what_the_first_run_gave_it(korean: RunS
     )
 
 
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
 def test_an_unknown_video_fails_the_run_clearly_and_records_it(korean: RunSummary) -> None:
     from adref.flows.reanalyze import reanalyze_video
 

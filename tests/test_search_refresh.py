@@ -99,6 +99,7 @@ def _refresh_one(root: str, video_id: str) -> None:
     refresh(settings_for(Path(root)), [video_id])
 
 
+@pytest.mark.slow  # refresh processes at once
 def test_concurrent_refreshes_from_several_processes_lose_nothing(tmp_path: Path) -> None:
     wh = Warehouse(tmp_path / "wh")
     wh.init()

@@ -1,4 +1,8 @@
-"""The OpenAI client through the real ``openai`` SDK, over HTTP, against a fake OpenAI server."""
+"""The OpenAI client through the real ``openai`` SDK, over HTTP, against a fake OpenAI server.
+
+What every vendor does (refusal, truncation, 429, 5xx, timeout, keys) is in test_vendor_contract.py;
+here: OpenAI's request shape, its finish reasons, quota, the FactChat gateway, Retry-After parsing.
+"""
 
 from __future__ import annotations
 
@@ -7,22 +11,20 @@ import json
 import pickle
 import traceback
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
 import openai
 import pytest
 
-from adref.errors import ProviderError, ProviderHardError, ProviderTransient
+from adref.errors import ProviderError, ProviderHardError
 from adref.providers.vendors.openai import DEFAULT_MODEL, OpenAIClient, normalise_finish
 from adref.providers.vendors.retry_after import parse_retry_after
 from adref.providers.wire import ImagePart, VendorCall
 from adref.settings import Settings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply, sample_answer
-from tests.support.http import unused_port
 
 KEY = "sk-adref-SECRET-0000"
 SCHEMA = {
@@ -155,36 +157,6 @@ def test_reask_sends_previous_answer_then_feedback(fake: FakeOpenAI, client: Ope
     assert messages[3]["content"] == "genre must be a string"
 
 
-def test_refusal(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    fake.push(Reply.refusal("I can't help with that request."))
-
-    answer = client.send(_call())
-
-    assert answer.finish_reason == "refusal"
-    assert answer.refusal == "I can't help with that request."
-    assert answer.text == ""
-
-
-def test_truncated_answer_reports_length(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    payload = sample_answer()
-    fake.push(Reply.truncated(payload))
-
-    answer = client.send(_call())
-
-    full = json.dumps(payload, ensure_ascii=False)
-    assert answer.finish_reason == "length"
-    assert answer.text == full[: len(full) // 2]
-
-
-def test_text_answer_is_passed_through_unparsed(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    fake.push(Reply.text('Sure! {"genre": "tvc"'))
-
-    answer = client.send(_call())
-
-    assert answer.text == 'Sure! {"genre": "tvc"'
-    assert answer.finish_reason == "stop"
-
-
 @pytest.mark.parametrize(
     ("reason", "refusal", "expected"),
     [
@@ -205,76 +177,11 @@ def test_finish_reasons_are_normalised(
 # -- errors -------------------------------------------------------------------------------
 
 
-def test_rate_limit_honours_retry_after_seconds(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    err = _fail(client, fake, Reply.rate_limit(retry_after="2"))
-    assert isinstance(err, ProviderTransient)
-    assert err.retry_after_s == 2
-
-
-def test_rate_limit_honours_retry_after_http_date(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    when = datetime.now(UTC) + timedelta(seconds=120)
-    err = _fail(client, fake, Reply.rate_limit(retry_after=format_datetime(when, usegmt=True)))
-    assert isinstance(err, ProviderTransient)
-    assert err.retry_after_s is not None
-    assert 60 < err.retry_after_s <= 120
-
-
-def test_rate_limit_without_retry_after(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    err = _fail(client, fake, Reply.rate_limit(retry_after=None))
-    assert isinstance(err, ProviderTransient)
-    assert err.retry_after_s is None
-
-
 def test_quota_is_a_hard_error(fake: FakeOpenAI, client: OpenAIClient) -> None:
     err = _fail(client, fake, Reply("quota"))
     assert type(err) is ProviderHardError
     assert "quota" in err.what
     assert "billing" in err.hint
-
-
-@pytest.mark.parametrize("reply", [Reply.server_error(500), Reply("overloaded", status=503)])
-def test_server_errors_are_transient(fake: FakeOpenAI, client: OpenAIClient, reply: Reply) -> None:
-    err = _fail(client, fake, reply)
-    assert isinstance(err, ProviderTransient)
-    assert str(reply.status) in err.why
-
-
-def test_timeout_is_transient(fake: FakeOpenAI) -> None:
-    client = OpenAIClient(KEY, fake.base_url, timeout_s=0.5)
-    err = _fail(client, fake, Reply.slow(2.0), timeout_s=0.5)
-    assert isinstance(err, ProviderTransient)
-    assert "time" in err.what
-
-
-def test_connection_refused_is_transient() -> None:
-    client = OpenAIClient(KEY, f"http://127.0.0.1:{unused_port()}/v1", timeout_s=2.0)
-    with pytest.raises(ProviderTransient) as caught:
-        client.send(_call())
-    _assert_keyless(caught.value)
-
-
-def test_auth_error_is_hard_and_names_the_variable(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    err = _fail(client, fake, Reply("auth_error"))
-    assert type(err) is ProviderHardError
-    assert "OPENAI_API_KEY" in err.hint
-    assert "0000" not in str(err)  # OpenAI's message quotes the key's tail: left out
-
-
-def test_bad_request_is_hard_with_the_vendors_message(
-    fake: FakeOpenAI, client: OpenAIClient
-) -> None:
-    err = _fail(client, fake, Reply("bad_request", "Invalid value for 'model': no such model."))
-    assert type(err) is ProviderHardError
-    assert "400" in err.why
-    assert "no such model" in err.why
-
-
-def test_long_vendor_message_is_cut_and_key_redacted(
-    fake: FakeOpenAI, client: OpenAIClient
-) -> None:
-    err = _fail(client, fake, Reply("bad_request", f"bad key {KEY} " + "x" * 500))
-    assert "***" in err.why
-    assert len(err.why) < 260
 
 
 def test_malformed_request_is_refused_by_the_fake(fake: FakeOpenAI, client: OpenAIClient) -> None:
@@ -314,25 +221,12 @@ def test_factchat_gateway_from_settings(fake: FakeOpenAI) -> None:
     _assert_keyless(caught.value)
 
 
-def test_openai_from_settings_uses_base_url_and_timeout(fake: FakeOpenAI) -> None:
-    settings = Settings(openai_api_key=KEY, openai_base_url=fake.base_url, provider_timeout_s=7)
-    client = OpenAIClient.from_settings(settings)
-
-    client.send(_call())
-
-    assert client.label == "openai"
-    assert fake.request_count() == 1
-
-
-@pytest.mark.parametrize(
-    ("gateway", "variable"), [("openai", "OPENAI_API_KEY"), ("factchat", "FACTCHAT_API_KEY")]
-)
-def test_missing_key_names_the_variable(gateway: str, variable: str) -> None:
-    settings = Settings(_env_file=None, openai_api_key=None, factchat_api_key=None)  # type: ignore[call-arg]
+def test_missing_factchat_key_names_its_variable() -> None:
+    settings = Settings(_env_file=None, openai_api_key=KEY, factchat_api_key=None)  # type: ignore[call-arg]
     with pytest.raises(ProviderHardError) as caught:
-        OpenAIClient.from_settings(settings, gateway)  # type: ignore[arg-type]
-    assert variable in caught.value.hint
-    assert caught.value.provider == gateway
+        OpenAIClient.from_settings(settings, "factchat")
+    assert "FACTCHAT_API_KEY" in caught.value.hint
+    assert caught.value.provider == "factchat"
 
 
 # -- Retry-After parsing ------------------------------------------------------------------

@@ -25,7 +25,10 @@ from adref.video.testclips import ClipTruth
 ADREF = str(Path(sys.executable).with_name("adref"))
 CHROMIUM = "/usr/bin/chromium"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.slow,  # Chromium against a real `adref viewer`
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 
 
 def free_port() -> int:

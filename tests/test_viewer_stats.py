@@ -154,6 +154,7 @@ def served(wh: Warehouse, tmp_path: Path) -> Iterator[str]:
         stop_viewer(viewer)
 
 
+@pytest.mark.slow  # Chromium
 def test_stats_and_analyze_pages_in_a_browser(served: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 

@@ -162,6 +162,7 @@ def _init(root: str) -> str:
     return wh.identity()
 
 
+@pytest.mark.slow  # five spawned writer processes
 def test_five_processes_initialising_at_once_make_one_warehouse(tmp_path: Path) -> None:
     root = str(tmp_path / "wh")
     with multiprocessing.get_context("spawn").Pool(WRITERS) as pool:
@@ -478,6 +479,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # writer processes at once
 @pytest.mark.parametrize(
     ("writers", "versions", "local_lock"),
     [(WRITERS, VERSIONS, True), (3, 2, False)],

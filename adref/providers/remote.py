@@ -47,6 +47,11 @@ log = logging.getLogger(__name__)
 MAX_OUTPUT_TOKENS = 4096
 
 
+def pause(seconds: float) -> None:
+    """The one place a retry waits, so a test can record the wait asked for instead of sleeping."""
+    time.sleep(seconds)
+
+
 @dataclass
 class _Usage:
     tokens_in: int = 0
@@ -207,7 +212,7 @@ class RemoteProvider(Provider):
                     ) from None
                 wait = self._wait(attempt, exc.retry_after_s)
                 log.warning("%s: %s; retry %d in %.1f s", self.name, exc.what, attempt, wait)
-                time.sleep(wait)
+                pause(wait)
         raise AssertionError("the loop returns or raises")
 
     def _wait(self, attempt: int, retry_after_s: float | None) -> float:
