@@ -251,7 +251,7 @@ class Settings(BaseSettings):
 
     @field_validator("input_dirs", "viewer_origins", mode="before")
     @classmethod
-    def _split_dirs(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
