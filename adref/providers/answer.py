@@ -424,10 +424,10 @@ def _clean_tags(
     tags = data.get("model_tags")
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         return  # validation names the field
-    site = {_tag_key(t) for t in site_tags}
+    site = {tags_.key(t) for t in site_tags}
     kept: dict[str, str] = {}
     for tag in tags:
-        key = _tag_key(tag)
+        key = tags_.key(tag)
         if key and key not in site and key not in kept:
             kept[key] = tags_.normal(tag)
     if len(kept) != len(tags):
@@ -438,10 +438,6 @@ def _clean_tags(
             f"model_tags has {len(kept)} usable tag(s) after removing duplicates and the site's "
             f"own tags; give at least {MIN_TAGS} tags that do not repeat the site's tags"
         )
-
-
-def _tag_key(tag: str) -> str:
-    return tags_.key(tag)
 
 
 def _clean_groups(
