@@ -20,7 +20,11 @@ def normal(tag: object) -> str:
 
 def key(tag: object) -> str:
     """What two spellings of one tag share ("#Summer", "summer" and "ｓｕｍｍｅｒ" alike)."""
-    return normal(tag).lstrip("#").strip().casefold()
+    return _fold(normal(tag))
+
+
+def _fold(spelling: str) -> str:
+    return spelling.lstrip("#").strip().casefold()
 
 
 def unique(tags: Iterable[object | None]) -> list[str]:
@@ -30,6 +34,6 @@ def unique(tags: Iterable[object | None]) -> list[str]:
         if tag is None:
             continue
         spelling = normal(tag)
-        if k := key(spelling):
+        if k := _fold(spelling):
             kept.setdefault(k, spelling)
     return list(kept.values())
