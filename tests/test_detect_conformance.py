@@ -16,15 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adref.video.decode import VideoReader
 from adref.video.detect import DetectParams, detect_shots
 from tests.support.conformance import (
     Clip,
     Seg,
     adref_frames,
+    adref_view,
     fade,
     frames,
     grey,
+    made,
     make,
     params_for,
     pyscenedetect_frames,
@@ -60,9 +61,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _agree(clip: Clip, folder: Path, kind: str) -> list[int]:
-    path = folder / f"{clip.name}.{clip.ext}"
-    if not path.exists():
-        make(clip, folder)
+    path = made(clip, folder)
     params = params_for(kind, clip.fps)
     theirs = pyscenedetect_frames(path, kind, params)
     assert adref_frames(path, params) == theirs
@@ -76,10 +75,9 @@ def test_neutral_grey_fade_makes_no_false_cuts(folder: Path, kind: str) -> None:
 
 def test_greys_reach_the_detector_as_pyscenedetect_sees_them(folder: Path) -> None:
     """One level off turns a neutral grey's hue from 0 to 90: compare every pixel."""
-    path = make(GREY_FADE, folder)
+    path = made(GREY_FADE, folder)
     theirs = pyscenedetect_view(path)
-    with VideoReader(path) as reader:
-        ours = [f.small for f in reader.frames()]
+    ours = adref_view(path)
     assert len(ours) == len(theirs)
     for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
         assert a.shape == b.shape, i
@@ -188,9 +186,7 @@ CORPUS = [
 @pytest.mark.parametrize("kind", DETECTORS)
 @pytest.mark.parametrize("clip", CORPUS, ids=lambda c: c.name)
 def test_corpus(clip: Clip, kind: str, folder: Path) -> None:
-    path = folder / f"{clip.name}.{clip.ext}"
-    if not path.exists():
-        make(clip, folder)
+    path = made(clip, folder)
     params = params_for(kind, clip.fps)
     theirs = pyscenedetect_frames(path, kind, params)
     ours = adref_frames(path, params)
@@ -202,12 +198,9 @@ def test_corpus(clip: Clip, kind: str, folder: Path) -> None:
 @pytest.mark.parametrize("clip", CORPUS, ids=lambda c: c.name)
 def test_corpus_frames_as_pyscenedetect_sees_them(clip: Clip, folder: Path) -> None:
     """Pixel for pixel, unless the clip says why not (and then they must really differ)."""
-    path = folder / f"{clip.name}.{clip.ext}"
-    if not path.exists():
-        make(clip, folder)
+    path = made(clip, folder)
     theirs = pyscenedetect_view(path)
-    with VideoReader(path) as reader:
-        ours = [f.small for f in reader.frames()]
+    ours = adref_view(path)
     same = len(ours) == len(theirs) and all(
         a.shape == b.shape and np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True)
     )
@@ -283,9 +276,7 @@ def test_fading_to_black_twice_gives_one_or_three_shots(
     name: str, size: tuple[int, int], kind: str, folder: Path
 ) -> None:
     clip = Clip(f"fade-{name}-{size[0]}", FADES[name], size=size)
-    path = folder / f"{clip.name}.{clip.ext}"
-    if not path.exists():
-        make(clip, folder)
+    path = made(clip, folder)
     shots = detect_shots(path, DetectParams(detector=kind)).shots  # type: ignore[arg-type]
     assert len(shots) in (1, 3), [s.start_frame for s in shots]
     dark = _dark_frames(clip)

@@ -21,6 +21,7 @@ from scenedetect import AdaptiveDetector, ContentDetector, SceneManager, open_vi
 from scenedetect.common import FrameTimecode
 from scenedetect.detector import SceneDetector
 
+from adref.video.decode import VideoReader
 from adref.video.detect import DetectParams, detect_shots
 
 BGR = tuple[int, int, int]
@@ -124,6 +125,12 @@ def make(clip: Clip, folder: Path) -> Path:
     return path
 
 
+def made(clip: Clip, folder: Path) -> Path:
+    """The clip's file in ``folder``, encoded the first time a test asks for it."""
+    path = folder / f"{clip.name}.{clip.ext}"
+    return path if path.exists() else make(clip, folder)
+
+
 class _Positions(SceneDetector):
     """Records what SceneManager hands its detectors: every position (to turn cut times into
     frame indices) and, if asked, every frame as the detectors see it."""
@@ -148,6 +155,12 @@ def pyscenedetect_view(path: Path) -> list[np.ndarray]:
     manager.add_detector(positions)
     manager.detect_scenes(open_video(str(path)))
     return positions.frames
+
+
+def adref_view(path: Path) -> list[np.ndarray]:
+    """Every frame exactly as adref hands it to its detectors."""
+    with VideoReader(path) as reader:
+        return [f.small for f in reader.frames()]
 
 
 def _detector(kind: str, params: DetectParams) -> ContentDetector:
