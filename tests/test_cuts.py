@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import pytest
 
 from adref.video.cuts import CutDetectors
 from adref.video.light import channel_means
-from adref.video.timeline import Timeline
-from tests.support.frames import flat
+from tests.support.frames import flat, frame_clock
 
 
 def _feed(
     colours: list[tuple[int, int, int]], detector: str = "adaptive", fades: float = 12.0
 ) -> tuple[list[tuple[int, str]], CutDetectors, list[float | None]]:
-    times = Timeline(Fraction(1, 25), Fraction(25))
+    times = frame_clock()
     threshold = 27.0 if detector == "content" else 3.0
     cuts = CutDetectors(detector, threshold, fades, 0.5, times)
     found: list[tuple[int, str]] = []

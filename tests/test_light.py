@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
 from adref.video.light import MOTION_SCALE, LightAndMotion, channel_means
-from adref.video.timeline import Timeline
-from tests.support.frames import decoded, flat
+from tests.support.frames import decoded, flat, frame_clock
 
 
 def _run(frames: list[np.ndarray]) -> LightAndMotion:
-    times = Timeline(Fraction(1, 25), Fraction(25))
+    times = frame_clock()
     meter = LightAndMotion()
     for i, small in enumerate(frames):
         times.add(i, 1)

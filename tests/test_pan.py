@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
 from adref.video.pan import STEP, CameraPan
-from adref.video.timeline import Timeline
-from tests.support.frames import decoded, texture
+from tests.support.frames import decoded, frame_clock, texture
 
 
 @pytest.mark.parametrize(("shift", "sign"), [(-2, 1), (2, -1)], ids=["right", "left"])
 def test_a_sliding_picture_is_a_pan(shift: int, sign: int) -> None:
     picture = texture(3)
-    times = Timeline(Fraction(1, 25), Fraction(25))
+    times = frame_clock()
     pan = CameraPan()
     frames = 40
     for i in range(frames):
@@ -29,7 +26,7 @@ def test_a_sliding_picture_is_a_pan(shift: int, sign: int) -> None:
 
 
 def test_a_still_picture_does_not_pan_and_short_shots_have_no_measurement() -> None:
-    times = Timeline(Fraction(1, 25), Fraction(25))
+    times = frame_clock()
     pan = CameraPan()
     for i in range(3 * STEP):
         times.add(i, 1)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import av
 import cv2
 import numpy as np
 
 from adref.video.decode import DecodedFrame
+from adref.video.timeline import Timeline
 
 
 def decoded(index: int, small: np.ndarray, pts: int | None = None) -> DecodedFrame:
@@ -14,6 +17,11 @@ def decoded(index: int, small: np.ndarray, pts: int | None = None) -> DecodedFra
     source = av.VideoFrame.from_ndarray(np.ascontiguousarray(small), format="bgr24")
     luma = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     return DecodedFrame(index, index if pts is None else pts, 1, small, luma, 1.0, source)
+
+
+def frame_clock() -> Timeline:
+    """An empty 25 fps timeline whose time base is one frame, so a frame's pts is its index."""
+    return Timeline(Fraction(1, 25), Fraction(25))
 
 
 def flat(colour: tuple[int, int, int], size: tuple[int, int] = (64, 36)) -> np.ndarray:
