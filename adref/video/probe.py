@@ -76,7 +76,8 @@ def probe_video(path: Path) -> StreamInfo:
             "the file is empty (0 bytes)",
             "Check that the download or copy finished, then try again",
         )
-    archive = _archive_kind(_head(path))
+    head = _head(path)
+    archive = _archive_kind(head)
     if archive is not None:
         # FFmpeg's raw-stream probes find start codes anywhere: a ZIP holding a video, or random
         # archive bytes, can read as H.264 or VVC.
@@ -84,7 +85,7 @@ def probe_video(path: Path) -> StreamInfo:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
-        raise _unopenable(path, size, exc) from None
+        raise _unopenable(path, size, head, exc) from None
     with container:
         fmt = container.format.name
         if any(tag in fmt for tag in _STILL_IMAGE_FORMATS):
@@ -120,10 +121,9 @@ def _file_size(path: Path) -> int:
     return st.st_size
 
 
-def _unopenable(path: Path, size: int, exc: Exception) -> InputError:
+def _unopenable(path: Path, size: int, head: bytes, exc: Exception) -> InputError:
     """Explain why FFmpeg cannot open a file, from what its first bytes look like."""
     reason = getattr(exc, "strerror", None) or str(exc)
-    head = _head(path)
     kind = next((k for off, magic, k in _MAGIC if head[off : off + len(magic)] == magic), None)
     if kind == "MP4/MOV":
         boxes, overrun = _mp4_top_boxes(path, size)
@@ -148,10 +148,8 @@ def _archive_kind(head: bytes) -> str | None:
 
 
 def _content_kind(head: bytes) -> str | None:
-    """What a file's first bytes say it is, when that is plainly not a video."""
-    kind = _archive_kind(head)
-    if kind is not None:
-        return f"it is {kind}"
+    """What a file's first bytes say it is, when that is plainly not a video (archives and
+    documents are refused before FFmpeg opens the file, see ``_archive_kind``)."""
     stripped = head.lstrip().lower()
     if stripped.startswith((b"<!doctype html", b"<html")) or b"<html" in stripped[:256]:
         return "it is an HTML web page (a page was saved instead of the video)"
