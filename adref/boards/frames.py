@@ -23,6 +23,11 @@ FONT_DIRS = (
 )
 KOREAN_FACE = 1  # in Noto's CJK collections: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK
 PLACEHOLDER = (70, 70, 70)
+# The look every export shares (RGB).
+FRAME_RATIO = 9 / 16  # each frame is fitted into a 16:9 box, letterboxed
+INK = (28, 28, 30)
+MUTED = (110, 110, 118)
+BOX = (20, 20, 22)
 
 
 @dataclass(frozen=True)
