@@ -69,17 +69,24 @@ def cjk_font(bold: bool = False) -> Font:
     )
 
 
+def media_file(root: Path, rel: str | None) -> Path | None:
+    """The file a row names (relative to the warehouse root), only if it is inside ``media``."""
+    if not rel:
+        return None
+    media = (root / "media").resolve()
+    path = (root / rel).resolve()
+    return path if path.is_relative_to(media) and path.is_file() else None
+
+
 def frame_image(root: Path, rel: str | None) -> Image.Image:
     """The keyframe at ``rel`` (relative to the warehouse root), or a placeholder."""
-    media = (root / "media").resolve()
-    if rel:
-        path = (root / rel).resolve()
-        if path.is_relative_to(media) and path.is_file():
-            try:
-                with Image.open(path) as img:
-                    return img.convert("RGB")
-            except (OSError, UnidentifiedImageError):
-                pass
+    path = media_file(root, rel)
+    if path is not None:
+        try:
+            with Image.open(path) as img:
+                return img.convert("RGB")
+        except (OSError, UnidentifiedImageError):
+            pass
     return Image.new("RGB", (320, 180), PLACEHOLDER)
 
 
