@@ -14,13 +14,13 @@ from urllib.parse import quote
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from adref.search.index import search
 from adref.search.query import SearchQuery
 from adref.settings import Settings
 from tests.board_library import KOREAN_TITLE, build_library
-from tests.test_viewer_browser import CHROMIUM, Viewer, clean_env, start_viewer, stop_viewer
+from tests.support.viewer import CHROMIUM, Viewer, chromium, clean_env, start_viewer, stop_viewer
 
 pytestmark = [
     pytest.mark.slow,  # Chromium against a real `adref viewer`
@@ -44,10 +44,8 @@ def viewer(home: Path) -> Iterator[Viewer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

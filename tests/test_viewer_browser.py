@@ -6,89 +6,31 @@ runs in a subprocess on a free port. Screenshots land in pytest's tmp folder.
 
 from __future__ import annotations
 
-import http.client
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from adref.video.testclips import ClipTruth
-
-ADREF = str(Path(sys.executable).with_name("adref"))
-CHROMIUM = "/usr/bin/chromium"
+from tests.support.http import unused_port
+from tests.support.viewer import (
+    ADREF,
+    CHROMIUM,
+    Viewer,
+    chromium,
+    clean_env,
+    raw_get,
+    start_viewer,
+    stop_viewer,
+)
 
 pytestmark = [
     pytest.mark.slow,  # Chromium against a real `adref viewer`
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def clean_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
-    return env | {"ADREF_HOME": str(home), "COLUMNS": "200", **extra}
-
-
-@dataclass
-class Viewer:
-    url: str
-    home: Path
-    proc: subprocess.Popen[str]
-
-
-def start_viewer(env: dict[str, str], *args: str) -> Viewer:
-    port = free_port()
-    proc = subprocess.Popen(
-        [ADREF, "viewer", "--port", str(port), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the viewer exited: {proc.stdout and proc.stdout.read()}")
-        try:
-            httpx.get(f"{url}/search", timeout=2)
-            return Viewer(url, Path(env["ADREF_HOME"]), proc)
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise AssertionError("the viewer did not answer within 60 s")
-
-
-def raw_get(url: str, path: str) -> tuple[int, bytes]:
-    """GET a path exactly as written (HTTP clients normalise ``..`` away)."""
-    conn = http.client.HTTPConnection(httpx.URL(url).host, httpx.URL(url).port, timeout=10)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
-
-
-def stop_viewer(viewer: Viewer) -> None:
-    viewer.proc.terminate()
-    try:
-        viewer.proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        viewer.proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +60,8 @@ def viewer(demo_home: Path) -> Iterator[Viewer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -263,7 +203,7 @@ def test_media_is_served_with_ranges_and_nothing_outside_it(viewer: Viewer) -> N
 
 def test_beyond_loopback_without_a_login_the_viewer_refuses_to_start(tmp_path: Path) -> None:
     done = subprocess.run(
-        [ADREF, "viewer", "--address", "0.0.0.0", "--port", str(free_port())],
+        [ADREF, "viewer", "--address", "0.0.0.0", "--port", str(unused_port())],
         env=clean_env(tmp_path / "home"),
         capture_output=True,
         text=True,

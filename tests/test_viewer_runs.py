@@ -245,53 +245,46 @@ def test_the_analyze_page_follows_a_run_live_in_a_browser(
 ) -> None:
     """The page polls the API: states the server records show up without a reload, and a
     completed run links to the video its ``runs`` row names."""
-    from playwright.sync_api import sync_playwright
     from prefect.client.orchestration import get_client
     from prefect.states import Completed, Running
 
     from adref.warehouse.records import RunRecord
-    from tests.test_viewer_browser import CHROMIUM, clean_env, start_viewer, stop_viewer
+    from tests.support.viewer import chromium, clean_env, start_viewer, stop_viewer
 
     viewer = start_viewer(
         clean_env(adref_home, PREFECT_API_URL=prefect_api, ADREF_WORK_POOL=deployed.work_pool)
     )
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM, args=["--headless", "--no-sandbox"]
+        with chromium() as browser:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(f"{viewer.url}/analyze", timeout=60_000)
+            page.get_by_placeholder("https://www.youtube.com/watch?v=…").fill(
+                "https://www.example.com/spot"
             )
-            try:
-                page = browser.new_page(viewport={"width": 1200, "height": 900})
-                page.goto(f"{viewer.url}/analyze", timeout=60_000)
-                page.get_by_placeholder("https://www.youtube.com/watch?v=…").fill(
-                    "https://www.example.com/spot"
-                )
-                page.get_by_role("button", name="Start").click()
-                page.get_by_text("waiting for a worker").wait_for(timeout=60_000)
-                link = page.locator("a[href*='/runs/flow-run/']").first.get_attribute("href")
-                assert link, "the run in the Prefect UI"
-                flow_run_id = link.rsplit("/", 1)[1]
+            page.get_by_role("button", name="Start").click()
+            page.get_by_text("waiting for a worker").wait_for(timeout=60_000)
+            link = page.locator("a[href*='/runs/flow-run/']").first.get_attribute("href")
+            assert link, "the run in the Prefect UI"
+            flow_run_id = link.rsplit("/", 1)[1]
 
-                wh = Warehouse(deployed.warehouse)
-                wh.init()
-                with get_client(sync_client=True) as client:
-                    client.set_flow_run_state(flow_run_id, Running(), force=True)  # type: ignore[arg-type]
-                    page.locator(".state", has_text="Running").wait_for(timeout=30_000)
-                    wh.append_run(
-                        RunRecord(
-                            run_id="live-1",
-                            flow_run_id=flow_run_id,
-                            video_id="youtube:live1",
-                            status="completed",
-                            started_at=datetime.now(UTC),
-                        )
+            wh = Warehouse(deployed.warehouse)
+            wh.init()
+            with get_client(sync_client=True) as client:
+                client.set_flow_run_state(flow_run_id, Running(), force=True)  # type: ignore[arg-type]
+                page.locator(".state", has_text="Running").wait_for(timeout=30_000)
+                wh.append_run(
+                    RunRecord(
+                        run_id="live-1",
+                        flow_run_id=flow_run_id,
+                        video_id="youtube:live1",
+                        status="completed",
+                        started_at=datetime.now(UTC),
                     )
-                    client.set_flow_run_state(flow_run_id, Completed(), force=True)  # type: ignore[arg-type]
-                open_video = page.get_by_role("link", name="Open the video")
-                open_video.wait_for(timeout=30_000)
-                assert open_video.get_attribute("href") == "/video?id=youtube%3Alive1"
-                page.screenshot(path=str(tmp_path / "analyze-done.png"), full_page=True)
-            finally:
-                browser.close()
+                )
+                client.set_flow_run_state(flow_run_id, Completed(), force=True)  # type: ignore[arg-type]
+            open_video = page.get_by_role("link", name="Open the video")
+            open_video.wait_for(timeout=30_000)
+            assert open_video.get_attribute("href") == "/video?id=youtube%3Alive1"
+            page.screenshot(path=str(tmp_path / "analyze-done.png"), full_page=True)
     finally:
         stop_viewer(viewer)

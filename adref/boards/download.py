@@ -10,10 +10,9 @@ import io
 import json
 import re
 import zipfile
-from pathlib import Path
 from typing import Any
 
-from adref.boards.frames import timecode
+from adref.boards.frames import media_file, timecode
 from adref.providers.categories import formats, genres, label
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.media import safe_id
@@ -35,20 +34,12 @@ def video_zip(wh: Warehouse, video_id: str) -> bytes:
         z.writestr("analysis.json", json.dumps(data, ensure_ascii=False, indent=2))
         z.writestr("analysis.md", markdown(data))
         for shot in data["shots"]:
-            path = _inside_media(wh.root, shot.get("keyframe_path"))
+            path = media_file(wh.root, shot.get("keyframe_path"))
             if path is not None:
                 stamp = timecode(shot["start_s"]).replace(":", "m") + "s"
                 name = f"keyframes/shot-{shot['shot_index']:04d}_{stamp}.jpg"
                 z.write(path, name, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
-
-
-def _inside_media(root: Path, rel: str | None) -> Path | None:
-    if not rel:
-        return None
-    media = (root / "media").resolve()
-    path = (root / rel).resolve()
-    return path if path.is_relative_to(media) and path.is_file() else None
 
 
 def _md(value: Any) -> str:

@@ -23,6 +23,11 @@ FONT_DIRS = (
 )
 KOREAN_FACE = 1  # in Noto's CJK collections: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK
 PLACEHOLDER = (70, 70, 70)
+# The look every export shares (RGB).
+FRAME_RATIO = 9 / 16  # each frame is fitted into a 16:9 box, letterboxed
+INK = (28, 28, 30)
+MUTED = (110, 110, 118)
+BOX = (20, 20, 22)
 
 
 @dataclass(frozen=True)
@@ -64,17 +69,24 @@ def cjk_font(bold: bool = False) -> Font:
     )
 
 
+def media_file(root: Path, rel: str | None) -> Path | None:
+    """The file a row names (relative to the warehouse root), only if it is inside ``media``."""
+    if not rel:
+        return None
+    media = (root / "media").resolve()
+    path = (root / rel).resolve()
+    return path if path.is_relative_to(media) and path.is_file() else None
+
+
 def frame_image(root: Path, rel: str | None) -> Image.Image:
     """The keyframe at ``rel`` (relative to the warehouse root), or a placeholder."""
-    media = (root / "media").resolve()
-    if rel:
-        path = (root / rel).resolve()
-        if path.is_relative_to(media) and path.is_file():
-            try:
-                with Image.open(path) as img:
-                    return img.convert("RGB")
-            except (OSError, UnidentifiedImageError):
-                pass
+    path = media_file(root, rel)
+    if path is not None:
+        try:
+            with Image.open(path) as img:
+                return img.convert("RGB")
+        except (OSError, UnidentifiedImageError):
+            pass
     return Image.new("RGB", (320, 180), PLACEHOLDER)
 
 

@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,10 +68,12 @@ def _child_env(settings: Settings, api_url: str | None) -> dict[str, str]:
     return env
 
 
-def _spawn(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+def _spawn(
+    args: list[str], env: dict[str, str], log: IO[bytes], module: str = "prefect"
+) -> subprocess.Popen[bytes]:
     # A session of its own: the terminal's Ctrl-C reaches us only, and we stop children in order.
     return subprocess.Popen(
-        [sys.executable, "-m", "prefect", *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -79,24 +81,32 @@ def _spawn(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.P
     )
 
 
-def _wait_healthy(api_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_answering(
+    name: str,
+    process: subprocess.Popen[bytes],
+    url: str,
+    probe: str,
+    answered: Callable[[int], bool],
+    log: Path,
+    exit_hint: str,
+) -> None:
+    """Poll ``url + probe`` until its status is ``answered``; UpError once ``process`` exits or
+    the start-up time runs out (the caller stops the child)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
-        if server.poll() is not None:
+        if process.poll() is not None:
             raise UpError(
-                "the Prefect server did not start",
-                f"it exited with code {server.returncode}",
-                f"See {log}; is the port already in use?",
+                f"the {name} did not start", f"it exited with code {process.returncode}", exit_hint
             )
         try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+            if answered(httpx.get(f"{url}{probe}", timeout=2).status_code):
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
     raise UpError(
-        "the Prefect server did not start",
-        f"no answer from {api_url} within {STARTUP_TIMEOUT_S:.0f} s",
+        f"the {name} did not start",
+        f"no answer from {url} within {STARTUP_TIMEOUT_S:.0f} s",
         f"See {log}",
     )
 
@@ -132,7 +142,15 @@ def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes]
             log,
         )
     try:
-        _wait_healthy(api_url, server, server_log)
+        _wait_answering(
+            "Prefect server",
+            server,
+            api_url,
+            "/health",
+            lambda status: status == 200,
+            server_log,
+            f"See {server_log}; is the port already in use?",
+        )
     except BaseException:
         stop(server)
         raise
@@ -159,29 +177,21 @@ def start_viewer(settings: Settings, url: str, logs: Path) -> subprocess.Popen[b
         )
     log_path = logs / "viewer.log"
     with log_path.open("ab") as log:
-        viewer = subprocess.Popen(
-            [sys.executable, "-m", "adref", "viewer", "--port", str(port)],
-            env=dict(os.environ),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        viewer = _spawn(["viewer", "--port", str(port)], dict(os.environ), log, module="adref")
+    try:
+        _wait_answering(
+            "viewer",
+            viewer,
+            url,
+            "/search",
+            lambda status: status < 500,
+            log_path,
+            f"See {log_path}",
         )
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if viewer.poll() is not None:
-            raise UpError(
-                "the viewer did not start",
-                f"it exited with code {viewer.returncode}",
-                f"See {log_path}",
-            )
-        try:
-            if httpx.get(f"{url}/search", timeout=2).status_code < 500:
-                return viewer
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    stop(viewer)
-    raise UpError("the viewer did not start", f"no answer from {url}", f"See {log_path}")
+    except BaseException:
+        stop(viewer)
+        raise
+    return viewer
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:

@@ -23,10 +23,6 @@ class InputFile:
     relative: str  # POSIX path inside that folder
     size_bytes: int
 
-    @property
-    def label(self) -> str:
-        return self.relative
-
 
 def list_input_files(folders: list[Path], limit: int = MAX_LISTED) -> list[InputFile]:
     """Regular files inside ``folders`` (hidden ones skipped), at most ``limit``, sorted by

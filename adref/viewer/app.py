@@ -23,6 +23,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 
 import panel as pn
 
@@ -104,7 +105,7 @@ def header(ctx: ViewerContext, current: str) -> pn.viewable.Viewable:
         for key, p in PAGES.items()
         if p.menu
     )
-    user = f'<span class="user">{_escape(ctx.user)}</span>'
+    user = f'<span class="user">{escape(ctx.user)}</span>'
     return pn.pane.HTML(
         f'<nav class="adref-nav"><b class="brand">adref</b> {links} {user}</nav>',
         sizing_mode="stretch_width",
@@ -139,12 +140,6 @@ def _os_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "local"
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 if pn.state.served:  # run by `panel serve`: build this session's page

@@ -151,6 +151,7 @@ class SearchPageState:
         self.prev.on_click(lambda _: self.turn(-1))
         self.next.on_click(lambda _: self.turn(1))
         self.clear_like.on_click(lambda _: self._set_like(None))
+        self._show_like()
         self.refresh()
 
     def query(self) -> SearchQuery:
@@ -188,6 +189,7 @@ class SearchPageState:
 
     def _set_like(self, like: tuple[str, int] | None) -> None:
         self.like = like
+        self._show_like()
         self._changed()
 
     def _show(self, result: SearchPage) -> None:
@@ -208,6 +210,9 @@ class SearchPageState:
         self.prev.disabled = self.page_no == 0
         self.next.disabled = first + len(result.hits) >= result.total
         self.results.object = results_html(self.ctx, result)
+
+    def _show_like(self) -> None:
+        """The 'more like this' note, read once per change of ``like``, not per result page."""
         if self.like is not None:
             video_id, shot = self.like
             title = video_title(self.ctx.warehouse, video_id) or video_id

@@ -126,10 +126,11 @@ def add_to_board_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.View
         options={f"{s.shot_index} · {timecode(s.start_s)}": s.shot_index for s in view.shots},
         width=150,
     )
-    mine = mb.list_boards(wh, ctx.user)
-    board = pn.widgets.Select(
-        name="Moodboard", options={b.name: b.id for b in mine} | {"A new board…": ""}, width=220
-    )
+
+    def board_options() -> dict[str, str]:
+        return {b.name: b.id for b in mb.list_boards(wh, ctx.user)} | {"A new board…": ""}
+
+    board = pn.widgets.Select(name="Moodboard", options=board_options(), width=220)
     new = pn.widgets.TextInput(name="New board name", placeholder="Name", width=180)
     add = pn.widgets.Button(name="Add to moodboard", button_type="primary", width=150)
     status = pn.pane.HTML("", name="add-status")
@@ -142,8 +143,7 @@ def add_to_board_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.View
             status.object = f"<span style='color:#b00'>{escape(exc.one_line())}</span>"
             return
         if not board.value:
-            boards = mb.list_boards(wh, ctx.user)
-            board.options = {b.name: b.id for b in boards} | {"A new board…": ""}
+            board.options = board_options()
             board.value = target
         link = ctx.link("boards", id=target)
         said = "Added" if added else "Already on the board"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -247,22 +248,41 @@ def _append(
     return added
 
 
-def add_items(wh: Warehouse, board_id: str, owner: str, shots: list[tuple[str, int | None]]) -> int:
-    """Append shots (video_id, shot_index) not yet on the board; returns how many were added.
+def _edit_items(
+    wh: Warehouse,
+    board_id: str,
+    owner: str,
+    edit: Callable[[duckdb.DuckDBPyConnection, list[dict[str, Any]]], int],
+    message: str,
+) -> int:
+    """Run ``edit`` on the board's items in order, in one transaction the owner is checked in.
 
-    A shot that does not exist is refused, so a board never points at nothing.
+    ``edit`` changes the list in place and returns how many items it changed; the board is
+    rewritten only when that is not zero.
     """
     who = _who(owner)
 
     def txn(con: duckdb.DuckDBPyConnection) -> int:
         _owned(con, board_id, who)
         items = _items(con, board_id)
-        added = _append(con, board_id, items, shots)
-        if added:
+        changed = edit(con, items)
+        if changed:
             _rewrite(con, board_id, items)
-        return added
+        return changed
 
-    return run_in_transaction(wh, txn, f"moodboard {board_id} items added")
+    return run_in_transaction(wh, txn, message)
+
+
+def add_items(wh: Warehouse, board_id: str, owner: str, shots: list[tuple[str, int | None]]) -> int:
+    """Append shots (video_id, shot_index) not yet on the board; returns how many were added.
+
+    A shot that does not exist is refused, so a board never points at nothing.
+    """
+
+    def edit(con: duckdb.DuckDBPyConnection, items: list[dict[str, Any]]) -> int:
+        return _append(con, board_id, items, shots)
+
+    return _edit_items(wh, board_id, owner, edit, f"moodboard {board_id} items added")
 
 
 def add_item(wh: Warehouse, board_id: str, owner: str, video_id: str, shot_index: int) -> bool:
@@ -273,36 +293,30 @@ def add_item(wh: Warehouse, board_id: str, owner: str, video_id: str, shot_index
 def remove_item(
     wh: Warehouse, board_id: str, owner: str, video_id: str, shot_index: int | None
 ) -> None:
-    who = _who(owner)
-
-    def txn(con: duckdb.DuckDBPyConnection) -> None:
-        _owned(con, board_id, who)
-        items = _items(con, board_id)
+    def edit(_con: duckdb.DuckDBPyConnection, items: list[dict[str, Any]]) -> int:
         at = _find(items, video_id, shot_index)
-        if at is not None:
-            del items[at]
-            _rewrite(con, board_id, items)
+        if at is None:
+            return 0
+        del items[at]
+        return 1
 
-    run_in_transaction(wh, txn, f"moodboard {board_id} item removed")
+    _edit_items(wh, board_id, owner, edit, f"moodboard {board_id} item removed")
 
 
 def move_item(
     wh: Warehouse, board_id: str, owner: str, video_id: str, shot_index: int | None, to: int
 ) -> None:
     """Move an item to position ``to`` (clamped to the board), the others closing up."""
-    who = _who(owner)
 
-    def txn(con: duckdb.DuckDBPyConnection) -> None:
-        _owned(con, board_id, who)
-        items = _items(con, board_id)
+    def edit(_con: duckdb.DuckDBPyConnection, items: list[dict[str, Any]]) -> int:
         at = _find(items, video_id, shot_index)
         if at is None:
             raise InputError("that shot is not on the board")
         item = items.pop(at)
         items.insert(max(0, min(to, len(items))), item)
-        _rewrite(con, board_id, items)
+        return 1
 
-    run_in_transaction(wh, txn, f"moodboard {board_id} reordered")
+    _edit_items(wh, board_id, owner, edit, f"moodboard {board_id} reordered")
 
 
 def set_note(

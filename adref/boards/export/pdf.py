@@ -12,16 +12,12 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from adref.boards.frames import Frame, cjk_font, frames, jpeg
+from adref.boards.frames import BOX, FRAME_RATIO, INK, MUTED, Frame, cjk_font, frames, jpeg
 from adref.warehouse.moodboards import BoardView
 
 COLUMNS, ROWS = 3, 2
 MARGIN = 14.0  # mm
 GUTTER = 8.0
-FRAME_RATIO = 9 / 16
-INK = (28, 28, 30)
-MUTED = (110, 110, 118)
-BOX = (20, 20, 22)
 NOTE_CHARS = 160  # about three lines under a frame
 
 

@@ -8,18 +8,14 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from adref.boards.frames import Frame, cjk_font, frames
+from adref.boards.frames import BOX, FRAME_RATIO, INK, MUTED, Frame, cjk_font, frames
 from adref.warehouse.moodboards import BoardView
 
 WIDTH = 1600
 MARGIN = 64
 GUTTER = 32
 COLUMNS = 3
-FRAME_RATIO = 9 / 16  # each frame is fitted into a 16:9 box, letterboxed
-INK = (28, 28, 30)
-MUTED = (110, 110, 118)
 PAPER = (250, 249, 246)
-BOX = (20, 20, 22)
 LINE = 1.35
 
 Draw = ImageDraw.ImageDraw
