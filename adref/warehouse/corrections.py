@@ -18,15 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from adref import tags
 from adref.errors import InputError, WarehouseError
 from adref.models import utcnow
 from adref.providers.categories import formats, genres
-from adref.warehouse import schema
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.write import run_in_transaction
+from adref.warehouse.write import insert_rows, run_in_transaction
 
 FIELDS = ("genre", "expression_format", "mood", "tags", "note")
 LIST_FIELDS = frozenset({"mood", "tags"})
@@ -207,13 +205,7 @@ def save_corrections(
             for name, value in changes.items()
             if value != current.value(name)
         ]
-        if rows:
-            batch = pa.Table.from_pylist(rows, schema=schema.arrow_schema("corrections"))
-            con.register("_adref_corrections", batch)
-            try:
-                con.execute("INSERT INTO corrections BY NAME SELECT * FROM _adref_corrections")
-            finally:
-                con.unregister("_adref_corrections")
+        insert_rows(con, "corrections", rows)
         return [r["field"] for r in rows]
 
     if not wh.exists():

@@ -17,13 +17,11 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from adref.errors import InputError
 from adref.models import utcnow
-from adref.warehouse import schema
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.write import run_in_transaction
+from adref.warehouse.write import insert_rows, run_in_transaction
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 2000
@@ -80,17 +78,6 @@ def _who(owner: str) -> str:
     return who
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    name = f"_adref_{table}"
-    con.register(name, pa.Table.from_pylist(rows, schema=schema.arrow_schema(table)))
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
-    finally:
-        con.unregister(name)
-
-
 def _board_row(con: duckdb.DuckDBPyConnection, board_id: str) -> Board:
     row = con.execute(
         "SELECT b.id, b.name, coalesce(b.description, ''), b.owner, b.created_at, b.updated_at, "
@@ -138,7 +125,7 @@ def create_board(
     board_id = str(row["id"])
 
     def txn(con: duckdb.DuckDBPyConnection) -> None:
-        _insert(con, "moodboards", [row])
+        insert_rows(con, "moodboards", [row])
         items: list[dict[str, Any]] = []
         if _append(con, board_id, items, shots or []):
             _rewrite(con, board_id, items)
@@ -198,7 +185,7 @@ def _items(con: duckdb.DuckDBPyConnection, board_id: str) -> list[dict[str, Any]
 
 def _rewrite(con: duckdb.DuckDBPyConnection, board_id: str, items: list[dict[str, Any]]) -> None:
     con.execute("DELETE FROM moodboard_items WHERE moodboard_id = ?", [board_id])
-    _insert(con, "moodboard_items", [{**it, "position": i} for i, it in enumerate(items)])
+    insert_rows(con, "moodboard_items", [{**it, "position": i} for i, it in enumerate(items)])
     _touch(con, board_id)
 
 

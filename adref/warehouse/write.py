@@ -315,6 +315,12 @@ def _fill_gaps(con: duckdb.DuckDBPyConnection, m: VideoMeta, at: datetime) -> No
         )
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, name: str, rows: list[dict[str, Any]]) -> None:
+    """Append rows (dicts of a table's columns) to one table, typed by its schema."""
+    if rows:
+        _insert(con, name, _table(name, rows))
+
+
 def _insert(con: duckdb.DuckDBPyConnection, name: str, t: pa.Table) -> None:
     con.register(_BATCH, t)
     try:
