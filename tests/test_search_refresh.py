@@ -11,7 +11,8 @@ from adref.search import store
 from adref.search.index import SearchQuery, refresh, search
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from tests.search_support import delete_video, settings_for, video
+from adref.warehouse.delete import delete_rows
+from tests.search_support import settings_for, video
 
 
 def ids(settings: Settings, **q: object) -> set[str]:
@@ -46,7 +47,7 @@ def test_add_reanalyse_and_delete_incrementally(tmp_path: Path) -> None:
     assert ids(settings, colour="#d32f2f") == set()
     assert ids(settings, colour="#3f9b46") == {"two"}
 
-    delete_video(wh, "one")
+    delete_rows(wh, "one")
     report = refresh(settings, ["one"])
     assert report.removed == 1 and report.documents == 1 and report.shots == 3
     assert ids(settings) == {"two"} and ids(settings, text="first") == set()
