@@ -5,8 +5,9 @@ reason, tags (site, user, model, corrected), moods, scene-group descriptions and
 note — and the values facets count. Several analyses of a video (re-analyses) all contribute
 text, moods, tags and providers; genre and format are the latest analysis' answer.
 
-Corrections win: the latest ``corrections`` row per video and field (by ``created_at``)
-replaces the model's genre, format or mood, and a ``tags`` correction replaces the model's tags
+Corrections win: the latest ``corrections`` row per video and field (by ``created_at``, then
+``id``, as the viewer's ``warehouse.corrections`` reads it) replaces the model's genre, format or
+mood, and a ``tags`` correction replaces the model's tags
 (site and user tags stay: they are not the model's to correct). Genre and format codes are also
 indexed by their Korean and English labels, so "뮤직비디오" finds a ``music_video``.
 """
@@ -165,8 +166,8 @@ def _add_corrections(
     latest = _per_doc(
         con,
         docs,
-        "SELECT video_id, field, arg_max(new_value, created_at) AS new_value"
-        f" FROM corrections{where} GROUP BY video_id, field",
+        f"SELECT video_id, field, new_value FROM corrections{where} QUALIFY row_number()"
+        " OVER (PARTITION BY video_id, field ORDER BY created_at DESC, id DESC) = 1",
         params,
     )
     for doc, c in latest:
