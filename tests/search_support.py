@@ -12,6 +12,7 @@ import duckdb
 
 from adref.models import Grouping, SceneGroup, VideoMeta, analysis_id
 from adref.providers.schema import Analysis, GroupAnalysis
+from adref.search.index import refresh
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.records import VideoWrite
@@ -93,6 +94,16 @@ def video(
 
 def settings_for(root: Path) -> Settings:
     return Settings(home=root.parent / "home", warehouse_dir=root)
+
+
+def indexed(root: Path, *writes: VideoWrite) -> tuple[Warehouse, Settings]:
+    """A warehouse at ``root`` holding ``writes``, and its settings, with the index built."""
+    wh = Warehouse(root)
+    for w in writes:
+        wh.write_video(w)
+    settings = settings_for(root)
+    refresh(settings)
+    return wh, settings
 
 
 def correct(wh: Warehouse, video_id: str, field: str, value: Any, at: datetime = NOW) -> None:
