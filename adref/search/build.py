@@ -197,9 +197,8 @@ def _update(
         con.execute("BEGIN TRANSACTION")
         placeholders = ", ".join("?" * len(ids))
         removed = con.execute(
-            f"SELECT count(*) FROM docs WHERE video_id IN ({placeholders})", ids
-        ).fetchone()
-        con.execute(f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids)
+            f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids
+        ).fetchone()  # DuckDB answers a DELETE with the count of rows deleted
         con.execute(f"DELETE FROM postings WHERE video_id IN ({placeholders})", ids)
         textdb.insert(con, docs)
         con.execute("COMMIT")
