@@ -158,7 +158,7 @@ def _rebuild(
     text = new_name("text", generation, ".duckdb")
     docs = read_documents(wcon, None)
     with contextlib.closing(engine.connect(base / text)) as con:
-        con.execute(textdb.TABLES)
+        textdb.create(con)
         textdb.insert(con, docs)
         documents = textdb.count(con)
     segment_name = new_name("seg", generation)
@@ -186,7 +186,7 @@ def _update(
     docs = read_documents(wcon, ids)
     if compact:
         with contextlib.closing(engine.connect(base / text)) as con:
-            con.execute(textdb.TABLES)
+            textdb.create(con)
             con.execute(f"ATTACH {sql_str(source)} AS old (READ_ONLY)")
             con.execute("INSERT INTO docs SELECT * FROM old.docs")
             con.execute("INSERT INTO postings SELECT * FROM old.postings ORDER BY term")
