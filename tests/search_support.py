@@ -10,13 +10,14 @@ from typing import Any
 
 import duckdb
 
-from adref.models import Grouping, SceneGroup, StreamInfo, VideoMeta, analysis_id
+from adref.models import Grouping, SceneGroup, VideoMeta, analysis_id
 from adref.providers.schema import Analysis, GroupAnalysis
+from adref.search.index import refresh
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.records import VideoWrite
 from adref.warehouse.write import run_in_transaction
-from tests.factories import make_shots
+from tests.factories import make_shots, make_stream
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -48,14 +49,7 @@ def video(
             video_id=video_id, title=title, description=description, site_tags=list(site_tags)
         ),
         content_hash=uuid.uuid4().hex,
-        stream=StreamInfo(
-            width=size[0],
-            height=size[1],
-            fps=25.0,
-            duration_s=2.0 * len(shots),
-            frame_count=50 * len(shots),
-            codec="h264",
-        ),
+        stream=make_stream(2.0 * len(shots), size[0], size[1], fps=25.0),
         shots=shots,
         keyframe_paths={
             s.shot_index: f"media/keyframes/{video_id}/{s.shot_index:04d}.jpg" for s in shots
@@ -102,6 +96,16 @@ def settings_for(root: Path) -> Settings:
     return Settings(home=root.parent / "home", warehouse_dir=root)
 
 
+def indexed(root: Path, *writes: VideoWrite) -> tuple[Warehouse, Settings]:
+    """A warehouse at ``root`` holding ``writes``, and its settings, with the index built."""
+    wh = Warehouse(root)
+    for w in writes:
+        wh.write_video(w)
+    settings = settings_for(root)
+    refresh(settings)
+    return wh, settings
+
+
 def correct(wh: Warehouse, video_id: str, field: str, value: Any, at: datetime = NOW) -> None:
     def txn(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(
@@ -111,21 +115,6 @@ def correct(wh: Warehouse, video_id: str, field: str, value: Any, at: datetime =
         )
 
     run_in_transaction(wh, txn, f"correct {video_id}")
-
-
-def delete_video(wh: Warehouse, video_id: str) -> None:
-    def txn(con: duckdb.DuckDBPyConnection) -> None:
-        for table in (
-            "videos",
-            "shots",
-            "scene_groups",
-            "analyses",
-            "group_analyses",
-            "corrections",
-        ):
-            con.execute(f"DELETE FROM {table} WHERE video_id = ?", [video_id])
-
-    run_in_transaction(wh, txn, f"delete {video_id}")
 
 
 def table_counts(wh: Warehouse) -> dict[str, int]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 import adref.cli  # noqa: F401  (registers every command)
@@ -13,26 +11,17 @@ from adref.bench.search import run_search_bench
 from adref.cli.app import app
 from adref.search import store
 from adref.search.index import SearchQuery, search
-from adref.settings import reset_settings
+from adref.settings import get_settings
 from adref.warehouse.catalog import Warehouse
 from tests.search_support import settings_for, video
 
 
-@pytest.fixture
-def warehouse_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    root = tmp_path / "wh"
-    monkeypatch.setenv("ADREF_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("ADREF_WAREHOUSE_DIR", str(root))
-    reset_settings()
-    yield root
-    reset_settings()
-
-
-def test_adref_index_rebuilds_and_updates(warehouse_env: Path) -> None:
+def test_adref_index_rebuilds_and_updates(adref_home: Path) -> None:
+    root = get_settings().warehouse
     runner = CliRunner()
     missing = runner.invoke(app, ["index"])
     assert missing.exit_code == 2 and "no warehouse" in missing.output
-    wh = Warehouse(warehouse_env)
+    wh = Warehouse(root)
     wh.write_video(video("one", title="alpha"))
     whole = runner.invoke(app, ["index"])
     assert whole.exit_code == 0, whole.output
@@ -40,7 +29,7 @@ def test_adref_index_rebuilds_and_updates(warehouse_env: Path) -> None:
     wh.write_video(video("two", title="beta"))
     some = runner.invoke(app, ["index", "two"])
     assert some.exit_code == 0 and "updated 1 video(s)" in some.output and "2 videos" in some.output
-    assert store.read_manifest(warehouse_env) is not None
+    assert store.read_manifest(root) is not None
 
 
 def test_bench_search_on_a_small_library(tmp_path: Path) -> None:

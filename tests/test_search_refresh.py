@@ -11,7 +11,8 @@ from adref.search import store
 from adref.search.index import SearchQuery, refresh, search
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from tests.search_support import delete_video, settings_for, video
+from adref.warehouse.delete import delete_rows
+from tests.search_support import indexed, settings_for, video
 
 
 def ids(settings: Settings, **q: object) -> set[str]:
@@ -46,7 +47,7 @@ def test_add_reanalyse_and_delete_incrementally(tmp_path: Path) -> None:
     assert ids(settings, colour="#d32f2f") == set()
     assert ids(settings, colour="#3f9b46") == {"two"}
 
-    delete_video(wh, "one")
+    delete_rows(wh, "one")
     report = refresh(settings, ["one"])
     assert report.removed == 1 and report.documents == 1 and report.shots == 3
     assert ids(settings) == {"two"} and ids(settings, text="first") == set()
@@ -62,10 +63,7 @@ def test_add_reanalyse_and_delete_incrementally(tmp_path: Path) -> None:
 
 
 def test_many_small_refreshes_merge_segments(tmp_path: Path) -> None:
-    wh = Warehouse(tmp_path / "wh")
-    settings = settings_for(wh.root)
-    wh.write_video(video("base", looks=("grey",)))
-    refresh(settings)
+    wh, settings = indexed(tmp_path / "wh", video("base", looks=("grey",)))
     for i in range(12):
         wh.write_video(video(f"v{i}", looks=("warm", "cool"), seed=i))
         refresh(settings, [f"v{i}"])
@@ -77,10 +75,7 @@ def test_many_small_refreshes_merge_segments(tmp_path: Path) -> None:
 
 
 def test_a_reader_keeps_its_generation_while_a_refresh_swaps(tmp_path: Path) -> None:
-    wh = Warehouse(tmp_path / "wh")
-    settings = settings_for(wh.root)
-    wh.write_video(video("old", title="kept"))
-    refresh(settings)
+    wh, settings = indexed(tmp_path / "wh", video("old", title="kept"))
     before = store.opened(wh.root)
     assert before is not None
     cursor = before.cursor()
@@ -121,10 +116,7 @@ def test_concurrent_refreshes_from_several_processes_lose_nothing(tmp_path: Path
 
 @pytest.mark.parametrize("deleted", ["current.json", "text"])
 def test_a_damaged_index_is_rebuilt(tmp_path: Path, deleted: str) -> None:
-    wh = Warehouse(tmp_path / "wh")
-    settings = settings_for(wh.root)
-    wh.write_video(video("x", title="phoenix"))
-    refresh(settings)
+    wh, settings = indexed(tmp_path / "wh", video("x", title="phoenix"))
     manifest = store.read_manifest(wh.root)
     assert manifest is not None
     target = "current.json" if deleted == "current.json" else manifest.text
@@ -140,10 +132,7 @@ def test_a_grown_text_database_is_rewritten_compactly(
     from adref.search import build
 
     monkeypatch.setattr(build, "COMPACT_GROWTH", 0.0)
-    wh = Warehouse(tmp_path / "wh")
-    settings = settings_for(wh.root)
-    wh.write_video(video("a", title="alpha"))
-    refresh(settings)
+    wh, settings = indexed(tmp_path / "wh", video("a", title="alpha"))
     assert ids(settings, text="alpha") == {"a"}  # a reader holds the file being compacted
     wh.write_video(video("b", title="beta"))
     refresh(settings, ["b"])

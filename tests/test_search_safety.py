@@ -12,7 +12,7 @@ from adref.search import store
 from adref.search.index import SearchQuery, refresh, refresh_quietly, search
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from tests.search_support import settings_for, table_counts, video
+from tests.search_support import indexed, table_counts, video
 
 NASTY = [
     "'; DROP TABLE videos; --",
@@ -30,11 +30,11 @@ NASTY = [
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Warehouse]:
-    wh = Warehouse(tmp_path_factory.mktemp("wh"))
-    wh.write_video(video("safe", title="drop table videos", summary="or 1=1"))
-    wh.write_video(video("other", title="화장품"))
-    settings = settings_for(wh.root)
-    refresh(settings)
+    wh, settings = indexed(
+        tmp_path_factory.mktemp("wh"),
+        video("safe", title="drop table videos", summary="or 1=1"),
+        video("other", title="화장품"),
+    )
     return settings, wh
 
 
@@ -67,10 +67,7 @@ def test_injection_words_match_as_words(lib: tuple[Settings, Warehouse]) -> None
 def test_a_failed_refresh_is_a_warning_and_the_next_refresh_catches_up(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    wh = Warehouse(tmp_path / "wh")
-    settings = settings_for(wh.root)
-    wh.write_video(video("first", title="alpha"))
-    refresh(settings)
+    wh, settings = indexed(tmp_path / "wh", video("first", title="alpha"))
     wh.write_video(video("missed", title="beta"))
     folder = store.folder(wh.root)
     aside = folder.rename(folder.with_name("search-aside"))
@@ -89,10 +86,7 @@ def test_a_failed_refresh_is_a_warning_and_the_next_refresh_catches_up(
 
 
 def test_a_writer_that_never_refreshed_is_caught_up(tmp_path: Path) -> None:
-    wh = Warehouse(tmp_path / "wh")
-    settings = settings_for(wh.root)
-    wh.write_video(video("a", title="alpha"))
-    refresh(settings)
+    wh, settings = indexed(tmp_path / "wh", video("a", title="alpha"))
     wh.write_video(video("b", title="beta"))  # no refresh: as a writer that does not know
     from tests.search_support import correct
 

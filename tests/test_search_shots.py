@@ -7,23 +7,19 @@ import pytest
 
 from adref.errors import InputError
 from adref.search import colour
-from adref.search.index import SearchQuery, refresh, search
+from adref.search.index import SearchQuery, search
 from adref.settings import Settings
-from adref.warehouse.catalog import Warehouse
-from tests.search_support import settings_for, video
+from tests.search_support import indexed, video
 
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("wh")
-    wh = Warehouse(root)
-    wh.write_video(video("a", title="warm and cool", looks=("warm", "cool", "grey"), seed=1))
-    wh.write_video(video("b", title="green then red", looks=("green", "red"), seed=2))
-    wh.write_video(
-        video("c", title="night", looks=("night", "warm", "purple"), genre="vlog", seed=3)
+    _, settings = indexed(
+        tmp_path_factory.mktemp("wh"),
+        video("a", title="warm and cool", looks=("warm", "cool", "grey"), seed=1),
+        video("b", title="green then red", looks=("green", "red"), seed=2),
+        video("c", title="night", looks=("night", "warm", "purple"), genre="vlog", seed=3),
     )
-    settings = settings_for(root)
-    refresh(settings)
     return settings
 
 
@@ -85,12 +81,11 @@ def test_large_segments_rank_by_reduced_vectors_then_exactly(
 
     monkeypatch.setattr(segments, "REDUCE_FROM", 8)
     monkeypatch.setattr(segments, "REDUCED_DIMS", 4)
-    wh = Warehouse(tmp_path_factory.mktemp("big"))
     looks = ("warm", "cool", "green", "red", "purple", "grey", "night", "white_card")
-    for i in range(4):
-        wh.write_video(video(f"v{i}", looks=looks[i:] + looks[:i], seed=i))
-    settings = settings_for(wh.root)
-    refresh(settings)
+    wh, settings = indexed(
+        tmp_path_factory.mktemp("big"),
+        *(video(f"v{i}", looks=looks[i:] + looks[:i], seed=i) for i in range(4)),
+    )
     index = store.opened(wh.root)
     assert index is not None and index.segments[0][0].has("reduced")
     seg = index.segments[0][0]

@@ -11,7 +11,7 @@ from adref.search.engine import connect
 from adref.search.index import SearchQuery, refresh, search
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from tests.search_support import correct, settings_for, table_counts, video
+from tests.search_support import correct, indexed, settings_for, table_counts, video
 
 VIDEOS = [
     video(
@@ -55,12 +55,7 @@ VIDEOS = [
 
 @pytest.fixture(scope="module")
 def lib(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("wh")
-    wh = Warehouse(root)
-    for w in VIDEOS:
-        wh.write_video(w)
-    settings = settings_for(root)
-    refresh(settings)
+    _, settings = indexed(tmp_path_factory.mktemp("wh"), *VIDEOS)
     return settings
 
 

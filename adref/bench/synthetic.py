@@ -116,9 +116,9 @@ def _sentence(rng: np.random.Generator, n: int) -> str:
     return " ".join(WORDS[int(i)] for i in rng.integers(0, len(WORDS), n))
 
 
-def _write(rng: np.random.Generator, i: int, shots: int) -> VideoWrite:
+def _write(rng: np.random.Generator, i: int, shots: int, vid: str | None = None) -> VideoWrite:
     """One video's rows but its shots (made apart as arrays): unvalidated, built fast."""
-    vid = f"bench:{i:06d}"
+    vid = vid or f"bench:{i:06d}"
     w, h = SIZES[int(rng.integers(0, len(SIZES)))]
     groups = max(1, shots // 10)
     per = shots // groups
@@ -279,7 +279,7 @@ def build(
 def one_more_video(i: int, shots: int) -> VideoWrite:
     """A real, validated ``VideoWrite`` (pydantic shots) as a flow would persist it."""
     rng = np.random.default_rng(1000 + i)
-    vw = _write(rng, 10_000_000 + i, shots)
+    vw = _write(rng, 10_000_000 + i, shots, vid=f"bench:extra-{i}")
     rows = []
     for k in range(shots):
         vec = rng.random(VECTOR_LENGTH)
@@ -306,6 +306,4 @@ def one_more_video(i: int, shots: int) -> VideoWrite:
             )
         )
     data = vw.__dict__ | {"shots": rows, "analysis": Analysis.model_validate(vw.analysis.__dict__)}
-    data["meta"] = vw.meta.model_copy(update={"video_id": f"bench:extra-{i}"})
-    data["analysis"] = data["analysis"].model_copy(update={"video_id": f"bench:extra-{i}"})
     return VideoWrite.model_validate(data)

@@ -158,7 +158,7 @@ def _rebuild(
     text = new_name("text", generation, ".duckdb")
     docs = read_documents(wcon, None)
     with contextlib.closing(engine.connect(base / text)) as con:
-        con.execute(textdb.TABLES)
+        textdb.create(con)
         textdb.insert(con, docs)
         documents = textdb.count(con)
     segment_name = new_name("seg", generation)
@@ -186,7 +186,7 @@ def _update(
     docs = read_documents(wcon, ids)
     if compact:
         with contextlib.closing(engine.connect(base / text)) as con:
-            con.execute(textdb.TABLES)
+            textdb.create(con)
             con.execute(f"ATTACH {sql_str(source)} AS old (READ_ONLY)")
             con.execute("INSERT INTO docs SELECT * FROM old.docs")
             con.execute("INSERT INTO postings SELECT * FROM old.postings ORDER BY term")
@@ -197,9 +197,8 @@ def _update(
         con.execute("BEGIN TRANSACTION")
         placeholders = ", ".join("?" * len(ids))
         removed = con.execute(
-            f"SELECT count(*) FROM docs WHERE video_id IN ({placeholders})", ids
-        ).fetchone()
-        con.execute(f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids)
+            f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids
+        ).fetchone()  # DuckDB answers a DELETE with the count of rows deleted
         con.execute(f"DELETE FROM postings WHERE video_id IN ({placeholders})", ids)
         textdb.insert(con, docs)
         con.execute("COMMIT")

@@ -5,8 +5,9 @@ reason, tags (site, user, model, corrected), moods, scene-group descriptions and
 note — and the values facets count. Several analyses of a video (re-analyses) all contribute
 text, moods, tags and providers; genre and format are the latest analysis' answer.
 
-Corrections win: the latest ``corrections`` row per video and field (by ``created_at``)
-replaces the model's genre, format or mood, and a ``tags`` correction replaces the model's tags
+Corrections win: the latest ``corrections`` row per video and field (by ``created_at``, then
+``id``, as the viewer's ``warehouse.corrections`` reads it) replaces the model's genre, format or
+mood, and a ``tags`` correction replaces the model's tags
 (site and user tags stay: they are not the model's to correct). Genre and format codes are also
 indexed by their Korean and English labels, so "뮤직비디오" finds a ``music_video``.
 """
@@ -74,6 +75,15 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+def _per_doc(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], sql: str, params: list[Any]
+) -> Iterator[tuple[VideoDoc, dict[str, Any]]]:
+    """Each row with its video's document (a row of a video without one is skipped)."""
+    for row in _rows(con, sql, params):
+        if (doc := docs.get(row["video_id"])) is not None:
+            yield doc, row
+
+
 def _unique(values: Sequence[str | None]) -> list[str]:
     return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
 
@@ -126,15 +136,13 @@ def read_documents(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) ->
 def _add_analyses(
     con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
 ) -> None:
-    for a in _rows(
+    for doc, a in _per_doc(
         con,
+        docs,
         "SELECT video_id, provider, genre, expression_format, mood, model_tags, summary,"
         f" genre_reason FROM analyses{where} ORDER BY created_at, analysis_id",
         params,
     ):
-        doc = docs.get(a["video_id"])
-        if doc is None:
-            continue
         doc.genre = a["genre"] or doc.genre  # the latest analysis' answer
         doc.format = a["expression_format"] or doc.format
         doc.moods = tags.unique([*doc.moods, *(a["mood"] or [])])
@@ -146,23 +154,24 @@ def _add_analyses(
 def _add_groups(
     con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
 ) -> None:
-    for g in _rows(con, f"SELECT video_id, description FROM group_analyses{where}", params):
-        if (doc := docs.get(g["video_id"])) is not None and g["description"]:
+    sql = f"SELECT video_id, description FROM group_analyses{where}"
+    for doc, g in _per_doc(con, docs, sql, params):
+        if g["description"]:
             doc.text.append(g["description"])
 
 
 def _add_corrections(
     con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
 ) -> None:
-    latest = _rows(
+    latest = _per_doc(
         con,
-        "SELECT video_id, field, arg_max(new_value, created_at) AS new_value"
-        f" FROM corrections{where} GROUP BY video_id, field",
+        docs,
+        f"SELECT video_id, field, new_value FROM corrections{where} QUALIFY row_number()"
+        " OVER (PARTITION BY video_id, field ORDER BY created_at DESC, id DESC) = 1",
         params,
     )
-    for c in latest:
-        doc = docs.get(c["video_id"])
-        if doc is None or c["new_value"] is None:
+    for doc, c in latest:
+        if c["new_value"] is None:
             continue
         try:
             value = json.loads(c["new_value"])
@@ -185,8 +194,9 @@ def _add_representatives(
     con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
 ) -> None:
     """The shot a video's hit shows: its first scene group's representative (else shot 0)."""
-    for r in _rows(
+    for doc, r in _per_doc(
         con,
+        docs,
         "SELECT g.video_id, g.shot_index, g.keyframe_path, s.start_s FROM ("
         " SELECT video_id, arg_min(representative_shot, group_index) AS shot_index,"
         f" arg_min(keyframe_path, group_index) AS keyframe_path FROM scene_groups{where}"
@@ -195,9 +205,8 @@ def _add_representatives(
         " ON s.video_id = g.video_id AND s.shot_index = g.shot_index",
         [*params, *params],
     ):
-        if (doc := docs.get(r["video_id"])) is not None:
-            doc.shot_index, doc.keyframe_path = r["shot_index"] or 0, r["keyframe_path"]
-            doc.start_s = r["start_s"] or 0.0
+        doc.shot_index, doc.keyframe_path = r["shot_index"] or 0, r["keyframe_path"]
+        doc.start_s = r["start_s"] or 0.0
 
 
 def shot_batches(

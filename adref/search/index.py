@@ -20,16 +20,6 @@ from adref.settings import Settings
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "Hit",
-    "RefreshReport",
-    "SearchPage",
-    "SearchQuery",
-    "refresh",
-    "refresh_quietly",
-    "search",
-]
-
 
 def refresh(settings: Settings, video_ids: Sequence[str] | None = None) -> RefreshReport:
     """Rebuild the index (``None``) or bring these videos up to date: added, re-analysed,

@@ -38,13 +38,16 @@ DOCS = pa.schema(
     ]
 )
 POSTINGS = pa.schema([("term", pa.string()), ("video_id", pa.string()), ("tf", pa.int32())])
-TABLES = (
-    "CREATE TABLE IF NOT EXISTS docs (video_id VARCHAR, title VARCHAR, genre VARCHAR, format VARCHAR,"
-    " moods VARCHAR[], tags VARCHAR[], providers VARCHAR[], owner VARCHAR, aspect VARCHAR,"
-    " duration_s DOUBLE, ingested_at TIMESTAMPTZ, ingested_date DATE, shot_index INTEGER,"
-    " keyframe_path VARCHAR, start_s DOUBLE, len INTEGER);"
-    " CREATE TABLE IF NOT EXISTS postings (term VARCHAR, video_id VARCHAR, tf INTEGER);"
-)
+
+
+def create(con: duckdb.DuckDBPyConnection) -> None:
+    """The empty tables, typed by the Arrow schemas ``insert`` fills them from."""
+    for name, schema in (("docs", DOCS), ("postings", POSTINGS)):
+        con.register("_empty", schema.empty_table())
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {name} AS SELECT * FROM _empty")
+        finally:
+            con.unregister("_empty")
 
 
 def insert(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> None:

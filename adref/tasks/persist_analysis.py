@@ -29,7 +29,6 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 @task(name="persist-analysis", cache_key_fn=_key, persist_result=True)
 def persist_analysis(analysis: Analysis) -> str:
-    settings = get_settings()
-    Warehouse(settings.warehouse).write_analysis(analysis)
+    Warehouse(get_settings().warehouse).write_analysis(analysis)
     refresh_search(analysis.video_id)
     return analysis.analysis_id
