@@ -12,9 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
-
 from adref.warehouse.catalog import Warehouse
+from adref.warehouse.read import video_rows
 
 ANALYSIS_FIELDS = (
     "genre",
@@ -95,25 +94,25 @@ def video_view(wh: Warehouse, video_id: str) -> VideoView | None:
     with contextlib.closing(wh.connect(read_only=True)) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            videos = _rows(con, "SELECT * FROM videos WHERE video_id = $v", video_id)
+            videos = video_rows(con, "SELECT * FROM videos WHERE video_id = $v", video_id)
             if not videos:
                 return None
-            shots = _rows(
+            shots = video_rows(
                 con,
                 "SELECT shot_index, start_s, end_s, keyframe_path, palette FROM shots "
                 "WHERE video_id = $v ORDER BY shot_index",
                 video_id,
             )
-            groups = _rows(
+            groups = video_rows(
                 con,
                 "SELECT group_index, shot_indices, start_s, end_s, keyframe_path "
                 "FROM scene_groups WHERE video_id = $v ORDER BY group_index",
                 video_id,
             )
-            analyses = _rows(
+            analyses = video_rows(
                 con, "SELECT * FROM analyses WHERE video_id = $v ORDER BY created_at", video_id
             )
-            described = _rows(
+            described = video_rows(
                 con,
                 "SELECT analysis_id, group_index, description, shot_type, camera_movement "
                 "FROM group_analyses WHERE video_id = $v ORDER BY group_index",
@@ -188,12 +187,6 @@ def _analysis(row: dict[str, Any], described: list[dict[str, Any]]) -> AnalysisV
             if d["analysis_id"] == row["analysis_id"]
         ),
     )
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, video_id: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql, {"v": video_id})
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def video_title(wh: Warehouse, video_id: str) -> str | None:

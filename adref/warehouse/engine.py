@@ -19,53 +19,60 @@ from adref.errors import WarehouseError
 
 ALIAS = "adref"  # the name the lake is attached under, so tables answer to adref.<table> too
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-_verified: tuple[Path, Path] | None = None
+_verified: set[Path] = set()
 
 
-@lru_cache(maxsize=1)
-def extension_files() -> tuple[Path, Path]:
-    """The SQLite-scanner and DuckLake extension files shipped inside their pip packages."""
-    found: list[Path] = []
-    for module, name in (
-        ("duckdb_extension_sqlite_scanner", "sqlite_scanner.duckdb_extension"),
-        ("duckdb_extension_ducklake", "ducklake.duckdb_extension"),
-    ):
-        try:
-            package = __import__(module)
-        except ImportError as exc:
-            raise WarehouseError(
-                "DuckDB extension missing", f"package {module} is not installed", "run `uv sync`"
-            ) from exc
-        path = next(Path(str(package.__file__)).parent.rglob(name), None)
-        if path is None:
-            raise WarehouseError("DuckDB extension missing", f"{name} not inside {module}")
-        found.append(path.resolve())
-    return found[0], found[1]
-
-
-def open_duckdb() -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB with the SQLite-scanner and DuckLake extensions loaded, offline.
-
-    DuckDB checks an extension's signature by hashing the whole file (~70 MB for these two,
-    ~0.4 s). The first instance in a process loads them with that check; later instances load
-    the same, already verified files without repeating it.
-    """
-    global _verified
-    files = extension_files()
-    config: dict[str, str | bool | int | float | list[str]] = dict(_CONFIG)
-    if _verified == files:
-        config["allow_unsigned_extensions"] = True
-    con = duckdb.connect(":memory:", config=config)
+@lru_cache(maxsize=8)
+def extension_file(module: str, name: str) -> Path:
+    """An extension file shipped inside its pip package (e.g. ``duckdb_extension_fts``)."""
     try:
-        for path in files:
-            con.execute(f"LOAD {sql_str(path)}")
+        package = __import__(module)
+    except ImportError as exc:
+        raise WarehouseError(
+            "DuckDB extension missing", f"package {module} is not installed", "run `uv sync`"
+        ) from exc
+    path = next(Path(str(package.__file__)).parent.rglob(name), None)
+    if path is None:
+        raise WarehouseError("DuckDB extension missing", f"{name} not inside {module}")
+    return path.resolve()
+
+
+def extension_files() -> tuple[Path, Path]:
+    """The SQLite-scanner and DuckLake extension files the lake needs."""
+    return (
+        extension_file("duckdb_extension_sqlite_scanner", "sqlite_scanner.duckdb_extension"),
+        extension_file("duckdb_extension_ducklake", "ducklake.duckdb_extension"),
+    )
+
+
+def connect_with(
+    extensions: tuple[Path, ...], path: Path | str = ":memory:", *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with these extension files loaded, offline.
+
+    DuckDB checks an extension's signature by hashing the whole file (~70 MB for the lake's two,
+    ~0.4 s). The first load of a file in a process does that check; later connections load the
+    same, already verified files without repeating it.
+    """
+    config: dict[str, str | bool | int | float | list[str]] = dict(_CONFIG)
+    if _verified.issuperset(extensions):
+        config["allow_unsigned_extensions"] = True
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
+    try:
+        for file in extensions:
+            con.execute(f"LOAD {sql_str(file)}")
     except duckdb.Error as exc:
         con.close()
         raise WarehouseError(
             "cannot load the DuckDB extensions", str(exc), "run `uv sync`"
         ) from exc
-    _verified = files
+    _verified.update(extensions)
     return con
+
+
+def open_duckdb() -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB with the SQLite-scanner and DuckLake extensions loaded."""
+    return connect_with(extension_files())
 
 
 def sql_str(value: str | Path) -> str:

@@ -82,6 +82,13 @@ def open_reader(wh: Warehouse) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def video_rows(con: duckdb.DuckDBPyConnection, sql: str, video_id: str) -> list[dict[str, Any]]:
+    """The rows a query about one video (``$v``) returns, as dicts of column to value."""
+    cur = con.execute(sql, {"v": video_id})
+    names = [d[0] for d in cur.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
 @dataclass
 class Result:
     columns: list[str]

@@ -20,15 +20,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
-
 from adref import tags
 from adref.errors import InputError, WarehouseError
 from adref.models import Grouping, PaletteColor, SceneGroup, Shot, StreamInfo, VideoMeta
 from adref.providers.base import AnalysisRequest
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.read import execute, open_reader, read_statements
+from adref.warehouse.read import execute, open_reader, read_statements, video_rows
 
 LIST_HINT = 'list them with `adref sql "select video_id, title from videos"`'
 _STREAM_EXTRAS = ("frame_count", "codec", "rotation", "variable_frame_rate")
@@ -46,13 +44,13 @@ def load_request(
     with contextlib.closing(wh.connect(read_only=True)) as con:
         con.execute("BEGIN TRANSACTION")
         try:
-            videos = _rows(con, "SELECT * FROM videos WHERE video_id = $v", video_id)
+            videos = video_rows(con, "SELECT * FROM videos WHERE video_id = $v", video_id)
             if not videos:
                 raise InputError(f"no video {video_id} in the warehouse", hint=LIST_HINT)
-            shots = _rows(
+            shots = video_rows(
                 con, "SELECT * FROM shots WHERE video_id = $v ORDER BY shot_index", video_id
             )
-            groups = _rows(
+            groups = video_rows(
                 con,
                 "SELECT * FROM scene_groups WHERE video_id = $v ORDER BY group_index",
                 video_id,
@@ -145,12 +143,6 @@ def query_ids(wh: Warehouse, sql: str) -> list[str]:
         at = columns.index("video_id")
         ids = [row[at] for batch in result.batches for row in batch]
     return list(dict.fromkeys(str(v) for v in ids if v is not None))
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, video_id: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql, {"v": video_id})
-    names = [d[0] for d in cur.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def _date(value: date | str) -> date:
