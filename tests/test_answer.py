@@ -9,7 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from adref.providers.answer import (
+from adref.providers.categories import formats, genres
+from adref.providers.remote.answer import (
     MIN_TAGS,
     AnswerProblem,
     answer_schema,
@@ -17,7 +18,6 @@ from adref.providers.answer import (
     reask_feedback,
     repair_answer,
 )
-from adref.providers.categories import formats, genres
 from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
 from tests.support.fake_vendor import sample_answer
 

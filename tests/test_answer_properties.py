@@ -14,7 +14,8 @@ import jsonschema
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from adref.providers.answer import (
+from adref.providers.categories import formats, genres
+from adref.providers.remote.answer import (
     _REASON_LIMIT,
     MIN_TAGS,
     AnswerProblem,
@@ -22,7 +23,6 @@ from adref.providers.answer import (
     answer_schema,
     repair_answer,
 )
-from adref.providers.categories import formats, genres
 from tests.support.fake_vendor import sample_answer
 
 GROUPS = [0, 1, 2]

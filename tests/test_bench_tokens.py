@@ -19,7 +19,7 @@ from adref.bench.tokens import (
     run_tokens_bench,
 )
 from adref.cli.app import app
-from adref.providers.budget import DEFAULT_MODELS, image_tokens
+from adref.providers.remote.cost_estimates import DEFAULT_MODELS, image_tokens
 from adref.settings import Settings
 
 SIZE = (320, 180)

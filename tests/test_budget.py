@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from adref.errors import InputError
-from adref.providers.budget import (
+from adref.providers.remote.cost_estimates import (
     ANTHROPIC_TOOL_OVERHEAD,
     FALLBACK_PRICES,
     MESSAGE_OVERHEAD,
@@ -24,7 +24,7 @@ from adref.providers.budget import (
     price_for,
     text_tokens,
 )
-from adref.providers.wire import ImagePart, Vendor, VendorCall
+from adref.providers.remote.vendor_call import ImagePart, Vendor, VendorCall
 from adref.settings import Settings
 
 # (vendor, model, width, height, detail, tokens): from the vendors' docs, or the rule worked out.

@@ -18,7 +18,7 @@ import pytest
 
 from adref.errors import AnswerInvalid, ProviderHardError
 from adref.grouping import group_shots
-from adref.providers.spending import over_cap, spent_today
+from adref.providers.spending_caps import over_cap, spent_today
 from adref.settings import get_settings, reset_settings
 from adref.video.detect import DetectParams, detect_shots
 from adref.video.testclips import ClipTruth, make_clip

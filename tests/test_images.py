@@ -9,8 +9,8 @@ import pytest
 from adref.errors import InputError
 from adref.models import Grouping, SceneGroup, VideoMeta
 from adref.providers.base import AnalysisRequest
-from adref.providers.budget import image_tokens
-from adref.providers.images import (
+from adref.providers.remote.cost_estimates import image_tokens
+from adref.providers.remote.images import (
     FRAME_BOX,
     MIN_CELL_SHORT,
     SHEET_MOST_GROUPS,
@@ -31,7 +31,7 @@ from adref.providers.images import (
     sheet_label,
     shown_groups,
 )
-from adref.providers.wire import Vendor
+from adref.providers.remote.vendor_call import Vendor
 from tests.factories import make_shots, make_stream
 
 VENDORS: tuple[Vendor, ...] = ("openai", "anthropic", "gemini")

@@ -13,7 +13,7 @@ from adref.grouping import group_shots
 from adref.models import Shot, StreamInfo, VideoMeta
 from adref.providers.base import AnalysisRequest, ProviderResult
 from adref.providers.local import LocalProvider
-from adref.providers.local_words import EN, KO
+from adref.providers.local.words import EN, KO
 from adref.providers.registry import get_provider
 from adref.providers.schema import AnalysisContent
 from tests.factories import Look, make_shots, make_stream

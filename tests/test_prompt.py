@@ -16,9 +16,9 @@ import pytest
 
 from adref.errors import InputError
 from adref.grouping import group_shots
-from adref.providers.answer import answer_schema, parse_answer
 from adref.providers.base import AnalysisRequest
-from adref.providers.prompt import (
+from adref.providers.remote.answer import answer_schema, parse_answer
+from adref.providers.remote.prompt import (
     CATEGORIES_VARIABLE,
     ITEMS_VARIABLE,
     SYSTEM_VARIABLE,
@@ -69,7 +69,7 @@ def _block(user_text: str) -> str:
 
 
 def test_default_texts_are_package_data_and_fit_a_prefect_variable() -> None:
-    folder = files("adref.providers").joinpath("prompts")
+    folder = files("adref.providers.remote").joinpath("prompts")
     spec = default_prompt()
     for name, text in (("system.md", spec.system), ("items.md", spec.items)):
         assert folder.joinpath(name).is_file()
@@ -248,7 +248,7 @@ def test_without_a_prefect_api_the_defaults_are_used_and_no_server_starts(tmp_pa
     env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "1"  # a wrong start fails fast
     code = (
         "import json, os, sys\n"
-        "from adref.providers.prompt import default_prompt, effective_prompt\n"
+        "from adref.providers.remote.prompt import default_prompt, effective_prompt\n"
         "from prefect.settings import PREFECT_API_URL\n"
         "print(json.dumps({'defaults': effective_prompt() == default_prompt(),"
         " 'server_code_loaded': 'prefect.server.api.server' in sys.modules,"

@@ -20,10 +20,10 @@ import pytest
 from adref.errors import AnswerInvalid, ProviderHardError
 from adref.grouping import group_shots
 from adref.models import VideoMeta
-from adref.providers import remote
 from adref.providers.base import AnalysisRequest
 from adref.providers.chain import run_chain
 from adref.providers.registry import get_provider
+from adref.providers.remote import provider as remote
 from adref.settings import get_settings, reset_settings
 from adref.tasks.analyze import plan, run_analysis
 from adref.video.detect import DetectParams, detect_shots
@@ -283,7 +283,9 @@ def test_unknown_or_repeated_providers_are_refused_before_any_call(
 ) -> None:
     from adref.errors import InputError
 
-    with pytest.raises(InputError, match="available"):
+    with pytest.raises(
+        InputError, match=r"installed providers: anthropic, factchat, gemini, local"
+    ):
         run_analysis("opena1,local", ad_request)
     with pytest.raises(InputError, match="twice"):
         run_analysis("local,local", ad_request)
@@ -291,8 +293,8 @@ def test_unknown_or_repeated_providers_are_refused_before_any_call(
 
 
 def test_the_budget_prices_each_providers_default_model() -> None:
-    from adref.providers.budget import DEFAULT_MODELS, PRICES
-    from adref.providers.remote import RemoteProvider
+    from adref.providers.remote.cost_estimates import DEFAULT_MODELS, PRICES
+    from adref.providers.remote.provider import RemoteProvider
 
     for name in ("openai", "factchat", "anthropic", "gemini"):
         provider = get_provider(name)

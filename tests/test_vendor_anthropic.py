@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from adref.errors import ProviderError, ProviderHardError, ProviderTransient
+from adref.providers.remote.anthropic import DEFAULT_MODEL, AnthropicClient
+from adref.providers.remote.vendor_call import ImagePart, VendorCall
 from adref.providers.schema import AnalysisContent
-from adref.providers.vendors.anthropic import DEFAULT_MODEL, AnthropicClient
-from adref.providers.wire import ImagePart, VendorCall
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_vendor import Reply, sample_answer
 
@@ -195,7 +195,7 @@ def test_unsupported_image_type_fails_before_any_request(
 
 
 def test_default_model_is_the_current_claude_sonnet_4() -> None:
-    from adref.providers.remote import AnthropicProvider
+    from adref.providers.remote.anthropic import AnthropicProvider
 
     assert DEFAULT_MODEL == AnthropicProvider.default_model == "claude-sonnet-4-6"
 

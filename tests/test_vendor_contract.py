@@ -24,12 +24,12 @@ import numpy as np
 import pytest
 
 from adref.errors import ProviderError, ProviderHardError, ProviderTransient
-from adref.providers.vendors import gemini as gemini_vendor
-from adref.providers.vendors.anthropic import AnthropicClient
-from adref.providers.vendors.gemini import GeminiClient
-from adref.providers.vendors.openai import DEFAULT_MODEL as OPENAI_MODEL
-from adref.providers.vendors.openai import OpenAIClient
-from adref.providers.wire import ImagePart, VendorAnswer, VendorCall
+from adref.providers.remote import gemini as gemini_vendor
+from adref.providers.remote.anthropic import AnthropicClient
+from adref.providers.remote.gemini import GeminiClient
+from adref.providers.remote.openai import DEFAULT_MODEL as OPENAI_MODEL
+from adref.providers.remote.openai import OpenAIClient
+from adref.providers.remote.vendor_call import ImagePart, VendorAnswer, VendorCall
 from adref.settings import Settings
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_gemini import FakeGemini

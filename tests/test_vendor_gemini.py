@@ -16,8 +16,8 @@ import pytest
 from google.genai import types
 
 from adref.errors import ProviderError, ProviderHardError, ProviderTransient
-from adref.providers.vendors.gemini import DEFAULT_MODEL, GeminiClient, to_answer
-from adref.providers.wire import ImagePart, VendorCall
+from adref.providers.remote.gemini import DEFAULT_MODEL, GeminiClient, to_answer
+from adref.providers.remote.vendor_call import ImagePart, VendorCall
 from adref.settings import Settings
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_vendor import Reply, sample_answer

@@ -19,9 +19,9 @@ import openai
 import pytest
 
 from adref.errors import ProviderError, ProviderHardError
-from adref.providers.vendors.openai import DEFAULT_MODEL, OpenAIClient, normalise_finish
-from adref.providers.vendors.retry_after import parse_retry_after
-from adref.providers.wire import ImagePart, VendorCall
+from adref.providers.remote.openai import DEFAULT_MODEL, OpenAIClient, normalise_finish
+from adref.providers.remote.retry_after import parse_retry_after
+from adref.providers.remote.vendor_call import ImagePart, VendorCall
 from adref.settings import Settings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply, sample_answer

@@ -23,9 +23,9 @@ from pydantic import BaseModel
 
 from adref.models import VideoMeta
 from adref.providers.base import AnalysisRequest
-from adref.providers.budget import DEFAULT_MODELS, image_tokens, text_tokens
-from adref.providers.images import Frame, ImageMode, prepare, select_frames, shown_groups
-from adref.providers.wire import Vendor
+from adref.providers.remote.cost_estimates import DEFAULT_MODELS, image_tokens, text_tokens
+from adref.providers.remote.images import Frame, ImageMode, prepare, select_frames, shown_groups
+from adref.providers.remote.vendor_call import Vendor
 from adref.settings import Settings, get_settings
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
@@ -216,9 +216,9 @@ def prompt_tokens(request: AnalysisRequest, labels: list[str]) -> tuple[int, str
     """Tokens of our rendered prompt (repo defaults), or a fixed estimate and why."""
     fallback = f"a fixed {FALLBACK_PROMPT_TOKENS}-token estimate"
     try:
-        prompt = importlib.import_module("adref.providers.prompt")
+        prompt = importlib.import_module("adref.providers.remote.prompt")
     except ImportError:
-        return FALLBACK_PROMPT_TOKENS, f"{fallback} (adref.providers.prompt is not there)"
+        return FALLBACK_PROMPT_TOKENS, f"{fallback} (adref.providers.remote.prompt is not there)"
     try:
         facts = prompt.facts_from_local(request)
         system, user = prompt.render(prompt.default_prompt(), request, facts, labels)

@@ -13,7 +13,7 @@ import httpx
 
 from adref.doctor import Check
 from adref.errors import AdrefError, ProviderTransient
-from adref.providers.keys import KEYS, api_key
+from adref.providers.remote.keys import KEYS, api_key
 from adref.settings import Settings
 
 _PROBE_SCHEMA = {
@@ -130,8 +130,8 @@ def _provider_check(settings: Settings, name: str, online: bool) -> Check:
 def _probe(settings: Settings, name: str, key: str) -> str:
     """One minimal request through the vendor client a run uses: a few tokens, no image."""
     from adref.providers.registry import get_provider
-    from adref.providers.remote import RemoteProvider
-    from adref.providers.wire import VendorCall
+    from adref.providers.remote.provider import RemoteProvider
+    from adref.providers.remote.vendor_call import VendorCall
 
     provider = get_provider(name)
     assert isinstance(provider, RemoteProvider)

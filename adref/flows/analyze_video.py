@@ -19,8 +19,8 @@ from adref.flows.summary import RunSummary, describe_analysis, markdown
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
 from adref.providers.chain import chain_names
-from adref.providers.images import left_out, shown_groups
 from adref.providers.registry import get_provider
+from adref.providers.remote.images import left_out, shown_groups
 from adref.settings import get_settings
 from adref.sources.limits import check_video
 from adref.sources.local import existing_file, require_inside

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from adref.errors import InputError, ProviderError, ProviderHardError
 from adref.providers.base import AnalysisRequest, ProviderResult
 from adref.providers.registry import get_provider
-from adref.providers.spending import over_cap
+from adref.providers.spending_caps import over_cap
 from adref.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,48 +1,81 @@
-"""Name → provider. Built-ins register here the same way a third-party provider would."""
+"""Name → provider, found through the ``adref.providers`` entry-point group.
+
+adref's own providers are declared in its ``pyproject.toml`` exactly as a third-party
+distribution declares one, so installing a package with::
+
+    [project.entry-points."adref.providers"]
+    mine = "my_package.module:MyProvider"
+
+on a worker makes ``--provider mine`` work with no change to adref. A name is loaded only when it
+is asked for: a plug-in whose import fails breaks its own name, with a clear error, never the
+built-ins or ``available()``. When two distributions claim one name, adref's own wins (a
+plug-in cannot silently replace ``local``) and a warning names the one left out.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from importlib.metadata import EntryPoint, entry_points
 
 from adref.errors import InputError
 from adref.providers.base import Provider
 
-_FACTORIES: dict[str, Callable[[], Provider]] = {}
+GROUP = "adref.providers"
+_OWN = "adref"
+
+log = logging.getLogger(__name__)
 
 
-def register(name: str, factory: Callable[[], Provider]) -> None:
-    _FACTORIES[name] = factory
+def _entry_points() -> dict[str, EntryPoint]:
+    chosen: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=GROUP):
+        held = chosen.get(ep.name)
+        if held is None:
+            chosen[ep.name] = ep
+            continue
+        if _dist(ep) == _OWN and _dist(held) != _OWN:
+            held, chosen[ep.name] = chosen[ep.name], ep
+        if _dist(held) != _dist(chosen[ep.name]):
+            log.warning(
+                "provider %r is declared by %s and %s; using %s's",
+                ep.name,
+                _dist(chosen[ep.name]),
+                _dist(held),
+                _dist(chosen[ep.name]),
+            )
+    return chosen
+
+
+def _dist(ep: EntryPoint) -> str:
+    return ep.dist.name if ep.dist is not None else "?"
 
 
 def available() -> list[str]:
-    _load_builtins()
-    return sorted(_FACTORIES)
+    """Every installed provider's name, without importing any of them."""
+    return sorted(_entry_points())
 
 
 def get_provider(name: str) -> Provider:
-    _load_builtins()
-    try:
-        return _FACTORIES[name]()
-    except KeyError:
+    found = _entry_points().get(name)
+    if found is None:
         raise InputError(
             f"unknown provider {name!r}",
-            f"available: {', '.join(available())}",
+            f"installed providers: {', '.join(available()) or 'none'}",
             "pass --provider with one of those names",
-        ) from None
-
-
-def _load_builtins() -> None:
-    if "local" not in _FACTORIES:
-        from adref.providers.local import LocalProvider
-        from adref.providers.remote import (
-            AnthropicProvider,
-            FactChatProvider,
-            GeminiProvider,
-            OpenAIProvider,
         )
-
-        register("local", LocalProvider)
-        register("openai", OpenAIProvider)
-        register("factchat", FactChatProvider)
-        register("anthropic", AnthropicProvider)
-        register("gemini", GeminiProvider)
+    try:
+        factory = found.load()
+        provider = factory()
+    except Exception as exc:
+        raise InputError(
+            f"provider {name!r} could not be loaded",
+            f"{found.value} from {_dist(found)}: {type(exc).__name__}: {exc}"[:400],
+            "reinstall or remove that package, or pick another --provider",
+        ) from exc
+    if not isinstance(provider, Provider):
+        raise InputError(
+            f"provider {name!r} is not an adref provider",
+            f"{found.value} gave a {type(provider).__name__}, not an adref.providers.base.Provider",
+            "fix that package's entry point, or pick another --provider",
+        )
+    return provider

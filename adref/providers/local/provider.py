@@ -13,11 +13,11 @@ import time
 
 from adref.errors import InputError
 from adref.models import SceneGroup, Shot
-from adref.providers import local_text as text
 from adref.providers.base import AnalysisRequest, Provider, ProviderResult
 from adref.providers.categories import formats, genres
-from adref.providers.local_measure import measure, span
-from adref.providers.local_words import Words
+from adref.providers.local import text
+from adref.providers.local.measure import measure, span
+from adref.providers.local.words import Words
 from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
 
 RULES_VERSION = "local-rules-1"  # bump on any rule or wording change: cached analyses then renew

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adref.errors import InputError
-from adref.providers.wire import Vendor, VendorCall
+from adref.providers.remote.vendor_call import Vendor, VendorCall
 from adref.settings import Settings, get_settings
 
 

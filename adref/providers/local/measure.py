@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from adref.errors import InputError
 from adref.models import Shot, StreamInfo
-from adref.providers import local_rules as rules
-from adref.providers.local_rules import BLACK_LEVEL, HOOK_S, MIN_COLOUR_SHARE, MULTI_FACE_COUNT
+from adref.providers.local import rules
+from adref.providers.local.rules import BLACK_LEVEL, HOOK_S, MIN_COLOUR_SHARE, MULTI_FACE_COUNT
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from adref.errors import InputError, TransientError
 from adref.models import SceneGroup, Shot
 from adref.providers.base import AnalysisRequest
 from adref.providers.categories import Table, formats, genres, parse_table
-from adref.providers.local_measure import Look, Span, measure, span
+from adref.providers.local.measure import Look, Span, measure, span
 
 PROMPT_FORMAT = "adref-prompt-1"  # bump on any change to how a prompt is rendered
 SYSTEM_VARIABLE = "adref_system_prompt"
@@ -214,7 +214,12 @@ def _override_text(value: object, name: str) -> str | None:
 
 
 def _default_text(name: str) -> str:
-    return files("adref.providers").joinpath("prompts", name).read_text(encoding="utf-8").strip()
+    return (
+        files("adref.providers.remote")
+        .joinpath("prompts", name)
+        .read_text(encoding="utf-8")
+        .strip()
+    )
 
 
 # Rendering

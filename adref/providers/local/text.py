@@ -7,8 +7,8 @@ tables, so Korean and English say the same thing.
 from __future__ import annotations
 
 from adref.models import SceneGroup
-from adref.providers.local_measure import Look, Measures, Span
-from adref.providers.local_rules import (
+from adref.providers.local.measure import Look, Measures, Span
+from adref.providers.local.rules import (
     CAMERA_TAG_SHARE,
     CLOSE_UP_TAG_SHARE,
     DYNAMIC_MOTION,
@@ -16,7 +16,7 @@ from adref.providers.local_rules import (
     STATIC_TAG_SHARE,
     TEXT_TAG_SHARE,
 )
-from adref.providers.local_words import Words
+from adref.providers.local.words import Words
 
 STILL_MOTION = 0.03  # motion below this reads as a still picture
 CALM_MOTION = 0.06  # long takes with more motion than this are not calm, whatever the pacing

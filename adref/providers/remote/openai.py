@@ -18,11 +18,25 @@ from openai.types.chat import (
 from openai.types.chat.completion_create_params import ResponseFormat
 
 from adref.errors import ProviderError, ProviderHardError, ProviderTransient
-from adref.providers.vendors.retry_after import parse_retry_after
-from adref.providers.wire import ImagePart, Vendor, VendorAnswer, VendorCall
+from adref.providers.remote.provider import RemoteProvider
+from adref.providers.remote.retry_after import parse_retry_after
+from adref.providers.remote.vendor_call import (
+    ImagePart,
+    Vendor,
+    VendorAnswer,
+    VendorCall,
+    VendorClient,
+)
 from adref.settings import Settings
 
-__all__ = ["DEFAULT_MODEL", "OpenAIClient", "build_messages", "normalise_finish"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "FactChatProvider",
+    "OpenAIClient",
+    "OpenAIProvider",
+    "build_messages",
+    "normalise_finish",
+]
 
 DEFAULT_MODEL = "gpt-4o"
 
@@ -211,3 +225,23 @@ def normalise_finish(reason: str | None, refusal: str | None) -> str:
 
 def _data_url(image: ImagePart) -> str:
     return f"data:{image.media_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+
+
+class OpenAIProvider(RemoteProvider):
+    name = "openai"
+    vendor = "openai"
+    default_model = DEFAULT_MODEL
+
+    def make_client(self, key: str) -> VendorClient:
+        s = self.settings
+        return OpenAIClient(key, s.openai_base_url, s.provider_timeout_s, label=self.name)
+
+
+class FactChatProvider(OpenAIProvider):
+    """The seed's gateway: OpenAI-compatible, its own key and endpoint."""
+
+    name = "factchat"
+
+    def make_client(self, key: str) -> VendorClient:
+        s = self.settings
+        return OpenAIClient(key, s.factchat_base_url, s.provider_timeout_s, label=self.name)

@@ -23,8 +23,9 @@ from anthropic.types import (
 )
 
 from adref.errors import ProviderError, ProviderHardError, ProviderTransient
-from adref.providers.vendors.retry_after import parse_retry_after
-from adref.providers.wire import VendorAnswer, VendorCall
+from adref.providers.remote.provider import RemoteProvider
+from adref.providers.remote.retry_after import parse_retry_after
+from adref.providers.remote.vendor_call import VendorAnswer, VendorCall, VendorClient
 from adref.settings import Settings
 
 DEFAULT_MODEL = "claude-sonnet-4-6"  # the first Sonnet 4 snapshot reached end of life 2026-06-15
@@ -208,3 +209,14 @@ def _short(message: str, api_key: str) -> str:
         message = message.replace(api_key, "***")
     message = " ".join(message.split())
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+
+
+class AnthropicProvider(RemoteProvider):
+    name = "anthropic"
+    vendor = "anthropic"
+    # --model picks any other Claude model.
+    default_model = DEFAULT_MODEL
+
+    def make_client(self, key: str) -> VendorClient:
+        s = self.settings
+        return AnthropicClient(key, s.anthropic_base_url, s.provider_timeout_s)

@@ -31,7 +31,7 @@ import numpy as np
 
 from adref.errors import InputError
 from adref.providers.base import AnalysisRequest
-from adref.providers.budget import (
+from adref.providers.remote.cost_estimates import (
     CLAUDE_MAX_SIDE,
     DEFAULT_MODELS,
     GEMINI_TILE,
@@ -40,7 +40,7 @@ from adref.providers.budget import (
     image_tokens,
     openai_tiles,
 )
-from adref.providers.wire import ImagePart, Vendor
+from adref.providers.remote.vendor_call import ImagePart, Vendor
 
 ImageMode = Literal["frames", "contact_sheet"]
 

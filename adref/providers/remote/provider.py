@@ -24,21 +24,21 @@ from typing import ClassVar
 
 from adref.errors import AnswerInvalid, ProviderError, ProviderHardError, ProviderTransient
 from adref.providers import categories
-from adref.providers.answer import AnswerProblem, answer_schema, parse_answer, reask_feedback
 from adref.providers.base import AnalysisRequest, CallEstimate, Provider, ProviderResult
-from adref.providers.budget import cost_usd, estimate_call
-from adref.providers.images import prepare_images, select_frames
-from adref.providers.keys import api_key
-from adref.providers.limits import model_slot
-from adref.providers.prompt import (
+from adref.providers.remote.answer import AnswerProblem, answer_schema, parse_answer, reask_feedback
+from adref.providers.remote.concurrency import model_slot
+from adref.providers.remote.cost_estimates import cost_usd, estimate_call
+from adref.providers.remote.images import prepare_images, select_frames
+from adref.providers.remote.keys import api_key
+from adref.providers.remote.prompt import (
     PromptSpec,
     effective_prompt,
     facts_from_local,
     prompt_version,
     render,
 )
+from adref.providers.remote.vendor_call import Vendor, VendorAnswer, VendorCall, VendorClient
 from adref.providers.schema import AnalysisContent
-from adref.providers.wire import Vendor, VendorAnswer, VendorCall, VendorClient
 from adref.settings import Settings, get_settings
 from adref.warehouse.media import safe_id
 
@@ -255,53 +255,3 @@ class RemoteProvider(Provider):
         sep = "\n\n----- next answer -----\n\n"
         path.write_text(sep.join(answers), encoding="utf-8")
         return path
-
-
-class OpenAIProvider(RemoteProvider):
-    name = "openai"
-    vendor = "openai"
-    default_model = "gpt-4o"
-
-    def make_client(self, key: str) -> VendorClient:
-        from adref.providers.vendors.openai import OpenAIClient
-
-        s = self.settings
-        return OpenAIClient(key, s.openai_base_url, s.provider_timeout_s, label=self.name)
-
-
-class FactChatProvider(OpenAIProvider):
-    """The seed's gateway: OpenAI-compatible, its own key and endpoint."""
-
-    name = "factchat"
-
-    def make_client(self, key: str) -> VendorClient:
-        from adref.providers.vendors.openai import OpenAIClient
-
-        s = self.settings
-        return OpenAIClient(key, s.factchat_base_url, s.provider_timeout_s, label=self.name)
-
-
-class AnthropicProvider(RemoteProvider):
-    name = "anthropic"
-    vendor = "anthropic"
-    # Claude Sonnet 4's first snapshot (claude-sonnet-4-20250514) reached its end of life on
-    # 2026-06-15; this is the current Sonnet 4 model. --model picks any other.
-    default_model = "claude-sonnet-4-6"
-
-    def make_client(self, key: str) -> VendorClient:
-        from adref.providers.vendors.anthropic import AnthropicClient
-
-        s = self.settings
-        return AnthropicClient(key, s.anthropic_base_url, s.provider_timeout_s)
-
-
-class GeminiProvider(RemoteProvider):
-    name = "gemini"
-    vendor = "gemini"
-    default_model = "gemini-2.5-flash"
-
-    def make_client(self, key: str) -> VendorClient:
-        from adref.providers.vendors.gemini import GeminiClient
-
-        s = self.settings
-        return GeminiClient(key, s.gemini_base_url, s.provider_timeout_s)

@@ -22,8 +22,9 @@ from google import genai
 from google.genai import errors, types
 
 from adref.errors import ProviderHardError, ProviderTransient
-from adref.providers.vendors.retry_after import parse_retry_after
-from adref.providers.wire import Vendor, VendorAnswer, VendorCall
+from adref.providers.remote.provider import RemoteProvider
+from adref.providers.remote.retry_after import parse_retry_after
+from adref.providers.remote.vendor_call import Vendor, VendorAnswer, VendorCall, VendorClient
 from adref.settings import Settings
 
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -268,3 +269,13 @@ def _thinking(model: str) -> types.ThinkingConfig | None:
     """Flash models think by default and bill it as output, which can use up the answer's token
     budget before the JSON is written; describing images into a schema needs no thinking."""
     return types.ThinkingConfig(thinking_budget=0) if "flash" in model else None
+
+
+class GeminiProvider(RemoteProvider):
+    name = "gemini"
+    vendor = "gemini"
+    default_model = DEFAULT_MODEL
+
+    def make_client(self, key: str) -> VendorClient:
+        s = self.settings
+        return GeminiClient(key, s.gemini_base_url, s.provider_timeout_s)

@@ -1,1 +1,0 @@
-"""One small client per vendor SDK, each turning a VendorCall into one HTTP request."""
