@@ -8,7 +8,8 @@ data contract: seconds from presentation timestamps, 0-based indexes, 0-1 ratios
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,13 @@ def analysis_id(video_id: str, provider: str, model: str, prompt_version: str) -
 
 
 def utcnow() -> datetime:
-    from datetime import UTC
-
     return datetime.now(UTC)
+
+
+def safe_id(video_id: str) -> str:
+    """A file name for a video id: readable prefix, plus a hash of the whole id so none collide.
+
+    Ids hold ':' and '/' (``youtube:abc``, ``sha256:...``, generic ids are file names).
+    """
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", video_id).strip("_")[:48] or "video"
+    return f"{slug}-{hashlib.sha256(video_id.encode()).hexdigest()[:16]}"

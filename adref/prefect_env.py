@@ -2,25 +2,25 @@
 
 Prefect reads its settings when first imported, so every door (CLI, bench, tests) calls
 ``configure()`` first. A user's own PREFECT_* variables always win; next comes the server of an
-``adref up`` running on this machine; else the embedded server starts with the first run.
+``adref up`` running on this machine (found through the state file it ``advertised``); else the
+embedded server starts with the first run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from adref.settings import Settings
+from adref.settings import Settings, resolved
 
 
 def configure(settings: Settings) -> None:
-    if "PREFECT_API_URL" not in os.environ:
-        from adref.deployments.up import running_api_url
-
-        # `adref up` in another terminal: run there, so the run shows in its UI.
-        if api_url := running_api_url(settings):
-            os.environ["PREFECT_API_URL"] = api_url
+    # `adref up` in another terminal: run there, so the run shows in its UI.
+    if "PREFECT_API_URL" not in os.environ and (api_url := running_api_url(settings)):
+        os.environ["PREFECT_API_URL"] = api_url
     if "PREFECT_API_URL" not in os.environ:
         os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
         # Prefect's SQLite database cannot be created in a folder that does not exist yet.
@@ -61,3 +61,31 @@ def in_process_run() -> Iterator[None]:
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def state_file(settings: Settings) -> Path:
+    return resolved(settings.home) / "up.json"
+
+
+def running_api_url(settings: Settings) -> str | None:
+    """The API of an ``adref up`` still alive on this machine, if there is one."""
+    try:
+        state = json.loads(state_file(settings).read_text())
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    url = state.get("api_url")
+    return url if isinstance(url, str) else None
+
+
+@contextmanager
+def advertised(settings: Settings, api_url: str) -> Iterator[None]:
+    """The state file other adref commands read to find this server, removed on the way out."""
+    path = state_file(settings)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
+    tmp.replace(path)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)

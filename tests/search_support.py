@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
+from adref.analysis import Analysis, GroupAnalysis
 from adref.models import Grouping, SceneGroup, VideoMeta, analysis_id
-from adref.providers.schema import Analysis, GroupAnalysis
 from adref.search.index import refresh
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse

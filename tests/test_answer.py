@@ -9,7 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from adref.providers.categories import formats, genres
+from adref.analysis import AnalysisContent, Features, GroupAnalysis
+from adref.categories import formats, genres
 from adref.providers.remote.answer import (
     MIN_TAGS,
     AnswerProblem,
@@ -18,7 +19,6 @@ from adref.providers.remote.answer import (
     reask_feedback,
     repair_answer,
 )
-from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
 from tests.support.fake_vendor import sample_answer
 
 GROUPS = [0, 1, 2]

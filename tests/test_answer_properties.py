@@ -14,7 +14,7 @@ import jsonschema
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from adref.providers.categories import formats, genres
+from adref.categories import formats, genres
 from adref.providers.remote.answer import (
     _REASON_LIMIT,
     MIN_TAGS,

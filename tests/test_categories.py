@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from adref.analysis import AnalysisContent
+from adref.categories import FORMATS, GENRES, formats, genres
 from adref.errors import InputError
 from adref.providers.base import AnalysisRequest
-from adref.providers.categories import FORMATS, GENRES, formats, genres
 from adref.providers.local import LocalProvider
-from adref.providers.schema import AnalysisContent
 from adref.settings import reset_settings
 from tests.factories import make_shots, make_stream
 

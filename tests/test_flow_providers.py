@@ -18,11 +18,12 @@ import pytest
 
 from adref.errors import AnswerInvalid, ProviderHardError
 from adref.grouping import group_shots
-from adref.providers.spending_caps import over_cap, spent_today
+from adref.providers.spending_caps import over_cap
 from adref.settings import get_settings, reset_settings
 from adref.video.detect import DetectParams, detect_shots
 from adref.video.testclips import ClipTruth, make_clip
 from adref.warehouse.catalog import Warehouse
+from adref.warehouse.spend import spent_today
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply, sample_answer
 
@@ -129,10 +130,12 @@ def test_a_cached_re_run_spends_nothing_and_the_day_counts_the_real_spend_once(
     assert rows[1:] == [(0, 0, 0.0)] * 3
     assert _query("select cost_usd from analyses") == [(pytest.approx(paid),)], "kept as made"
 
-    assert spent_today(get_settings()) == pytest.approx(paid)
+    assert spent_today(get_settings().warehouse) == pytest.approx(paid)
     monkeypatch.setenv("ADREF_MAX_COST_PER_DAY_USD", str(paid * 2.5))
     reset_settings()
-    assert over_cap(paid, 0.0, get_settings()) is None, "a new video may still be paid for"
+    assert (
+        over_cap(paid, 0.0, get_settings(), lambda: spent_today(get_settings().warehouse)) is None
+    ), "a new video may still be paid for"
 
 
 def test_a_chain_falls_back_inside_the_flow_and_says_so(

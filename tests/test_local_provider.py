@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pytest
 
+from adref.analysis import AnalysisContent
 from adref.errors import InputError
 from adref.grouping import group_shots
 from adref.models import Shot, StreamInfo, VideoMeta
@@ -15,7 +16,6 @@ from adref.providers.base import AnalysisRequest, ProviderResult
 from adref.providers.local import LocalProvider
 from adref.providers.local.words import EN, KO
 from adref.providers.registry import get_provider
-from adref.providers.schema import AnalysisContent
 from tests.factories import Look, make_shots, make_stream
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")

@@ -11,7 +11,7 @@ import pytest
 
 from adref.errors import InputError
 from adref.sources.hashing import sha256_file
-from adref.video.probe import MIN_DURATION_S, MIN_SIDE_PX, probe_video
+from adref.sources.probe import MIN_DURATION_S, MIN_SIDE_PX, probe_video
 from tests.support.media import (
     make_audio_only,
     make_empty_file,

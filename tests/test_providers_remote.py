@@ -253,7 +253,7 @@ def test_spending_caps_stop_calls_before_they_are_made(
 
     env.setenv("ADREF_MAX_COST_PER_RUN_USD", f"{estimate.cost_usd / 2:.8f}")
     reset_settings()
-    outcome = run_chain("openai,local", ad_request, get_settings())
+    outcome = run_chain("openai,local", ad_request, get_settings(), lambda: 0.0)
     assert outcome.provider == "local"
     assert "ADREF_MAX_COST_PER_RUN_USD" in outcome.notes[0]
     assert openai_fake.calls == []

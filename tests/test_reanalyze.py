@@ -20,22 +20,29 @@ import pytest
 from typer.testing import CliRunner
 
 import adref.cli  # noqa: F401  (registers every command)
+from adref.analysis import GroupAnalysis
 from adref.cli.app import app
 from adref.errors import InputError, WarehouseError
 from adref.flows.summary import RunSummary
-from adref.grouping import group_shots
+from adref.grouping import group_shots, is_short_form
 from adref.models import analysis_id
-from adref.providers.schema import GroupAnalysis
 from adref.settings import get_settings, reset_settings
+from adref.sources.probe import probe_video
 from adref.tasks.analyze import run_analysis
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.media import store_keyframes
+from adref.warehouse.reanalysis import load_request as load_stored
+from adref.warehouse.reanalysis import select_videos
 from adref.warehouse.records import VideoWrite
-from adref.warehouse.stored import load_request, select_videos
 from tests.test_warehouse import counts, make_write
 
 runner = CliRunner()
+
+
+def load_request(wh: Warehouse, video_id: str, **kwargs: Any) -> Any:
+    """The warehouse's loader with what the flow passes it to fill an older warehouse's gaps."""
+    return load_stored(wh, video_id, probe=probe_video, short_form=is_short_form, **kwargs)
 
 
 def _stored(

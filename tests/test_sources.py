@@ -25,10 +25,10 @@ from adref.models import VideoMeta
 from adref.settings import Settings
 from adref.sources import ResolvedSource, download, resolve_source, sha256_file
 from adref.sources.meta import meta_from_info, site_video_id
+from adref.sources.probe import probe_video
 from adref.sources.urls import redact_url
 from adref.sources.ytdlp import ffmpeg_location, ytdl_options
 from adref.sources.ytdlp_errors import classify_ytdlp_error
-from adref.video.probe import probe_video
 from tests.support.http import LocalHTTPServer, Route, unused_port
 from tests.support.media import (
     make_audio_only,

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from adref.analysis import AnalysisContent
 from adref.errors import ProviderError, ProviderHardError, ProviderTransient
 from adref.providers.remote.anthropic import DEFAULT_MODEL, AnthropicClient
 from adref.providers.remote.vendor_call import ImagePart, VendorCall
-from adref.providers.schema import AnalysisContent
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_vendor import Reply, sample_answer
 

@@ -9,7 +9,7 @@ import pytest
 
 from adref.boards.delete import delete_video
 from adref.errors import InputError
-from adref.models import VideoMeta
+from adref.models import VideoMeta, safe_id
 from adref.search.index import search
 from adref.search.query import SearchQuery
 from adref.settings import Settings
@@ -17,7 +17,6 @@ from adref.warehouse import moodboards as mb
 from adref.warehouse import schema
 from adref.warehouse.corrections import Edit, save_corrections
 from adref.warehouse.delete import VIDEO_TABLES, delete_rows, media_files, remove_paths
-from adref.warehouse.media import safe_id
 from adref.warehouse.records import RunRecord, Sighting
 from tests.board_library import build_library
 

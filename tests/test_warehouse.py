@@ -14,6 +14,7 @@ import duckdb
 import pytest
 from pydantic import ValidationError
 
+from adref.analysis import Analysis, Features, GroupAnalysis
 from adref.errors import WarehouseError
 from adref.models import (
     Grouping,
@@ -24,7 +25,6 @@ from adref.models import (
     VideoMeta,
     analysis_id,
 )
-from adref.providers.schema import Analysis, Features, GroupAnalysis
 from adref.warehouse import schema
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite

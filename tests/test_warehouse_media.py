@@ -11,8 +11,8 @@ import imageio_ffmpeg
 import pytest
 
 from adref.errors import InputError
-from adref.models import PaletteColor, Shot
-from adref.warehouse.media import safe_id, store_keyframes, store_video
+from adref.models import PaletteColor, Shot, safe_id
+from adref.warehouse.media import store_keyframes, store_video
 
 
 def shot(i: int, jpeg: bytes) -> Shot:

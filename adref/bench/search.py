@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from adref.bench import synthetic
-from adref.providers.categories import GENRES
+from adref.categories import GENRES
 from adref.search.index import SearchQuery, refresh, search
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse

@@ -20,6 +20,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from adref.analysis import Analysis, GroupAnalysis
+from adref.categories import FORMATS, GENRES
 from adref.models import (
     Grouping,
     PaletteColor,
@@ -29,8 +31,6 @@ from adref.models import (
     VideoMeta,
     analysis_id,
 )
-from adref.providers.categories import FORMATS, GENRES
-from adref.providers.schema import Analysis, GroupAnalysis
 from adref.video.features import VECTOR_LENGTH
 from adref.warehouse import schema, write
 from adref.warehouse.catalog import Warehouse

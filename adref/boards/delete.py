@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from adref.models import safe_id
 from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.delete import DeletedRows, delete_rows, media_files, remove_paths
-from adref.warehouse.media import safe_id
 
 
 @dataclass(frozen=True)

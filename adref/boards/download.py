@@ -13,9 +13,9 @@ import zipfile
 from typing import Any
 
 from adref.boards.frames import media_file, timecode
-from adref.providers.categories import formats, genres, label
+from adref.categories import formats, genres, label
+from adref.models import safe_id
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.media import safe_id
 from adref.warehouse.video_dump import read_video
 
 # Analysis columns shown in their own Markdown section, not in the field list.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,25 +11,13 @@ from rich.table import Table
 from rich.text import Text
 
 from adref import progress
-from adref.cli.app import app, console, err_console, state
+from adref.categories import formats, genres, label
+from adref.cli.app import app, console, err_console, start_prefect
 from adref.cli.clean import settle_dead_runs
-from adref.providers.categories import formats, genres, label
 from adref.settings import get_settings
 from adref.sources.local import check_file, existing_file
 from adref.sources.netguard import private_only_address, refusal
 from adref.sources.urls import check_url, looks_like_url, redact_url
-
-
-def start_prefect() -> None:
-    """Configure Prefect before it is imported. Its console logs (tracebacks included) would
-    drown the bars and the one-line error; they still reach the Prefect API, and `--debug`
-    shows them."""
-    from adref import prefect_env
-
-    prefect_env.configure(get_settings())
-    if not state.debug:
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    logging.getLogger("adref").setLevel(logging.DEBUG if state.debug else logging.WARNING)
 
 
 def refuse_private_name(url: str) -> None:

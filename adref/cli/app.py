@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -9,6 +10,9 @@ from dataclasses import dataclass
 
 import typer
 from rich.console import Console
+
+from adref import prefect_env
+from adref.settings import get_settings
 
 app = typer.Typer(
     name="adref",
@@ -32,6 +36,16 @@ class _State:
 
 
 state = _State()
+
+
+def start_prefect() -> None:
+    """Configure Prefect before it is imported. Its console logs (tracebacks included) would
+    drown the bars and the one-line error; they still reach the Prefect API, and `--debug`
+    shows them."""
+    prefect_env.configure(get_settings())
+    if not state.debug:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    logging.getLogger("adref").setLevel(logging.DEBUG if state.debug else logging.WARNING)
 
 
 @app.callback()

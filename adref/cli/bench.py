@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from adref.cli.app import bench_app, console
+from adref.cli.app import bench_app, console, start_prefect
 
 VIDEO_ARGUMENT = typer.Argument(
     None,
@@ -117,7 +117,6 @@ def bench_pipeline_cmd(
 ) -> None:
     """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
     from adref.bench.pipeline import bench_pipeline, quick_runs
-    from adref.cli.analyze import start_prefect
 
     video = _video_or_sample(video)
     with console.status("benchmarking (a temporary adref home and Prefect server) ..."):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from adref.cli.app import app, console, err_console
+from adref.cli.app import app, console, err_console, start_prefect
 from adref.settings import get_settings
 from adref.workspace import clean_workspaces
 
@@ -42,7 +42,6 @@ def clean(
     ),
 ) -> None:
     """Remove the workspaces of runs that died, and of failed runs older than a number of days."""
-    from adref.cli.analyze import start_prefect
     from adref.crashed import dead_cards
 
     settings = get_settings()

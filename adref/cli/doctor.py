@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from adref.cli.app import app, console
+from adref.cli.app import app, console, start_prefect
 from adref.settings import get_settings
 
 _STYLE = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[bold red]error[/]"}
@@ -21,7 +21,6 @@ def doctor(
     ),
 ) -> None:
     """Check the install, storage, Prefect and provider keys; exit 1 if anything is an error."""
-    from adref.cli.analyze import start_prefect
     from adref.doctor import exit_code, run_checks
 
     start_prefect()

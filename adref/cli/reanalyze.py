@@ -19,8 +19,8 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adref import progress
-from adref.cli.analyze import estimate_cells, start_prefect
-from adref.cli.app import app, console, err_console, fail
+from adref.cli.analyze import estimate_cells
+from adref.cli.app import app, console, err_console, fail, start_prefect
 from adref.cli.clean import settle_dead_runs
 from adref.errors import AdrefError
 from adref.models import analysis_id
@@ -28,8 +28,9 @@ from adref.providers.base import CallEstimate
 from adref.providers.chain import chain_names
 from adref.providers.registry import get_provider
 from adref.settings import get_settings
+from adref.sources.probe import probe_video
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.stored import load_request, require_stored, select_videos
+from adref.warehouse.reanalysis import load_request, require_stored, select_videos
 
 
 @dataclass
@@ -113,11 +114,20 @@ def make_plan(
     warehouse: Warehouse, video_ids: list[str], chain: str, model: str | None, refresh: bool
 ) -> list[Planned]:
     """Each video's planned work, estimated by the chain's first provider (no call is made)."""
+    from adref.grouping import is_short_form  # lazy: scipy; keeps `adref --help` fast
+
     name = chain_names(chain)[0]  # an unknown name in the chain fails here, before any run
     first, language = get_provider(name), get_settings().output_language
     plan: list[Planned] = []
     for vid in video_ids:
-        request = load_request(warehouse, vid, output_language=language, model=model)
+        request = load_request(
+            warehouse,
+            vid,
+            probe=probe_video,
+            short_form=is_short_form,
+            output_language=language,
+            model=model,
+        )
         est = first.estimate(request)
         planned = analysis_id(vid, name, est.model, first.prompt_version(request))
         stored = not refresh and warehouse.has_video(vid, planned)

@@ -11,6 +11,7 @@ from types import FrameType
 import typer
 from rich.table import Table
 
+from adref import prefect_env
 from adref.cli.app import app, console, err_console, fail
 from adref.cli.clean import settle_dead_runs
 from adref.deployments import up as ups
@@ -112,7 +113,7 @@ def up(
         if viewer_url:
             with console.status(f"starting the viewer at {viewer_url}…"):
                 running.viewer = ups.start_viewer(settings, viewer_url, logs)
-        with ups.advertised(settings, api_url):
+        with prefect_env.advertised(settings, api_url):
             console.print(_table(applied, api_url, viewer_url))
             console.print(
                 f"logs in {logs}\n"
@@ -136,7 +137,7 @@ def up(
 @app.command()
 def deploy() -> None:
     """Register adref's work pool and deployments on a running Prefect server."""
-    api_url = os.environ.get("PREFECT_API_URL") or ups.running_api_url(get_settings())
+    api_url = os.environ.get("PREFECT_API_URL") or prefect_env.running_api_url(get_settings())
     if not api_url:
         raise fail(
             "no Prefect server to deploy to: the embedded one lives only as long as a run. "

@@ -7,14 +7,12 @@ file tells other adref commands in other terminals to use it instead of starting
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -24,6 +22,7 @@ import httpx
 
 from adref import prefect_env
 from adref.errors import AdrefError
+from adref.prefect_env import running_api_url, state_file
 from adref.settings import Settings, resolved
 
 STARTUP_TIMEOUT_S = 120.0
@@ -41,21 +40,6 @@ class Running:
     worker: subprocess.Popen[bytes] | None
     logs: Path
     viewer: subprocess.Popen[bytes] | None = None
-
-
-def state_file(settings: Settings) -> Path:
-    return resolved(settings.home) / "up.json"
-
-
-def running_api_url(settings: Settings) -> str | None:
-    """The API of an ``adref up`` still alive on this machine, if there is one."""
-    try:
-        state = json.loads(state_file(settings).read_text())
-        os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    url = state.get("api_url")
-    return url if isinstance(url, str) else None
 
 
 def _child_env(settings: Settings, api_url: str | None) -> dict[str, str]:
@@ -207,19 +191,6 @@ def stop(process: subprocess.Popen[bytes] | None) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-
-
-@contextmanager
-def advertised(settings: Settings, api_url: str) -> Iterator[None]:
-    """The state file other adref commands read to find this server, removed on the way out."""
-    path = state_file(settings)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
-    tmp.replace(path)
-    try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def crash_unfinished(settings: Settings, why: str) -> int:

@@ -25,7 +25,7 @@ _PROBE_SCHEMA = {
 
 
 def prefect_checks(settings: Settings) -> list[Check]:
-    from adref.deployments.up import running_api_url
+    from adref.prefect_env import running_api_url
 
     up_url = running_api_url(settings)
     url = os.environ.get("PREFECT_API_URL") or up_url

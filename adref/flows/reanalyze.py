@@ -20,12 +20,14 @@ from adref.errors import AdrefError
 from adref.flows.sideline import Sideline
 from adref.flows.stages import Stages, analyze_stage, record_run
 from adref.flows.summary import RunSummary, describe_analysis, markdown
+from adref.grouping import is_short_form
 from adref.models import DetectResult, utcnow
 from adref.providers.base import AnalysisRequest
 from adref.settings import get_settings
+from adref.sources.probe import probe_video
 from adref.tasks.persist_analysis import persist_analysis
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.stored import load_request
+from adref.warehouse.reanalysis import load_request
 from adref.workspace import close_workspace, open_workspace
 
 RESTAGES = ("analyze", "persist")
@@ -92,7 +94,12 @@ def reanalyze_video(
     )
     try:
         request = load_request(
-            warehouse, video_id, output_language=settings.output_language, model=model
+            warehouse,
+            video_id,
+            probe=probe_video,
+            short_form=is_short_form,
+            output_language=settings.output_language,
+            model=model,
         )
         summary.title = request.meta.title
         sideline.rename(f"{request.meta.title or video_id} [{video_id}] → {provider}")

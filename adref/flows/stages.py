@@ -12,12 +12,12 @@ from prefect.states import State
 from prefect.utilities.annotations import opaque
 
 from adref import progress
+from adref.analysis import Analysis
 from adref.errors import ProviderError
 from adref.flows.sideline import Sideline
 from adref.flows.summary import RunSummary, StageResult
 from adref.models import utcnow
 from adref.providers.base import AnalysisRequest
-from adref.providers.schema import Analysis
 from adref.tasks.analyze import analyze, plan
 from adref.tasks.policy import task_options
 from adref.warehouse.catalog import Warehouse

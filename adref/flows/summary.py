@@ -11,10 +11,10 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, Field
 
+from adref.analysis import Analysis
+from adref.categories import formats, genres, label
 from adref.models import DetectResult, Grouping, PaletteColor
 from adref.providers.base import CallEstimate
-from adref.providers.categories import formats, genres, label
-from adref.providers.schema import Analysis
 
 
 class StageResult(BaseModel):

@@ -8,21 +8,15 @@ provider cannot get it wrong.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import BaseModel
 
-from adref.models import Grouping, Shot, StreamInfo, VideoMeta
-from adref.providers.schema import AnalysisContent
+from adref.analysis import AnalysisContent, AnalysisRequest
 
-
-class AnalysisRequest(BaseModel):
-    meta: VideoMeta
-    stream: StreamInfo
-    shots: list[Shot]
-    grouping: Grouping
-    output_language: Literal["ko", "en"] = "ko"
-    model: str | None = None
+# The request is core data (the warehouse rebuilds one for a re-analysis); it is named here too
+# because a provider, built-in or plug-in, is written against this module.
+__all__ = ["AnalysisRequest", "CallEstimate", "Provider", "ProviderResult"]
 
 
 class ProviderResult(BaseModel):

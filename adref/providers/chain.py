@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from adref.errors import InputError, ProviderError, ProviderHardError
 from adref.providers.base import AnalysisRequest, ProviderResult
 from adref.providers.registry import get_provider
-from adref.providers.spending_caps import over_cap
+from adref.providers.spending_caps import SpentToday, over_cap
 from adref.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,11 @@ class ChainOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-def run_chain(spec: str, request: AnalysisRequest, settings: Settings) -> ChainOutcome:
+def run_chain(
+    spec: str, request: AnalysisRequest, settings: Settings, spent_today: SpentToday
+) -> ChainOutcome:
+    """The first answer of the chain; ``spent_today`` reads the day's spend (asked only for a
+    paid call), e.g. ``lambda: adref.warehouse.spend.spent_today(settings.warehouse)``."""
     names = chain_names(spec)
     notes: list[str] = []
     failed = _Spent()  # what providers that failed still cost: the run pays it
@@ -61,7 +65,7 @@ def run_chain(spec: str, request: AnalysisRequest, settings: Settings) -> ChainO
     for position, name in enumerate(names):
         provider = get_provider(name)
         planned = provider.estimate(request).cost_usd
-        if (why := over_cap(planned, failed.cost_usd, settings)) is not None:
+        if (why := over_cap(planned, failed.cost_usd, settings, spent_today)) is not None:
             notes.append(f"{name}: skipped, {why}")
             log.warning("%s skipped: %s", name, why)
             last = ProviderHardError(f"{name} not called", why, provider=name)

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from adref import tags
-from adref.providers.categories import formats, genres
+from adref.categories import formats, genres
 
 SQUARE = (0.9, 1.1)  # width / height (as displayed) between these is square
 SHOT_COLUMNS = "video_id, shot_index, start_s, keyframe_path, palette, vector"

@@ -11,7 +11,7 @@ from adref.settings import Settings
 from adref.sources.hashing import content_video_id, sha256_file
 from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
-from adref.video.probe import probe_video
+from adref.sources.probe import probe_video
 
 __all__ = ["check_file", "existing_file", "file_stamp", "inspect_file", "require_inside"]
 

@@ -30,10 +30,10 @@ from adref.sources import netguard
 from adref.sources.hashing import content_video_id, sha256_file
 from adref.sources.limits import check_duration, check_filesize, max_filesize_bytes, too_large
 from adref.sources.meta import apply_stream, meta_from_info, site_video_id
+from adref.sources.probe import probe_video
 from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import redact_text, redact_url
 from adref.sources.ytdlp_errors import classify_ytdlp_error
-from adref.video.probe import probe_video
 
 __all__ = ["download_url", "extract_info", "ffmpeg_location", "ytdl_options"]
 

@@ -15,13 +15,14 @@ from prefect import task
 from prefect.context import TaskRunContext
 from pydantic import BaseModel, Field
 
+from adref.analysis import Analysis
 from adref.models import analysis_id, utcnow
 from adref.providers.base import AnalysisRequest
 from adref.providers.chain import chain_names, run_chain
 from adref.providers.registry import get_provider
-from adref.providers.schema import Analysis
 from adref.settings import get_settings
 from adref.tasks.policy import cache_key
+from adref.warehouse.spend import spent_today
 
 
 class AnalyzeOutcome(BaseModel):
@@ -52,7 +53,8 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 def run_analysis(provider_spec: str, request: AnalysisRequest) -> AnalyzeOutcome:
     """Run the chain and stamp the answer with provenance (plain: the bench calls it too)."""
     started = time.perf_counter()
-    outcome = run_chain(provider_spec, request, get_settings())
+    settings = get_settings()
+    outcome = run_chain(provider_spec, request, settings, lambda: spent_today(settings.warehouse))
     result, name = outcome.result, outcome.provider
     version = result.prompt_version or get_provider(name).prompt_version(request)
     # The content was validated against the prompt's own categories (a Prefect Variable may

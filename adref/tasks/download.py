@@ -16,13 +16,12 @@ from typing import Any
 from prefect import task
 from prefect.context import TaskRunContext
 
-from adref.models import DownloadedVideo
+from adref.models import DownloadedVideo, safe_id
 from adref.progress import fraction_reporter
 from adref.settings import get_settings
 from adref.sources.download import download
 from adref.sources.resolve import ResolvedSource, resolve_source
 from adref.tasks.policy import cache_key
-from adref.warehouse.media import safe_id
 
 
 def _resolve_key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str | None:

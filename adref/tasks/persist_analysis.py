@@ -13,7 +13,7 @@ from typing import Any
 from prefect import task
 from prefect.context import TaskRunContext
 
-from adref.providers.schema import Analysis
+from adref.analysis import Analysis
 from adref.settings import get_settings
 from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key

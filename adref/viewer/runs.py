@@ -20,8 +20,8 @@ from uuid import UUID
 import httpx
 
 from adref.deployments.definitions import DEPLOYMENTS, full_name
-from adref.deployments.up import running_api_url
 from adref.errors import AdrefError, InputError
+from adref.prefect_env import running_api_url
 from adref.progress import STAGES
 from adref.providers.chain import chain_names
 from adref.settings import Settings

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import panel as pn
 
-from adref.providers.categories import formats, genres, label
+from adref.categories import formats, genres, label
 from adref.search.index import search
 from adref.search.query import Hit, SearchPage, SearchQuery
 from adref.viewer.boards import add_link

@@ -20,7 +20,7 @@ import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
-from adref.providers.categories import formats, genres, label
+from adref.categories import formats, genres, label
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
 from adref.warehouse.detail import AnalysisView, GroupView, VideoView, video_view

@@ -14,8 +14,8 @@ from typing import Any
 import panel as pn
 
 from adref.boards.frames import timecode
+from adref.categories import formats, genres, label
 from adref.errors import AdrefError
-from adref.providers.categories import formats, genres, label
 from adref.search.index import refresh_quietly
 from adref.viewer.boards import add_link
 from adref.viewer.context import ViewerContext

@@ -47,9 +47,9 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from adref.analysis import Analysis
 from adref.errors import WarehouseError
 from adref.models import utcnow
-from adref.providers.schema import Analysis
 from adref.settings import resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, extension_files, file_lock, open_duckdb, sql_str

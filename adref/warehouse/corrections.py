@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 
 from adref import tags
+from adref.categories import formats, genres
 from adref.errors import InputError, WarehouseError
 from adref.models import utcnow
-from adref.providers.categories import formats, genres
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.write import insert_rows, run_in_transaction
 

@@ -15,8 +15,9 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from adref.errors import InputError
+from adref.models import safe_id
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.media import KEYFRAMES, VIDEOS, safe_id
+from adref.warehouse.media import KEYFRAMES, VIDEOS
 from adref.warehouse.moodboards import close_gaps
 from adref.warehouse.records import is_relative_path
 from adref.warehouse.write import run_in_transaction

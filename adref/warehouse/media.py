@@ -7,16 +7,14 @@ paths are relative to the warehouse root, as the tables store them.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 import shutil
 import subprocess
 import uuid
 from pathlib import Path, PurePosixPath
 
 from adref.errors import InputError
-from adref.models import Shot
+from adref.models import Shot, safe_id
 
 KEYFRAMES = PurePosixPath("media/keyframes")
 VIDEOS = PurePosixPath("media/videos")
@@ -34,15 +32,6 @@ _CODEC_NAMES = {
     "libdav1d": "av1",
     "libaom-av1": "av1",
 }
-
-
-def safe_id(video_id: str) -> str:
-    """A file name for a video id: readable prefix, plus a hash of the whole id so none collide.
-
-    Ids hold ':' and '/' (``youtube:abc``, ``sha256:...``, generic ids are file names).
-    """
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", video_id).strip("_")[:48] or "video"
-    return f"{slug}-{hashlib.sha256(video_id.encode()).hexdigest()[:16]}"
 
 
 def _temp_beside(target: Path) -> Path:

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from adref.analysis import Analysis
 from adref.models import Grouping, Shot, StreamInfo, VideoMeta
-from adref.providers.schema import Analysis
 
 
 def as_utc(value: datetime) -> datetime:

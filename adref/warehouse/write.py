@@ -22,21 +22,39 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import duckdb
 import pyarrow as pa
 
 from adref import tags
+from adref.analysis import Analysis
 from adref.errors import TransientError, WarehouseError
 from adref.models import VideoMeta, utcnow
-from adref.providers.schema import Analysis
 from adref.warehouse import schema
 from adref.warehouse.engine import ALIAS, file_lock, sql_str
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite, as_utc
 
-if TYPE_CHECKING:
-    from adref.warehouse.catalog import Warehouse
+
+class Warehouse(Protocol):
+    """What a write needs of ``adref.warehouse.catalog.Warehouse``. Named by shape, not imported:
+    the catalog calls these functions (``Warehouse.write_video`` and the rest), so it sits
+    above this module."""
+
+    local_lock: bool
+
+    @property
+    def write_lock_path(self) -> Path: ...
+
+    def exists(self) -> bool: ...
+
+    def init(self) -> None: ...
+
+    def connect(
+        self, read_only: bool = True, *, fresh: bool = False
+    ) -> duckdb.DuckDBPyConnection: ...
+
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 40

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
+from adref.analysis import AnalysisContent, Features, GroupAnalysis
 
 ReplyKind = Literal[
     "json",  # a well-formed answer carrying ``payload`` (a dict) as the structured output

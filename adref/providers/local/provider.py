@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import time
 
+from adref.analysis import AnalysisContent, Features, GroupAnalysis
+from adref.categories import formats, genres
 from adref.errors import InputError
 from adref.models import SceneGroup, Shot
 from adref.providers.base import AnalysisRequest, Provider, ProviderResult
-from adref.providers.categories import formats, genres
 from adref.providers.local import text
 from adref.providers.local.measure import measure, span
 from adref.providers.local.words import Words
-from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
 
 RULES_VERSION = "local-rules-1"  # bump on any rule or wording change: cached analyses then renew
 

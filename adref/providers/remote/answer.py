@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from adref import tags as tags_
-from adref.providers.categories import Table, formats, genres
-from adref.providers.schema import AnalysisContent, Features, GroupAnalysis
+from adref.analysis import AnalysisContent, Features, GroupAnalysis
+from adref.categories import Table, formats, genres
 
 MIN_TAGS = 10
 SHOT_TYPES = ("extreme_close_up", "close_up", "medium", "wide", "extreme_wide")

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
+from adref.categories import Table, formats, genres, parse_table
 from adref.errors import InputError, TransientError
 from adref.models import SceneGroup, Shot
 from adref.providers.base import AnalysisRequest
-from adref.providers.categories import Table, formats, genres, parse_table
 from adref.providers.local.measure import Look, Span, measure, span
 
 PROMPT_FORMAT = "adref-prompt-1"  # bump on any change to how a prompt is rendered

@@ -22,8 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+from adref import categories
+from adref.analysis import AnalysisContent
 from adref.errors import AnswerInvalid, ProviderError, ProviderHardError, ProviderTransient
-from adref.providers import categories
+from adref.models import safe_id
 from adref.providers.base import AnalysisRequest, CallEstimate, Provider, ProviderResult
 from adref.providers.remote.answer import AnswerProblem, answer_schema, parse_answer, reask_feedback
 from adref.providers.remote.concurrency import model_slot
@@ -38,9 +40,7 @@ from adref.providers.remote.prompt import (
     render,
 )
 from adref.providers.remote.vendor_call import Vendor, VendorAnswer, VendorCall, VendorClient
-from adref.providers.schema import AnalysisContent
 from adref.settings import Settings, get_settings
-from adref.warehouse.media import safe_id
 
 log = logging.getLogger(__name__)
 

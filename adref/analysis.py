@@ -1,4 +1,5 @@
-"""The analysis every provider returns: one validated object, whatever the model.
+"""What a provider is asked (``AnalysisRequest``) and the analysis every provider returns: one
+validated object, whatever the model.
 
 Fields mirror the seed's analysis items plus adref's own (DESIGN.md, issue 2). A field the
 analyser cannot know stays ``None`` or empty: an honest gap beats an invented answer.
@@ -11,7 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from adref.providers.categories import formats, genres
+from adref.categories import formats, genres
+from adref.models import Grouping, Shot, StreamInfo, VideoMeta
 
 
 class Features(BaseModel):
@@ -92,3 +94,14 @@ class Analysis(AnalysisContent):
     cost_usd: float = 0.0
     latency_s: float = 0.0
     created_at: datetime
+
+
+class AnalysisRequest(BaseModel):
+    """What every provider is given: everything measured so far about one video."""
+
+    meta: VideoMeta
+    stream: StreamInfo
+    shots: list[Shot]
+    grouping: Grouping
+    output_language: Literal["ko", "en"] = "ko"
+    model: str | None = None

@@ -1,4 +1,5 @@
-"""Stored videos as the analyser needs them again, and the selections a bulk re-analysis runs on.
+"""What a re-analysis reads: a stored video as the analyser needs it again, and the videos a bulk
+re-analysis selects.
 
 A re-analysis works from the warehouse alone: the shots, scene groups and keyframes stored by the
 first run are the detect and group work, so nothing is downloaded or decoded again. Everything is
@@ -6,24 +7,27 @@ read in one snapshot, so a writer replacing the video meanwhile cannot mix two v
 
 The stream is rebuilt from ``videos`` (width, height, fps, duration, codec, frame count, rotation,
 variable frame rate are all stored). A warehouse made before one of those columns existed has
-NULL there: the kept playable copy is probed for it (its codec may be the copy's, H.264, rather
+NULL there: the kept playable copy is probed for it (with the caller's ``probe``: the warehouse
+does not decode video itself) (its codec may be the copy's, H.264, rather
 than the original's), and without a copy it is derived (frames = duration x fps, codec
 ``unknown``, no rotation, constant frame rate). Scene groups whose ``analysed`` flag is unset
-everywhere (older rows) are all sent, and an unset ``short_form`` is recomputed from the stream.
+everywhere (older rows) are all sent, and an unset ``short_form`` is recomputed from the stream
+(with the caller's ``short_form``: grouping's rule, not the warehouse's).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from adref import tags
+from adref.analysis import AnalysisRequest
 from adref.errors import InputError, WarehouseError
 from adref.models import Grouping, PaletteColor, SceneGroup, Shot, StreamInfo, VideoMeta
-from adref.providers.base import AnalysisRequest
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.read import execute, open_reader, read_statements, video_rows
@@ -32,15 +36,21 @@ LIST_HINT = 'list them with `adref sql "select video_id, title from videos"`'
 _STREAM_EXTRAS = ("frame_count", "codec", "rotation", "variable_frame_rate")
 _DERIVED: dict[str, Any] = {"codec": "unknown", "rotation": 0, "variable_frame_rate": False}
 
+Probe = Callable[[Path], StreamInfo]  # adref.sources.probe.probe_video
+ShortForm = Callable[[StreamInfo], bool]  # adref.grouping.is_short_form
+
 
 def load_request(
     wh: Warehouse,
     video_id: str,
     *,
+    probe: Probe,
+    short_form: ShortForm,
     output_language: Literal["ko", "en"] = "ko",
     model: str | None = None,
 ) -> AnalysisRequest:
-    """Everything the analyser is given for ``video_id``, rebuilt from the warehouse."""
+    """Everything the analyser is given for ``video_id``, rebuilt from the warehouse; ``probe``
+    and ``short_form`` fill what an older warehouse did not store."""
     with contextlib.closing(wh.connect(read_only=True)) as con:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -58,12 +68,12 @@ def load_request(
         finally:
             con.execute("COMMIT")
     video = videos[0]
-    stream = _stream(wh, video)
+    stream = _stream(wh, video, probe)
     return AnalysisRequest(
         meta=_meta(video),
         stream=stream,
         shots=[_shot(wh.root, row) for row in shots],
-        grouping=_grouping(video, groups, stream),
+        grouping=_grouping(video, groups, stream, short_form),
         output_language=output_language,
         model=model,
     )
@@ -163,14 +173,12 @@ def _meta(video: dict[str, Any]) -> VideoMeta:
     return VideoMeta.model_validate(fields)
 
 
-def _stream(wh: Warehouse, video: dict[str, Any]) -> StreamInfo:
+def _stream(wh: Warehouse, video: dict[str, Any], probe: Probe) -> StreamInfo:
     values = {k: video.get(k) for k in StreamInfo.model_fields}
     missing = [k for k, v in values.items() if v is None]
     media = video.get("media_path")
     if missing and media and (wh.root / media).is_file():
-        from adref.video.probe import probe_video
-
-        probed = probe_video(wh.root / media).model_dump()
+        probed = probe(wh.root / media).model_dump()
         values.update({k: probed[k] for k in missing})
     if values["frame_count"] is None and values["duration_s"] and values["fps"]:
         values["frame_count"] = round(values["duration_s"] * values["fps"])
@@ -204,15 +212,15 @@ def _shot(root: Path, row: dict[str, Any]) -> Shot:
     return Shot(**fields, keyframe_jpeg=jpeg)
 
 
-def _grouping(video: dict[str, Any], rows: list[dict[str, Any]], stream: StreamInfo) -> Grouping:
+def _grouping(
+    video: dict[str, Any], rows: list[dict[str, Any]], stream: StreamInfo, short_form_of: ShortForm
+) -> Grouping:
     groups = [SceneGroup(**{k: row[k] for k in SceneGroup.model_fields}) for row in rows]
     flagged = [row for row in rows if row.get("analysed") is not None]
     analysed = [row["group_index"] for row in rows if row.get("analysed")]
     short_form = video.get("short_form")
     if short_form is None:
-        from adref.grouping import is_short_form  # scipy: imported only when needed
-
-        short_form = is_short_form(stream)
+        short_form = short_form_of(stream)
     granularity = video.get("granularity")
     return Grouping(
         groups=groups,
