@@ -9,7 +9,7 @@ DEMO_DIR := demo-out
 
 help:
 	@echo "make demo   - install, make a sample ad, analyse it with the local analyser, print a summary"
-	@echo "make test   - install, lint (ruff, mypy) and run the whole test suite"
+	@echo "make test   - install, lint (ruff, mypy, import-linter) and run the whole test suite"
 	@echo "make test-fast - lint and every test not marked slow (no Prefect server, browser, benchmark)"
 
 $(BIN)/uv:
@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check adref tests
 	$(BIN)/ruff format --check adref tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix adref tests

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from adref.errors import InputError
+from adref.settings import get_settings
 
 GENRES: dict[str, tuple[str, str]] = {
     "2d_animation": ("2D애니메이션", "2D animation"),
@@ -72,8 +73,6 @@ def formats() -> Table:
 def _effective() -> tuple[Table, Table]:
     if (override := _override.get()) is not None:
         return override
-    from adref.settings import get_settings
-
     path = get_settings().categories_file
     if path is None:
         return GENRES, FORMATS

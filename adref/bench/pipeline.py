@@ -18,7 +18,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from adref.settings import reset_settings
+from adref import prefect_env
+from adref.bench.detect import decode_opencv, decode_pyav
+from adref.grouping import group_shots
+from adref.providers.base import AnalysisRequest
+from adref.settings import get_settings, reset_settings
+from adref.sources.download import download
+from adref.sources.resolve import resolve_source
+from adref.video.detect import DetectParams, detect_shots
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.media import store_keyframes, store_video
+from adref.warehouse.records import VideoWrite
 
 SETTLE_S = 1.0
 
@@ -88,16 +98,7 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
 
 def _plain_pipeline(video: Path, home: Path) -> float:
     """The five stages as plain functions, for Prefect's overhead by difference."""
-    from adref.grouping import group_shots
-    from adref.providers.base import AnalysisRequest
-    from adref.settings import get_settings
-    from adref.sources.download import download
-    from adref.sources.resolve import resolve_source
-    from adref.tasks.analyze import run_analysis
-    from adref.video.detect import DetectParams, detect_shots
-    from adref.warehouse.catalog import Warehouse
-    from adref.warehouse.media import store_keyframes, store_video
-    from adref.warehouse.records import VideoWrite
+    from adref.tasks.analyze import run_analysis  # lazy: imports Prefect, configured first
 
     settings = get_settings()
     started = time.perf_counter()
@@ -137,8 +138,6 @@ def bench_pipeline(
 ) -> PipelineBench:
     """``start_prefect`` points Prefect at the bench's own temporary home, so it must not have
     run before: Prefect's database and cached results would go to the user's home."""
-    from adref.bench.detect import decode_opencv, decode_pyav
-
     video = video.resolve()
     decode_s = min(
         _best(lambda: decode_pyav(video), repeat), _best(lambda: decode_opencv(video), repeat)
@@ -148,10 +147,8 @@ def bench_pipeline(
         os.environ["ADREF_HOME"] = str(home)
         os.environ.pop("ADREF_WAREHOUSE_DIR", None)
         reset_settings()
-        from adref import prefect_env
-        from adref.settings import get_settings
-
         (start_prefect or (lambda: prefect_env.configure(get_settings())))()
+        # lazy: Prefect reads its settings when imported, so only after they are set above
         from prefect import flow, task
 
         from adref.flows.analyze_video import analyze_video
@@ -189,7 +186,6 @@ def _measure(
     started = time.perf_counter()
     cold = analyze_video(source=str(video))
     cold_s = time.perf_counter() - started
-    from adref.bench.detect import decode_pyav
 
     steady_s, steady = float("inf"), cold
     pairs: list[tuple[float, float]] = []

@@ -21,12 +21,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from adref.grouping import group_shots
 from adref.models import VideoMeta
 from adref.providers.base import AnalysisRequest
 from adref.providers.remote.cost_estimates import DEFAULT_MODELS, image_tokens, text_tokens
 from adref.providers.remote.images import Frame, ImageMode, prepare, select_frames, shown_groups
 from adref.providers.remote.vendor_call import Vendor
 from adref.settings import Settings, get_settings
+from adref.video.detect import DetectParams, detect_shots
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
 BENCH_KINDS: tuple[str, ...] = ("ad", "vertical", "rapid", "single", "vfr", "long")
@@ -138,9 +140,6 @@ def run_tokens_bench(
     on_step: Callable[[str], None] | None = None,
 ) -> TokensBench:
     """Detect and group each clip as the pipeline does, then count both ways for each vendor."""
-    from adref.grouping import group_shots
-    from adref.video.detect import DetectParams, detect_shots
-
     settings = settings or get_settings()
     videos: list[VideoTokens] = []
     sources: set[str] = set()

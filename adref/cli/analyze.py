@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
-from adref import progress
+from adref import prefect_env, progress
 from adref.categories import formats, genres, label
 from adref.cli.app import app, console, err_console, start_prefect
 from adref.cli.clean import settle_dead_runs
@@ -86,6 +86,7 @@ def analyze(
         check_file(existing_file(source), settings)
     start_prefect()
     settle_dead_runs()
+    # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
     from adref.flows.analyze_video import analyze_video
 
     bars = Progress(
@@ -96,9 +97,8 @@ def analyze(
         console=err_console,
         transient=False,
     )
-    from adref.prefect_env import in_process_run
 
-    with bars, in_process_run():
+    with bars, prefect_env.in_process_run():
         progress.set_listener(_Bars(bars))
         try:
             summary = analyze_video(
@@ -152,7 +152,7 @@ def estimate_cells(e: Any) -> list[str]:
 
 
 def summary_table(summary: object) -> Table:
-    from adref.flows.summary import RunSummary
+    from adref.flows.summary import RunSummary  # lazy: keeps `adref --help` fast
 
     assert isinstance(summary, RunSummary)
     table = Table(title=summary.title or summary.video_id, show_header=False, title_justify="left")

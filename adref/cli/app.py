@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from adref import prefect_env
+from adref.errors import AdrefError
 from adref.settings import get_settings
 
 app = typer.Typer(
@@ -62,8 +63,6 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def main() -> None:
-    from adref.errors import AdrefError
-
     try:
         app()
     except AdrefError as exc:

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from adref.cli.app import bench_app, console, start_prefect
+from adref.cli.app import bench_app, console, err_console, start_prefect
+from adref.settings import Settings
 
 VIDEO_ARGUMENT = typer.Argument(
     None,
@@ -18,6 +19,7 @@ VIDEO_ARGUMENT = typer.Argument(
 
 
 def _video_or_sample(video: Path | None) -> Path:
+    # lazy: keeps `adref --help` fast
     from adref.bench.detect import sample_video
 
     if video is not None:
@@ -43,6 +45,7 @@ def bench_detect(
     ),
 ) -> None:
     """Time the detect stage against decoding alone and PySceneDetect's detect-adaptive."""
+    # lazy: keeps `adref --help` fast
     from adref.bench.detect import run_detect_bench
 
     video = _video_or_sample(video)
@@ -116,6 +119,7 @@ def bench_pipeline_cmd(
     ),
 ) -> None:
     """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
+    # lazy: keeps `adref --help` fast
     from adref.bench.pipeline import bench_pipeline, quick_runs
 
     video = _video_or_sample(video)
@@ -214,8 +218,14 @@ def bench_tokens(
     """Input tokens per video for the seed's way (first frame + up to 10 full-size frames) and ours."""
     import json
 
-    from adref.bench.tokens import BENCH_KINDS, MODES, TARGET, bench_clips, run_tokens_bench
-    from adref.cli.app import err_console
+    # lazy: keeps `adref --help` fast
+    from adref.bench.tokens import (
+        BENCH_KINDS,
+        MODES,
+        TARGET,
+        bench_clips,
+        run_tokens_bench,
+    )
 
     chosen = tuple(kinds) if kinds else BENCH_KINDS
     status_console = err_console if as_json else console
@@ -309,8 +319,12 @@ def bench_search(
     after one more video, on a synthetic library (10,000 videos x 100 shots by default)."""
     import tempfile
 
-    from adref.bench.search import REFRESH_TARGET_S, TARGET_MS, run_search_bench
-    from adref.settings import Settings
+    # lazy: keeps `adref --help` fast
+    from adref.bench.search import (
+        REFRESH_TARGET_S,
+        TARGET_MS,
+        run_search_bench,
+    )
 
     root = folder or Path(tempfile.gettempdir()) / f"adref-bench-search-{videos}x{shots_per_video}"
     settings = Settings(home=root.parent / f"{root.name}-home", warehouse_dir=root)

@@ -16,7 +16,7 @@ def bench_viewer(
 ) -> None:
     """Time from Enter to the first page of results in a real browser, beside the server time
     of the same search, on the warehouse in use (the demo's after `make demo`)."""
-    from adref.bench.viewer import TARGET_MS, run_viewer_bench
+    from adref.bench.viewer import TARGET_MS, run_viewer_bench  # lazy: keeps `adref --help` fast
 
     settings = get_settings()
     try:

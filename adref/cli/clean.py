@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from adref.cli.app import app, console, err_console, start_prefect
+from adref.crashed import crash_dead_runs, dead_cards
 from adref.settings import get_settings
 from adref.workspace import clean_workspaces
 
@@ -19,8 +20,6 @@ def settle_dead_runs() -> int:
     Called after Prefect is configured. A failure here is reported, not raised: the command
     the user asked for matters more than bookkeeping about an earlier one.
     """
-    from adref.crashed import crash_dead_runs
-
     try:
         dead = crash_dead_runs(get_settings())
     except Exception as exc:
@@ -42,7 +41,6 @@ def clean(
     ),
 ) -> None:
     """Remove the workspaces of runs that died, and of failed runs older than a number of days."""
-    from adref.crashed import dead_cards
 
     settings = get_settings()
     days = settings.workspace_keep_days if older_than_days is None else older_than_days

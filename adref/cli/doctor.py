@@ -21,7 +21,7 @@ def doctor(
     ),
 ) -> None:
     """Check the install, storage, Prefect and provider keys; exit 1 if anything is an error."""
-    from adref.doctor import exit_code, run_checks
+    from adref.doctor import exit_code, run_checks  # lazy: keeps `adref --help` fast
 
     start_prefect()
     settings = get_settings()

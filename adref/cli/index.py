@@ -6,6 +6,7 @@ import typer
 
 from adref.cli.app import app, console, fail
 from adref.settings import get_settings
+from adref.warehouse.catalog import Warehouse
 
 
 @app.command()
@@ -15,8 +16,7 @@ def index(
     ),
 ) -> None:
     """Rebuild the search index (words, facets, colour, "more like this") from the warehouse."""
-    from adref.search.index import refresh
-    from adref.warehouse.catalog import Warehouse
+    from adref.search.index import refresh  # lazy: keeps `adref --help` fast
 
     settings = get_settings()
     if not Warehouse(settings.warehouse).exists():

@@ -18,7 +18,7 @@ import typer
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from adref import progress
+from adref import prefect_env, progress
 from adref.cli.analyze import estimate_cells
 from adref.cli.app import app, console, err_console, fail, start_prefect
 from adref.cli.clean import settle_dead_runs
@@ -183,8 +183,8 @@ class _Line:
 
 def run_plan(todo: list[Planned], chain: str, model: str | None, refresh: bool) -> int:
     """One flow run per video, one after another; returns how many failed."""
+    # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
     from adref.flows.reanalyze import reanalyze_video
-    from adref.prefect_env import in_process_run
 
     bars = Progress(
         TextColumn("[bold]{task.description}"),
@@ -197,7 +197,7 @@ def run_plan(todo: list[Planned], chain: str, model: str | None, refresh: bool) 
     for name in ("video", "analysis", "provider / model", "genre", "cache", "time", "result"):
         results.add_column(name, overflow="fold")
     failed = 0
-    with bars, in_process_run():
+    with bars, prefect_env.in_process_run():
         for p in todo:
             task_id = bars.add_task(p.video_id, status="waiting", start=False)
         for task_id, p in zip(bars.task_ids, todo, strict=True):

@@ -15,7 +15,7 @@ from adref import prefect_env
 from adref.cli.app import app, console, err_console, fail
 from adref.cli.clean import settle_dead_runs
 from adref.deployments import up as ups
-from adref.deployments.apply import Applied
+from adref.deployments.apply import Applied, apply_deployments
 from adref.errors import AdrefError
 from adref.settings import get_settings
 
@@ -30,8 +30,6 @@ def _against(api_url: str) -> Iterator[None]:
 
 
 def _applied_to(api_url: str) -> Applied:
-    from adref.deployments.apply import apply_deployments
-
     with _against(api_url):
         return apply_deployments(get_settings())
 
@@ -90,7 +88,7 @@ def up(
     ),
 ) -> None:
     """Start a Prefect server with adref's deployments, a worker and the viewer; Ctrl-C stops them."""
-    from adref.viewer import serve
+    from adref.viewer import serve  # lazy: Panel; keeps `adref --help` fast
 
     settings = get_settings()
     port = port or settings.server_port

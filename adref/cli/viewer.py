@@ -17,7 +17,7 @@ def viewer(
     ),
 ) -> None:
     """Serve the viewer: search the library, open videos and their analyses."""
-    from adref.viewer import serve
+    from adref.viewer import serve  # lazy: Panel; keeps `adref --help` fast
 
     settings = get_settings()
     try:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from adref import prefect_env
+from adref.crashed import mark_crashed, unfinished
 from adref.errors import AdrefError
 from adref.prefect_env import running_api_url, state_file
 from adref.settings import Settings, resolved
@@ -208,8 +209,6 @@ def crash_unfinished(settings: Settings, why: str) -> int:
         WorkPoolFilter,
         WorkPoolFilterName,
     )
-
-    from adref.crashed import mark_crashed, unfinished
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(

@@ -6,26 +6,15 @@ and the CLI only draws the table. A check never raises: a broken part is a row s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
+from adref.doctor import environment, services, storage
+from adref.doctor.check import Check, Status
 from adref.settings import Settings
 
-Status = Literal["ok", "warning", "error"]
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
+__all__ = ["Check", "Status", "exit_code", "run_checks"]
 
 
 def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -> list[Check]:
     """Every check, in the order a reader fixes things: the install, then storage, then services."""
-    from adref.doctor import environment, services, storage
-
     return [
         environment.python_check(),
         *environment.package_checks(),

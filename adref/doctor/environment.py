@@ -6,7 +6,7 @@ import subprocess
 import sys
 from importlib import metadata
 
-from adref.doctor import Check
+from adref.doctor.check import Check
 
 REINSTALL = "run `make install` (or `uv sync --locked`) in adref's folder"
 PACKAGES = ("prefect", "duckdb", "yt-dlp", "av", "imageio-ffmpeg", "scenedetect")

@@ -11,9 +11,14 @@ import os
 
 import httpx
 
-from adref.doctor import Check
+from adref.doctor.check import Check
 from adref.errors import AdrefError, ProviderTransient
+from adref.prefect_env import running_api_url
+from adref.providers.chain import chain_names
+from adref.providers.registry import get_provider
 from adref.providers.remote.keys import KEYS, api_key
+from adref.providers.remote.provider import RemoteProvider
+from adref.providers.remote.vendor_call import VendorCall
 from adref.settings import Settings
 
 _PROBE_SCHEMA = {
@@ -25,8 +30,6 @@ _PROBE_SCHEMA = {
 
 
 def prefect_checks(settings: Settings) -> list[Check]:
-    from adref.prefect_env import running_api_url
-
     up_url = running_api_url(settings)
     url = os.environ.get("PREFECT_API_URL") or up_url
     if not url:
@@ -89,8 +92,6 @@ def _pool_check(settings: Settings, url: str) -> Check:
 
 def configured_providers(settings: Settings) -> tuple[list[str], Check | None]:
     """The remote providers ADREF_PROVIDER names, then those with a key set."""
-    from adref.providers.chain import chain_names
-
     try:
         chain = chain_names(settings.provider)
     except AdrefError as exc:
@@ -129,10 +130,6 @@ def _provider_check(settings: Settings, name: str, online: bool) -> Check:
 
 def _probe(settings: Settings, name: str, key: str) -> str:
     """One minimal request through the vendor client a run uses: a few tokens, no image."""
-    from adref.providers.registry import get_provider
-    from adref.providers.remote.provider import RemoteProvider
-    from adref.providers.remote.vendor_call import VendorCall
-
     provider = get_provider(name)
     assert isinstance(provider, RemoteProvider)
     first = settings.provider.split(",")[0].strip() == name

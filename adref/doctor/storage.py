@@ -7,7 +7,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from adref.doctor import Check
+from adref import prefect_env
+from adref.crashed import crash_dead_runs, dead_cards
+from adref.doctor.check import Check
 from adref.runcard import read_cards
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
@@ -121,9 +123,6 @@ def leftover_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
 
 
 def _fix(settings: Settings) -> list[str]:
-    from adref import prefect_env
-    from adref.crashed import crash_dead_runs, dead_cards
-
     marked = "none"
     if dead_cards(settings):
         prefect_env.configure(settings)

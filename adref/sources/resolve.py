@@ -10,6 +10,7 @@ from __future__ import annotations
 from adref.errors import InputError
 from adref.settings import Settings
 from adref.sources.local import existing_file, file_stamp, inspect_file
+from adref.sources.meta import meta_from_info, site_video_id
 from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import check_url, looks_like_url
 
@@ -38,7 +39,6 @@ def resolve_source(source: str, settings: Settings) -> ResolvedSource:
 
 def _resolve_url(url: str, settings: Settings) -> ResolvedSource:
     from adref.sources import ytdlp  # yt-dlp takes over a second to import; files never need it
-    from adref.sources.meta import meta_from_info, site_video_id
 
     info = ytdlp.extract_info(url, settings)
     meta = meta_from_info(info, url)

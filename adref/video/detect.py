@@ -79,7 +79,7 @@ def detect_shots(
 ) -> DetectResult:
     """Split a video into shots and describe each one, decoding the video exactly once."""
     with _single_threaded_opencv(), VideoReader(Path(path)) as reader:
-        run = _Run(reader, params)
+        run = _ShotDetection(reader, params)
         try:
             expected = run.expected_frames
             every = max(1, expected // 100) if expected else 50
@@ -120,8 +120,9 @@ def _single_threaded_opencv() -> Iterator[None]:
                 cv2.setNumThreads(_cv_threads)
 
 
-class _Run:
-    """One pass: the loop's state, and the rule that turns raw cuts into settled shots."""
+class _ShotDetection:
+    """One decoding pass over a video: the loop's state (cut detectors, light and motion, pan,
+    keyframe candidates) and the rule that turns raw cuts into settled shots."""
 
     def __init__(self, reader: VideoReader, params: DetectParams) -> None:
         self.reader = reader

@@ -187,6 +187,7 @@ def _opener(state: BoardsState, board_id: str) -> Callable[[object], None]:
 
 def board_panel(ctx: ViewerContext, view: mb.BoardView, act: Act) -> pn.viewable.Viewable:
     """A board's header, exports and items; the editing controls only for its owner."""
+    # lazy: the exporters (fpdf2, Pillow) cost ~1.7 s to import; pages that never export skip it
     from adref.boards.export import board_html, board_pdf, board_png
 
     wh, b = ctx.warehouse, view.board

@@ -24,6 +24,7 @@ from adref.errors import AdrefError, InputError
 from adref.prefect_env import running_api_url
 from adref.progress import STAGES
 from adref.providers.chain import chain_names
+from adref.providers.registry import get_provider
 from adref.settings import Settings
 from adref.sources.local import existing_file, require_inside
 from adref.sources.urls import check_url, looks_like_url
@@ -155,8 +156,6 @@ def reanalyze_parameters(video_id: str, provider: str, model: str | None = None)
 
 def default_model(provider: str) -> str:
     """The model a provider (the first of a chain) uses when none is given, for the forms."""
-    from adref.providers.registry import get_provider
-
     try:
         return get_provider(chain_names(provider)[0]).default_model
     except AdrefError:

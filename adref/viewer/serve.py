@@ -94,6 +94,7 @@ def plan(settings: Settings, port: int | None = None, address: str | None = None
 
 def run(settings: Settings, serve_plan: ServePlan) -> None:
     """Serve until interrupted (blocks)."""
+    # lazy: Panel and the pages load only to serve, not for plan()'s checks before it
     import panel as pn
 
     from adref.viewer.app import HOME, applications

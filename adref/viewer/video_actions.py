@@ -13,6 +13,8 @@ from typing import Any
 
 import panel as pn
 
+from adref.boards.delete import delete_video
+from adref.boards.download import file_name, video_zip
 from adref.boards.frames import timecode
 from adref.categories import formats, genres, label
 from adref.errors import AdrefError
@@ -167,8 +169,6 @@ def add_to_board_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.View
 
 
 def download_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
-    from adref.boards.download import file_name, video_zip
-
     def make() -> io.BytesIO:
         return io.BytesIO(video_zip(ctx.warehouse, view.video_id))
 
@@ -200,8 +200,6 @@ def delete_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
         confirm.visible = cancel.visible = question.visible = on
 
     def on_confirm(_: object) -> None:
-        from adref.boards.delete import delete_video
-
         try:
             done = delete_video(ctx.settings, view.video_id)
         except AdrefError as exc:
