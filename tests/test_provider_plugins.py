@@ -17,6 +17,7 @@ import pytest
 from adref.errors import InputError
 from adref.grouping import group_shots
 from adref.models import VideoMeta
+from adref.providers import registry
 from adref.providers.base import AnalysisRequest
 from adref.providers.local import LocalProvider
 from adref.providers.registry import available, get_provider
@@ -114,11 +115,19 @@ def test_a_broken_plugin_breaks_only_its_own_name(installed: Path) -> None:
     assert run_analysis("local", _request()).analysis.provider == "local"
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
 def test_a_plugin_cannot_replace_a_builtin(
-    installed: Path, caplog: pytest.LogCaptureFixture
+    plugin_dir: Path, where: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Whichever comes first on sys.path, adref's own ``local`` is the one used, and said so."""
+    if where == "before":
+        monkeypatch.syspath_prepend(str(plugin_dir))
+    else:
+        monkeypatch.setattr(sys, "path", [*sys.path, str(plugin_dir)])
+    monkeypatch.setattr(registry, "_warned", set())
     assert type(get_provider("local")) is LocalProvider
     assert "provider 'local' is declared by adref and adref-echo; using adref's" in caplog.text
+    assert type(get_provider("echo")).__module__ == "adref_echo"
 
 
 def test_an_unknown_name_lists_what_is_installed(installed: Path) -> None:

@@ -24,6 +24,7 @@ GROUP = "adref.providers"
 _OWN = "adref"
 
 log = logging.getLogger(__name__)
+_warned: set[tuple[str, str, str]] = set()  # each clash is said once per process
 
 
 def _entry_points() -> dict[str, EntryPoint]:
@@ -33,16 +34,12 @@ def _entry_points() -> dict[str, EntryPoint]:
         if held is None:
             chosen[ep.name] = ep
             continue
-        if _dist(ep) == _OWN and _dist(held) != _OWN:
-            held, chosen[ep.name] = chosen[ep.name], ep
-        if _dist(held) != _dist(chosen[ep.name]):
-            log.warning(
-                "provider %r is declared by %s and %s; using %s's",
-                ep.name,
-                _dist(chosen[ep.name]),
-                _dist(held),
-                _dist(chosen[ep.name]),
-            )
+        keep, drop = (ep, held) if _dist(ep) == _OWN and _dist(held) != _OWN else (held, ep)
+        chosen[ep.name] = keep
+        clash = (ep.name, _dist(keep), _dist(drop))
+        if clash not in _warned:
+            _warned.add(clash)
+            log.warning("provider %r is declared by %s and %s; using %s's", *clash, clash[1])
     return chosen
 
 
