@@ -34,6 +34,6 @@ def download(
         if progress is not None:
             progress(1.0)
         return video
-    from adref.sources.ytdlp import download_url  # yt-dlp is slow to import; files skip it
+    from adref.sources.ytdlp import download_url  # lazy: yt-dlp is slow to import; files skip it
 
     return download_url(resolved, dest_dir, settings, progress)

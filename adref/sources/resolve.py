@@ -38,7 +38,7 @@ def resolve_source(source: str, settings: Settings) -> ResolvedSource:
 
 
 def _resolve_url(url: str, settings: Settings) -> ResolvedSource:
-    from adref.sources import ytdlp  # yt-dlp takes over a second to import; files never need it
+    from adref.sources import ytdlp  # lazy: yt-dlp takes over a second to import; files skip it
 
     info = ytdlp.extract_info(url, settings)
     meta = meta_from_info(info, url)
