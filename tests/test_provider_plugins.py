@@ -137,6 +137,15 @@ def test_an_unknown_name_lists_what_is_installed(installed: Path) -> None:
     assert "installed providers: anthropic, broken, echo, factchat, gemini" in str(caught.value)
 
 
+def test_an_environment_without_adrefs_entry_points_says_to_reinstall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A checkout used without installing it (or a venv synced before the entry points existed)."""
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if "site-packages" not in p])
+    with pytest.raises(InputError, match="reinstall adref"):
+        get_provider("local")
+
+
 def test_adref_analyze_uses_an_installed_plugin(
     prefect_api: str, tmp_path: Path, installed: Path, clip_ad
 ) -> None:

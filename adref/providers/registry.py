@@ -53,11 +53,18 @@ def available() -> list[str]:
 
 
 def get_provider(name: str) -> Provider:
-    found = _entry_points().get(name)
+    installed = _entry_points()
+    found = installed.get(name)
+    if found is None and not installed:
+        raise InputError(
+            f"unknown provider {name!r}",
+            f"no distribution declares the {GROUP!r} entry points, not even adref",
+            "reinstall adref (`make install`, or `uv sync` in its folder)",
+        )
     if found is None:
         raise InputError(
             f"unknown provider {name!r}",
-            f"installed providers: {', '.join(available()) or 'none'}",
+            f"installed providers: {', '.join(sorted(installed))}",
             "pass --provider with one of those names",
         )
     try:
