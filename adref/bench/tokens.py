@@ -5,7 +5,7 @@ group, up to 10. Ours sends what the pipeline sends under ``ADREF_MAX_ANALYSIS_I
 keyframe per group resized to what the vendor bills least (``frames``, up to the cap, so groups
 past it are dropped), or every group tiled onto at most that many contact sheets
 (``contact_sheet``). Both are counted with the vendors' published image rules
-(``providers.budget``) on the sizes actually encoded.
+(``providers.remote.cost_estimates``) on the sizes actually encoded.
 
 The target (ours at most a third of the seed's) is judged on the pictures: the prompt is ours on
 both sides (the seed's own is not at hand), so it is counted apart and the ratio with it added
