@@ -1,8 +1,8 @@
 """What crosses the line between adref and a vendor's SDK, in the vendor's terms but not its types.
 
-Everything above this line (prompt, images, cost estimates, repair, fallback) is shared by every vendor;
-everything below it is one small client per SDK that turns a ``VendorCall`` into one HTTP request
-and the response into a ``VendorAnswer``, mapping the SDK's errors to ``adref.errors``:
+Everything above this line (prompt, images, cost estimates, repair, fallback) is shared by every
+vendor; everything below it is one small client per SDK that turns a ``VendorCall`` into one HTTP
+request and the response into a ``VendorAnswer``, mapping the SDK's errors to ``adref.errors``:
 
 - 429 → ``ProviderTransient`` with ``retry_after_s`` from Retry-After (seconds or HTTP date)
 - 5xx, timeouts, dropped connections → ``ProviderTransient``
