@@ -80,8 +80,8 @@ def scan(folders: Mapping[str, Path], protected: Iterable[Path] = ()) -> list[En
         if folder.is_symlink() or not folder.is_dir():
             continue  # a cache folder that is itself a link is never walked into
         real = Path(os.path.realpath(folder))
-        if any(_overlap(real, path) for path in guarded):
-            continue
+        if any(path == real or path in real.parents for path in guarded):
+            continue  # the cache sits inside a protected folder: a setting gone wrong
         for child in sorted(folder.iterdir()):
             if any(_overlap(real / child.name, path) for path in guarded):
                 continue
@@ -97,7 +97,8 @@ def measure(path: Path) -> tuple[int, float] | None:
 
     A file's last use is the later of its last write and its last read, where the file system
     records reads (``relatime`` does, about daily; ``noatime`` does not, and then it is the last
-    write). A folder's own access time is not used: listing it, as this scan does, updates it.
+    write). A folder's or a link's own access time is not used: listing a folder or following a
+    link, as this scan may, updates it.
     """
     try:
         st = path.lstat()
@@ -127,6 +128,8 @@ def _freed(st: os.stat_result) -> int:
 
 
 def _used(st: os.stat_result) -> float:
+    if stat.S_ISLNK(st.st_mode):  # following a link, as any walk may, updates its access time
+        return st.st_mtime
     return max(st.st_mtime, st.st_atime)
 
 
