@@ -49,9 +49,6 @@ class Plan:
     remove: list[tuple[Entry, Reason]] = field(default_factory=list)
     keep: list[Entry] = field(default_factory=list)
 
-    def kept_bytes(self) -> int:
-        return sum(entry.size for entry in self.keep)
-
 
 def cache_folders(settings: Settings) -> dict[str, Path]:
     """The caches by name. Prefect's storage is adref's default (``prefect_env``), not a

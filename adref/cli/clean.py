@@ -90,17 +90,18 @@ def clean(
         remove_workspaces(workspaces)
         chosen = caches.plan(caches.scan(folders, protected), policy)
         gone = caches.remove([entry for entry, _ in chosen.remove], now)
-    console.print(_table(sized, gone, chosen.keep, folders, settings.work_dir))
+    kept = chosen.keep + [entry for entry, _ in chosen.remove if entry not in gone]
+    console.print(_table(sized, gone, kept, {"workspaces": settings.work_dir, **folders}, dry_run))
     freed = sum(entry.size for entry in [*sized, *gone])
     entries = f"entr{'y' if len(gone) == 1 else 'ies'}"
     console.print(
         f"{'would remove' if dry_run else 'removed'} {len(sized)} workspace(s) and {len(gone)} "
         f"cache {entries}, {'would free' if dry_run else 'freed'} {caches.size_text(freed)}; "
-        f"the caches keep {caches.size_text(chosen.kept_bytes())} (cap {max_gb:g} GB)",
+        f"the caches keep {caches.size_text(sum(e.size for e in kept))} (cap {max_gb:g} GB)",
         highlight=False,
     )
     short = len(chosen.remove) - len(gone)
-    if short and not dry_run:
+    if short:
         err_console.print(
             f"[yellow]{short} cache entr{'y was' if short == 1 else 'ies were'} in use "
             "or could not be removed: kept[/]"
@@ -134,13 +135,14 @@ def _table(
     gone: list[caches.Entry],
     kept: list[caches.Entry],
     folders: dict[str, Path],
-    work_dir: Path,
+    dry_run: bool,
 ) -> Table:
-    table = Table(title_justify="left", show_edge=False)
-    for column in ("", "folder", "removed", "freed", "kept", "size kept"):
-        table.add_column(column, justify="right" if column not in ("", "folder") else "left")
-    rows = {"workspaces": work_dir, **folders}
-    for name, folder in rows.items():
+    """One row per folder: what went (or would go) and what stays."""
+    table = Table(show_edge=False)
+    removed = ("would remove", "would free") if dry_run else ("removed", "freed")
+    for column in ("", "folder", *removed, "kept", "size kept"):
+        table.add_column(column, justify="left" if column in ("", "folder") else "right")
+    for name, folder in folders.items():
         out = workspaces if name == "workspaces" else [e for e in gone if e.cache == name]
         stay = [e for e in kept if e.cache == name]
         table.add_row(
