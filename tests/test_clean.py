@@ -267,3 +267,18 @@ def test_a_dry_run_lists_a_dead_runs_workspace_without_marking_or_removing_it(ho
     assert "would remove 1 workspace(s)" in result.output
     card = read_card(dead)
     assert card is not None and not card.settled, "a dry run marks nothing"
+
+
+def test_doctor_says_how_big_the_caches_are_and_what_clean_would_prune(home: Path) -> None:
+    from adref.doctor.storage import cache_check
+
+    s = get_settings()
+    _result(s, "adref-detect-new", 2000, 1)
+    fresh = cache_check(s, time.time())
+    assert (fresh.status, fresh.detail) == ("ok", "1 entry, 2.0 kB (task results and downloads)")
+    _download(s, "youtube_old", 3000, 40)
+    due = cache_check(s, time.time())
+    assert due.status == "warning" and due.fix == "adref clean"
+    assert due.detail.endswith(
+        "2 entries, 5.0 kB (task results and downloads); 1 due for pruning (3.0 kB)"
+    )

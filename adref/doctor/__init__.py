@@ -6,6 +6,8 @@ and the CLI only draws the table. A check never raises: a broken part is a row s
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +38,7 @@ def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -
         *services.prefect_checks(settings),
         *services.provider_checks(settings, online=online),
         *storage.leftover_checks(settings, fix=fix),
+        storage.cache_check(settings, time.time(), os.environ.get("PREFECT_HOME")),
     ]
 
 
