@@ -64,7 +64,9 @@ def protected_paths(settings: Settings, prefect_home: str | None = None) -> list
     them under a cache folder."""
     homes = {settings.prefect_home, *([Path(prefect_home)] if prefect_home else [])}
     paths = [settings.warehouse, settings.work_dir, *settings.input_folders]
-    paths += [home / name for home in homes for name in ("prefect.db", "prefect.db-wal")]
+    paths += [
+        home / name for home in homes for name in ("prefect.db", "prefect.db-wal", "prefect.db-shm")
+    ]
     return [Path(os.path.realpath(path)) for path in paths]
 
 
@@ -136,7 +138,8 @@ def _overlap(a: Path, b: Path) -> bool:
 
 def plan(entries: Iterable[Entry], policy: Policy) -> Plan:
     """Old entries go; then the least recently used, until the rest fit under the cap. Recent
-    ones stay even if that leaves the caches over the cap."""
+    ones stay even if that leaves the caches over the cap, and so do those whose removal would
+    free nothing."""
     result = Plan()
     kept: list[Entry] = []
     for entry in sorted(entries, key=lambda e: (e.last_used, str(e.path))):
@@ -147,7 +150,8 @@ def plan(entries: Iterable[Entry], policy: Policy) -> Plan:
             kept.append(entry)
     total = sum(entry.size for entry in kept)
     for entry in kept:
-        if total > policy.max_bytes and policy.now - entry.last_used >= policy.recent_s:
+        frees = entry.size > 0 and policy.now - entry.last_used >= policy.recent_s
+        if total > policy.max_bytes and frees:
             result.remove.append((entry, "size"))
             total -= entry.size
         else:
@@ -175,9 +179,11 @@ def remove(entries: Iterable[Entry], now: float, recent_s: float = RECENT_S) -> 
 
 
 def size_text(n: float) -> str:
-    """Bytes as people read them: 0 B, 512 B, 3.4 MB, 1.2 GB (powers of 1000, as disks are sold)."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    """Bytes as people read them: 512 B, 3.4 MB, 1.2 GB (powers of 1000, as disks are sold)."""
+    if n < 1000:
+        return f"{n:.0f} B"
+    for unit in ("kB", "MB"):
         n /= 1000
-    raise AssertionError("unreachable")
+        if n < 1000:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1000:.1f} GB"

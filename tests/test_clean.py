@@ -187,9 +187,11 @@ def test_a_hard_linked_download_frees_nothing_and_costs_nothing(home: Path) -> N
     twin = home / "warehouse" / "media" / "videos" / "kept.mp4"
     twin.parent.mkdir(parents=True)
     os.link(folder / "video.mp4", twin)
-    (entry,) = caches.scan(caches.cache_folders(s))
-    assert entry.size == 0
-    assert caches.plan([entry], caches.Policy(30 * DAY, 0, time.time())).keep == [entry]
+    _download(s, "youtube_running", 100, 0)
+    entry, running = caches.scan(caches.cache_folders(s))
+    assert (entry.path, entry.size) == (folder, 0)
+    chosen = caches.plan([entry, running], caches.Policy(30 * DAY, 0, time.time()))
+    assert chosen.remove == [], "over the cap, yet removing it would free nothing"
 
 
 def test_an_entry_used_after_planning_is_kept(home: Path) -> None:
