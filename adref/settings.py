@@ -185,6 +185,17 @@ class Settings(BaseSettings):
         ge=0,
         description="`adref clean` removes failed-run workspaces older than this.",
     )
+    cache_keep_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="`adref clean` removes cached task results and downloads unused for this long.",
+    )
+    cache_max_gb: float = Field(
+        default=20.0,
+        ge=0,
+        description="`adref clean` then removes the least recently used cache entries until "
+        "the caches together fit in this many GB.",
+    )
     viewer_url: str = Field(
         default="http://127.0.0.1:5006",
         description="Viewer address used in summaries and artifacts.",

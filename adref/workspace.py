@@ -32,24 +32,31 @@ def close_workspace(path: Path, succeeded: bool) -> None:
 def clean_workspaces(work_dir: Path, older_than_s: float) -> list[Path]:
     """Remove what ``removable`` names; return it."""
     removed = removable(work_dir, older_than_s)
-    for folder in removed:
-        shutil.rmtree(folder, ignore_errors=True)
+    remove_workspaces(removed)
     return removed
 
 
-def removable(work_dir: Path, older_than_s: float) -> list[Path]:
-    """The folders of runs that died (once their flow run is marked) and of other runs last
-    modified more than ``older_than_s`` ago; never a live run's."""
+def remove_workspaces(folders: list[Path]) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def removable(work_dir: Path, older_than_s: float, *, unmarked_dead: bool = False) -> list[Path]:
+    """The folders of runs that died (once their flow run is marked, or before with
+    ``unmarked_dead``: what a clean that marks them first will remove) and of other runs last
+    modified more than ``older_than_s`` ago; never a live run's. A link is not a workspace (adref
+    makes none) and is never followed."""
     if not work_dir.is_dir():
         return []
     cutoff = time.time() - older_than_s
     found = []
     for child in sorted(work_dir.iterdir()):
-        if not child.is_dir():
+        if child.is_symlink() or not child.is_dir():
             continue
         card = read_card(child)
         if card is not None and not card.dead():
             continue
-        if (card is not None and card.settled) or child.stat().st_mtime < cutoff:
+        marked = card is not None and (card.settled or unmarked_dead)
+        if marked or child.stat().st_mtime < cutoff:
             found.append(child)
     return found

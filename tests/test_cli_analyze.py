@@ -1,4 +1,6 @@
-"""``adref analyze`` as a user runs it: a real process, a real Prefect server, real files."""
+"""``adref analyze`` as a user sees it: output, messages and exit codes, a real Prefect server,
+real files. Commands run in this process (``tests/support/cli.py``); the console script in a
+real process is kept for its start-up path (the traceback test at the end)."""
 
 from __future__ import annotations
 
@@ -8,35 +10,26 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from tests.support import media
+from tests.support.cli import invoke
 from tests.support.http import LocalHTTPServer, unused_port
 from tests.support.nonvideo import CDG_SENTENCE
 
 ADREF = Path(sys.executable).with_name("adref")  # the console script a user runs
 
 
-def _adref(
-    args: list[str], home: Path, api: str, *, allow_private: bool = True
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ADREF_HOME": str(home), "PREFECT_API_URL": api, "COLUMNS": "200"}
+def _adref(args: list[str], home: Path, api: str, *, allow_private: bool = True) -> Result:
+    env = {"ADREF_HOME": str(home), "PREFECT_API_URL": api, "ADREF_WAREHOUSE_DIR": None}
     env["ADREF_ALLOW_PRIVATE_URLS"] = str(allow_private).lower()  # test servers are on loopback
-    env.pop("ADREF_WAREHOUSE_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "adref", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return invoke(args, env)
 
 
-def _adref_alone(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    """The installed ``adref`` with no Prefect server given: it would start its own under
+def _adref_alone(args: list[str], home: Path) -> Result:
+    """No Prefect server given: a command that started Prefect would make its home under
     ``home/prefect``, so that folder shows whether Prefect was started at all."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
-    env.update({"ADREF_HOME": str(home), "COLUMNS": "200"})
-    return subprocess.run([str(ADREF), *args], env=env, capture_output=True, text=True, timeout=300)
+    return invoke(args, {"ADREF_HOME": str(home)}, alone=True)
 
 
 def test_analyze_prints_a_summary_then_says_cached(
@@ -44,13 +37,13 @@ def test_analyze_prints_a_summary_then_says_cached(
 ) -> None:
     home = tmp_path / "home"
     first = _adref(["analyze", str(clip_ad.path), "--tag", "summer"], home, prefect_api)
-    assert first.returncode == 0, first.stderr
+    assert first.exit_code == 0, first.output
     assert "scene groups" in first.stdout and "palette" in first.stdout
     assert f"{clip_ad.shot_count}" in first.stdout
     assert "ATTACH 'ducklake:sqlite:" in first.stdout
 
     second = _adref(["analyze", str(clip_ad.path), "--tag", "summer"], home, prefect_api)
-    assert second.returncode == 0, second.stderr
+    assert second.exit_code == 0, second.output
     assert second.stderr.count("cached") == 5, second.stderr  # one per stage bar
     assert "6/6 tasks served from cache" in second.stdout
 
@@ -74,7 +67,7 @@ def test_bad_sources_fail_with_one_clear_line(
     prefect_api: str, tmp_path: Path, source: str, expected: str
 ) -> None:
     result = _adref(["analyze", source], tmp_path / "home", prefect_api)
-    assert result.returncode != 0
+    assert result.exit_code == 2
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and expected in errors[0].lower(), result.stderr
@@ -87,58 +80,54 @@ def test_a_private_address_is_refused_in_one_line_before_prefect_starts(
     home = tmp_path / "home"
     url = f"http://{host}:{unused_port()}/ad.mp4"
     result = _adref(["analyze", url], home, "http://127.0.0.1:9/api", allow_private=False)
-    assert result.returncode == 2, result.stderr
+    assert result.exit_code == 2, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "private or local address (127.0.0.1)" in errors[0]
     assert not (home / "prefect").exists()
 
 
+@pytest.mark.expected_error_log  # the failed flow runs: Prefect and the flow log them
 def test_not_a_video_and_http_errors_fail_clearly(prefect_api: str, tmp_path: Path) -> None:
     fake = tmp_path / "fake.mp4"
     fake.write_bytes(b"<html>not a video</html>" * 100)
     result = _adref(["analyze", str(fake)], tmp_path / "home", prefect_api)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "error:" in result.stderr and "video" in result.stderr.lower()
 
     with LocalHTTPServer() as server:
         missing = server.url("/missing.mp4")
         result = _adref(["analyze", missing], tmp_path / "home", prefect_api)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "404" in result.stderr
 
     dead = f"http://127.0.0.1:{unused_port()}/ad.mp4"
     result = _adref(["analyze", dead], tmp_path / "home", prefect_api)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
     assert "error:" in result.stderr
 
 
 def test_estimate_prints_the_plan_and_a_chain_says_how_it_fell_back(
-    prefect_api: str, tmp_path: Path, clip_single
+    prefect_api: str, tmp_path: Path, clip_single, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.support.fake_openai import FakeOpenAI
     from tests.support.fake_vendor import Reply
 
     home = tmp_path / "home"
     with FakeOpenAI() as fake:
-        os.environ["ADREF_OPENAI_BASE_URL"] = fake.base_url
-        os.environ["OPENAI_API_KEY"] = "sk-adref-SECRET-cli-0000"
-        try:
-            plan = _adref(
-                ["analyze", str(clip_single.path), "-p", "openai,local", "--estimate"],
-                home,
-                prefect_api,
-            )
-            fake.script.default = Reply("auth_error")
-            run = _adref(
-                ["analyze", str(clip_single.path), "-p", "openai,local"], home, prefect_api
-            )
-        finally:
-            del os.environ["ADREF_OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
-    assert plan.returncode == 0, plan.stderr
+        monkeypatch.setenv("ADREF_OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-adref-SECRET-cli-0000")
+        plan = _adref(
+            ["analyze", str(clip_single.path), "-p", "openai,local", "--estimate"],
+            home,
+            prefect_api,
+        )
+        fake.script.default = Reply("auth_error")
+        run = _adref(["analyze", str(clip_single.path), "-p", "openai,local"], home, prefect_api)
+    assert plan.exit_code == 0, plan.output
     assert "nothing called" in plan.stdout and "gpt-4o" in plan.stdout
     assert "adref-cv-1" in plan.stdout
     assert len(fake.calls) == 1, "only the real run asked the vendor"
-    assert run.returncode == 0, run.stderr
+    assert run.exit_code == 0, run.output
     assert "provider chain: openai:" in run.stderr and "answered by local" in run.stderr
     assert "local / adref-cv-1" in run.stdout
     assert "sk-adref-SECRET-cli-0000" not in run.stdout + run.stderr + plan.stdout + plan.stderr
@@ -198,7 +187,7 @@ def test_a_local_non_video_is_refused_before_prefect_starts(tmp_path: Path, kind
     make, reason = NOT_VIDEOS[kind]
     home = tmp_path / "home"
     result = _adref_alone(["analyze", str(make(tmp_path))], home)
-    assert result.returncode == 2, result.stderr
+    assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and reason in lines[0], lines
     assert not (home / "prefect").exists(), "Prefect's server was started for nothing"
@@ -207,8 +196,12 @@ def test_a_local_non_video_is_refused_before_prefect_starts(tmp_path: Path, kind
 
 def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path: Path) -> None:
     text = media.make_text_as_video(tmp_path / "notes.mp4")
-    plain = _adref_alone(["analyze", str(text)], tmp_path / "home")
-    debug = _adref_alone(["--debug", "analyze", str(text)], tmp_path / "home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
+    env.update({"ADREF_HOME": str(tmp_path / "home"), "COLUMNS": "200"})
+    plain, debug = (
+        subprocess.run([str(ADREF), *args], env=env, capture_output=True, text=True, timeout=300)
+        for args in (["analyze", str(text)], ["--debug", "analyze", str(text)])
+    )
     assert plain.returncode == debug.returncode == 2, debug.stderr
     assert "Traceback" not in plain.stderr
     assert "Traceback" in debug.stderr and "InputError" in debug.stderr

@@ -19,6 +19,7 @@ from adref.runcard import Card, process_identity, save_card, settle_card
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
 from adref.workspace import clean_workspaces, open_workspace
+from tests.support.cli import invoke
 from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 
 SAFETY_S = 240.0  # only ever reached when something is broken: no test waits this long
@@ -95,14 +96,11 @@ def test_a_killed_run_is_marked_crashed_by_the_next_start_and_its_folder_cleaned
             assert f"pid {killed.pid}" in (dead_run.state.message or "")
             assert live_run.state.type.value == "RUNNING"
 
-            cleaned = subprocess.run(
-                [sys.executable, "-m", "adref", "clean", "--older-than-days", "0"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=SAFETY_S,
+            cleaned = invoke(
+                ["clean", "--older-than-days", "0"],
+                {"ADREF_HOME": str(home), "PREFECT_API_URL": prefect_api},
             )
-            assert cleaned.returncode == 0, cleaned.stderr
+            assert cleaned.exit_code == 0, cleaned.output
             assert not dead_folder.exists(), "a dead run's folder is garbage"
             assert live_folder.is_dir(), "a live run's folder is never removed"
 

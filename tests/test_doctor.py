@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from adref.doctor import Check, exit_code
 from adref.doctor.environment import opencv_check
@@ -19,6 +20,7 @@ from adref.doctor.storage import disk_checks, warehouse_check
 from adref.runcard import Card, save_card
 from adref.settings import get_settings
 from adref.warehouse.catalog import Warehouse
+from tests.support.cli import invoke
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply
@@ -26,17 +28,8 @@ from tests.support.fake_vendor import Reply
 KEY = "sk-doctor-Zq81-secret-4711"
 
 
-def _doctor(args: list[str], home: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("ADREF_")}
-    full = {k: v for k, v in full.items() if not k.endswith("_API_KEY")}
-    full.update(ADREF_HOME=str(home), COLUMNS="250", **env)
-    return subprocess.run(
-        [sys.executable, "-m", "adref", "doctor", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+def _doctor(args: list[str], home: Path, **env: str) -> Result:
+    return invoke(["doctor", *args], {"ADREF_HOME": str(home), **env}, alone=True)
 
 
 def _row(output: str, name: str) -> str:
@@ -47,7 +40,7 @@ def _row(output: str, name: str) -> str:
 
 def test_a_fresh_home_is_ready(prefect_api: str, tmp_path: Path) -> None:
     done = _doctor([], tmp_path / "home", PREFECT_API_URL=prefect_api)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.output
     assert "ready: 0 error(s)" in done.stdout
     for name in ("python", "prefect", "duckdb", "opencv", "ffmpeg", "warehouse", "prefect api"):
         assert "│ok " in _row(done.stdout, name), done.stdout
@@ -75,7 +68,7 @@ def test_a_broken_home_says_what_and_how_and_never_shows_a_key(
         )
         assert len(openai.calls) == 1 and len(anthropic.calls) == 1  # one minimal request each
     out = done.stdout + done.stderr
-    assert done.returncode == 1, out
+    assert done.exit_code == 1, out
     assert "is a file" in _row(done.stdout, "warehouse") and "│error " in _row(
         done.stdout, "warehouse"
     )
@@ -111,12 +104,12 @@ def test_leftover_workspaces_and_stuck_runs_are_fixed(prefect_api: str, tmp_path
     os.utime(old, (month_ago, month_ago))
 
     before = _doctor([], home, PREFECT_API_URL=prefect_api)
-    assert before.returncode == 0, before.stdout + before.stderr  # warnings, not errors
+    assert before.exit_code == 0, before.output  # warnings, not errors
     assert "│warning " in _row(before.stdout, "stuck runs"), before.stdout
     assert "│warning " in _row(before.stdout, "workspaces"), before.stdout
 
     fixed = _doctor(["--fix"], home, PREFECT_API_URL=prefect_api)
-    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert fixed.exit_code == 0, fixed.output
     assert "1 marked crashed" in _row(fixed.stdout, "stuck runs"), fixed.stdout
     assert "2 removed" in _row(fixed.stdout, "workspaces"), fixed.stdout
     assert not dead.exists() and not old.exists()

@@ -7,8 +7,6 @@ The local analyser does both analyses; its prompt version depends on the output 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import adref.cli  # noqa: F401  (registers every command)
 from adref.analysis import GroupAnalysis
@@ -35,6 +33,7 @@ from adref.warehouse.media import store_keyframes
 from adref.warehouse.reanalysis import load_request as load_stored
 from adref.warehouse.reanalysis import select_videos
 from adref.warehouse.records import VideoWrite
+from tests.support.cli import invoke
 from tests.test_warehouse import counts, make_write
 
 runner = CliRunner()
@@ -324,25 +323,14 @@ def test_an_unknown_video_fails_the_run_clearly_and_records_it(korean: RunSummar
 # -- the command, as a user runs it ----------------------------------------------------------------
 
 
-def _adref(
-    args: list[str], home: Path, api: str, lang: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
+def _adref(args: list[str], home: Path, api: str, lang: str, stdin: str = "") -> Result:
     env = {
-        **os.environ,
         "ADREF_HOME": str(home),
         "ADREF_OUTPUT_LANGUAGE": lang,
         "PREFECT_API_URL": api,
-        "COLUMNS": "250",
+        "ADREF_WAREHOUSE_DIR": None,
     }
-    env.pop("ADREF_WAREHOUSE_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "adref", "reanalyze", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return invoke(["reanalyze", *args], env, input=stdin)
 
 
 def test_the_command_needs_a_selection_and_names_an_unknown_video(
@@ -356,8 +344,8 @@ def test_the_command_needs_a_selection_and_names_an_unknown_video(
     finally:
         reset_settings()
     assert nothing.exit_code == 2 and "nothing selected" in nothing.stderr
-    assert isinstance(unknown.exception, InputError)
-    assert "no video youtube:nope in the warehouse" in str(unknown.exception)
+    assert unknown.exit_code == 2, unknown.output
+    assert "error: no video youtube:nope in the warehouse" in unknown.stderr
 
 
 def test_the_command_estimates_then_runs_then_skips_what_is_stored(
@@ -372,24 +360,24 @@ def test_the_command_estimates_then_runs_then_skips_what_is_stored(
     assert vid is not None
 
     planned = _adref([vid, "--estimate"], adref_home, prefect_api, "en")
-    assert planned.returncode == 0, planned.stderr
+    assert planned.exit_code == 0, planned.output
     assert vid in planned.stdout and "adref-cv-1" in planned.stdout
     assert "total: 1 to analyse" in planned.stdout and "$0.0000" in planned.stdout
     assert _query("select count(*) from runs") == [(1,)], "an estimate runs nothing"
 
     ran = _adref(["--tag", "pick", "--yes"], adref_home, prefect_api, "en")
-    assert ran.returncode == 0, ran.stderr
+    assert ran.exit_code == 0, ran.output
     assert "completed" in ran.stdout and "Traceback" not in ran.stderr
     langs = _query("select output_language from analyses order by output_language")
     assert langs == [("en",), ("ko",)]
     assert _query("select count(*) from runs") == [(2,)]
 
     paid = _adref([vid, "--provider", "openai"], adref_home, prefect_api, "en", stdin="n\n")
-    assert paid.returncode == 1 and "Aborted" in paid.stderr, paid.stderr
+    assert paid.exit_code == 1 and "Aborted" in paid.stderr, paid.output
     assert "Spend up to $" in paid.stdout and "openai" in paid.stdout
     assert _query("select count(*) from runs") == [(2,)], "declined: nothing ran"
 
     skipped = _adref(["--ids-sql", "select video_id from videos"], adref_home, prefect_api, "en")
-    assert skipped.returncode == 0, skipped.stderr
+    assert skipped.exit_code == 0, skipped.output
     assert "stored already" in skipped.stdout and "total: 0 to analyse" in skipped.stdout
     assert _query("select count(*) from runs") == [(2,)]

@@ -6,7 +6,6 @@ runs in a subprocess on a free port. Screenshots land in pytest's tmp folder.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from adref.video.testclips import ClipTruth
+from tests.support.cli import invoke
 from tests.support.http import unused_port
 from tests.support.viewer import (
-    ADREF,
     CHROMIUM,
     Viewer,
     chromium,
@@ -40,14 +39,11 @@ def demo_home(
     """A warehouse holding the test ad, analysed once by the real CLI (on the session's Prefect
     server, which the other flow tests share)."""
     home = tmp_path_factory.mktemp("viewer-home")
-    done = subprocess.run(
-        [ADREF, "analyze", str(clip_ad.path), "--tag", "sunsetdemo", "--owner", "mina"],
-        env=clean_env(home, ADREF_OUTPUT_LANGUAGE="en", PREFECT_API_URL=prefect_api),
-        capture_output=True,
-        text=True,
-        timeout=300,
+    env = {"ADREF_HOME": str(home), "ADREF_OUTPUT_LANGUAGE": "en", "PREFECT_API_URL": prefect_api}
+    done = invoke(
+        ["analyze", str(clip_ad.path), "--tag", "sunsetdemo", "--owner", "mina"], env, alone=True
     )
-    assert done.returncode == 0, done.stderr
+    assert done.exit_code == 0, done.output
     return home
 
 
@@ -201,15 +197,11 @@ def test_media_is_served_with_ranges_and_nothing_outside_it(viewer: Viewer) -> N
         (wh / "media" / ".hidden.tmp").unlink()
 
 
+@pytest.mark.timeout(60)  # a regression that serves instead of refusing fails, not hangs
 def test_beyond_loopback_without_a_login_the_viewer_refuses_to_start(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [ADREF, "viewer", "--address", "0.0.0.0", "--port", str(unused_port())],
-        env=clean_env(tmp_path / "home"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2
+    args = ["viewer", "--address", "0.0.0.0", "--port", str(unused_port())]
+    done = invoke(args, {"ADREF_HOME": str(tmp_path / "home")}, alone=True)
+    assert done.exit_code == 2, done.output
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "refusing to serve the viewer on 0.0.0.0" in lines[0], lines
     assert "ADREF_VIEWER_PASSWORD" in lines[0]

@@ -7,15 +7,42 @@ import os
 import sys
 import traceback
 from dataclasses import dataclass
+from typing import Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+
+class _OneLineErrors(TyperGroup):
+    """Errors become one line inside the command, where a test's ``CliRunner`` sees them as a
+    user does; ``main`` only adds what needs the real process (Ctrl-C)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        from adref.errors import AdrefError
+
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise  # Typer's own: exit codes, usage errors, a declined confirmation
+        except AdrefError as exc:
+            if state.debug:  # the traceback, then the same line and exit code as without --debug
+                traceback.print_exc()
+            raise fail(exc.one_line()) from None
+        except Exception as exc:  # a bug or an environment problem: one line unless --debug
+            if state.debug:
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            message = f"unexpected {type(exc).__name__}: {first}. "
+            raise fail(message + "Run again with --debug for the traceback.", code=1) from None
+
 
 from adref import prefect_env
 from adref.errors import AdrefError
 from adref.settings import get_settings
 
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="adref",
     help="Turn advertising videos into a searchable reference library.",
     no_args_is_help=True,
@@ -65,20 +92,6 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def main() -> None:
     try:
         app()
-    except AdrefError as exc:
-        if state.debug:  # the traceback, then the same line and exit code as without --debug
-            traceback.print_exc()
-        raise SystemExit(fail(exc.one_line()).exit_code) from None
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # a bug or an environment problem: still one line unless --debug
-        if state.debug:
-            raise
-        first = (str(exc).strip().splitlines() or [""])[0][:300]
-        raise SystemExit(
-            fail(
-                f"unexpected {type(exc).__name__}: {first}. Run again with --debug for the traceback.",
-                code=1,
-            ).exit_code
-        ) from None

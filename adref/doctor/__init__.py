@@ -6,6 +6,9 @@ and the CLI only draws the table. A check never raises: a broken part is a row s
 
 from __future__ import annotations
 
+import os
+import time
+
 from adref.doctor import environment, services, storage
 from adref.doctor.check import Check, Status
 from adref.settings import Settings
@@ -25,6 +28,7 @@ def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -
         *services.prefect_checks(settings),
         *services.provider_checks(settings, online=online),
         *storage.leftover_checks(settings, fix=fix),
+        storage.cache_check(settings, time.time(), os.environ.get("PREFECT_HOME")),
     ]
 
 

@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from adref import prefect_env
+from adref import caches, prefect_env
 from adref.crashed import crash_dead_runs, dead_cards
 from adref.doctor.check import Check
 from adref.runcard import read_cards
@@ -120,6 +120,31 @@ def leftover_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
         detail = f"{len(live)} of runs in progress" if live else "nothing left behind"
         folders = Check("workspaces", "ok", notes[1] if notes else detail)
     return [runs, folders]
+
+
+def cache_check(settings: Settings, now: float, prefect_home: str | None = None) -> Check:
+    """How big the caches are, and what ``adref clean`` would prune from them."""
+    try:
+        entries = caches.scan(
+            caches.cache_folders(settings), caches.protected_paths(settings, prefect_home)
+        )
+    except OSError as exc:
+        return Check(
+            "caches", "warning", f"cannot read the caches: {exc}", "check the folder's permissions"
+        )
+    policy = caches.Policy(
+        keep_s=settings.cache_keep_days * 86400, max_bytes=int(settings.cache_max_gb * 1e9), now=now
+    )
+    due = [entry for entry, _ in caches.plan(entries, policy).remove]
+    total = caches.size_text(sum(e.size for e in entries))
+    count = f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
+    detail = f"{count}, {total} (task results and downloads)"
+    if not due:
+        return Check("caches", "ok", detail)
+    freed = caches.size_text(sum(e.size for e in due))
+    return Check(
+        "caches", "warning", f"{detail}; {len(due)} due for pruning ({freed})", "adref clean"
+    )
 
 
 def _fix(settings: Settings) -> list[str]:
