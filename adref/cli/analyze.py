@@ -166,7 +166,7 @@ def estimate_cells(e: Any) -> list[str]:
 
 
 def summary_table(summary: object) -> Table:
-    from adref.flows.summary import RunSummary
+    from adref.tasks.runs import RunSummary
 
     assert isinstance(summary, RunSummary)
     table = Table(title=summary.title or summary.video_id, show_header=False, title_justify="left")
