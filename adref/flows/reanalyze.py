@@ -16,7 +16,7 @@ from adref.settings import get_settings
 from adref.tasks.analyze import analyze
 from adref.tasks.persist_analysis import analysis_stored, persist_analysis
 from adref.tasks.runs import RunSummary
-from adref.tasks.stored import stored_request
+from adref.tasks.stored_request import stored_request
 
 RESTAGES = ("analyze", "persist")
 

@@ -96,9 +96,11 @@ class RunBook:
         self._clock = time.perf_counter()
         self._progress_id: Any = None
         self._seen: tuple[ResolvedSource | None, VideoMeta] | None = None
-        self.workspace = open_workspace(settings.work_dir, self.summary.run_id, self.flow_run_id)
+        self.workspace = settings.work_dir / self.summary.run_id
 
     def __enter__(self) -> RunBook:
+        """The run's workspace, holding its card while it runs: a killed run is known dead."""
+        open_workspace(self.settings.work_dir, self.summary.run_id, self.flow_run_id)
         return self
 
     # -- the stages --------------------------------------------------------------------------
@@ -211,7 +213,7 @@ class RunBook:
         elif self.flow_run_id is not None:
             self._summary_artifact(detected, grouping, analysis)
         self._show_progress(100.0)
-        self._settle()
+        self._tally()
         seen_at, meta = self._seen or (None, None)
         record_run(self.settings, summary, self.started_at, seen_at, meta)
         close_workspace(self.workspace, succeeded=True)
@@ -228,7 +230,7 @@ class RunBook:
         except Exception as exc:  # the run's data is stored; say what was lost
             self.logger.warning("summary artifact not created: %s", exc)
 
-    def _settle(self) -> None:
+    def _tally(self) -> None:
         summary = self.summary
         summary.stages = list(self.results.values())
         summary.tasks = sum(r.tasks for r in summary.stages)
@@ -253,7 +255,7 @@ class RunBook:
             summary.tokens_in, summary.tokens_out = exc.tokens_in, exc.tokens_out
             summary.cost_usd = exc.cost_usd
             summary.notes += exc.notes
-        self._settle()
+        self._tally()
         record_run(self.settings, summary, self.started_at)
         close_workspace(self.workspace, succeeded=not self.keep_failed)
         where = f" (workspace kept at {self.workspace})" if self.keep_failed else ""
