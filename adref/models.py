@@ -103,6 +103,9 @@ class DetectResult(BaseModel):
     shots: list[Shot]
     detector: str
     params: dict[str, Any] = Field(default_factory=dict)
+    # What the result was computed from (the file's content, the parameters): the stages after
+    # detect cache on it instead of hashing every shot.
+    key: str = ""
 
 
 class SceneGroup(BaseModel):
@@ -118,6 +121,7 @@ class Grouping(BaseModel):
     analysis_groups: list[int]  # group indexes whose keyframes go to the analyser (capped)
     granularity: int
     short_form: bool
+    key: str = ""  # what the groups were made from (the shots' key, the grouping parameters)
 
 
 def analysis_id(video_id: str, provider: str, model: str, prompt_version: str) -> str:

@@ -137,7 +137,7 @@ def test_the_summary_shows_the_stored_title_and_what_this_source_calls_it() -> N
     from rich.console import Console
 
     from adref.cli.analyze import summary_table
-    from adref.flows.summary import RunSummary
+    from adref.tasks.runs import RunSummary
 
     summary = RunSummary(
         run_id="r",

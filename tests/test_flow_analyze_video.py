@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -150,16 +149,14 @@ def test_a_run_that_stores_a_video_publishes_its_summary_and_a_cached_rerun_adds
     runs = [uuid.UUID(s.flow_run_id) for s in (first, again, refreshed)]
     APILogWorker.drain_all(timeout=10)
     with get_client(sync_client=True) as client:
-        markdowns = {
-            run: [
-                a
-                for a in client.read_artifacts(
-                    artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run]))
-                )
-                if a.type == "markdown"
-            ]
+        found = {
+            run: client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run]))
+            )
             for run in runs
         }
+        markdowns = {run: [a for a in found[run] if a.type == "markdown"] for run in runs}
+        bars = {run: [a for a in found[run] if a.type == "progress"] for run in runs}
         names = [client.read_flow_run(run).name for run in runs]
         logs = [
             log.message
@@ -179,41 +176,10 @@ def test_a_run_that_stores_a_video_publishes_its_summary_and_a_cached_rerun_adds
     assert redrawn.key == md.key, "one history per video under one key"
     for name in names:
         assert name.endswith(f"[{first.video_id}]"), "every run is named after the video"
-
-
-def test_the_progress_bar_shows_for_runs_long_enough_to_watch(prefect_api: str) -> None:
-    from prefect import flow
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
-    from prefect.runtime import flow_run
-
-    from adref.flows.sideline import Sideline
-
-    @flow
-    def staged(after_s: float) -> str:
-        sideline = Sideline(flow_run.id, progress_after_s=after_s)
-        sideline.progress(40.0)
-        if after_s == 0:
-            time.sleep(0.5)  # the bar appears...
-        sideline.progress(100.0)  # ...and ends full
-        sideline.close()
-        return str(flow_run.id)
-
-    shown, quick = staged(0.0), staged(30.0)
-    with get_client(sync_client=True) as client:
-        found = {
-            run: [
-                a
-                for a in client.read_artifacts(
-                    artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run]))
-                )
-                if a.type == "progress"
-            ]
-            for run in (shown, quick)
-        }
-    (bar,) = found[shown]
-    assert float(bar.data) == 100.0
-    assert found[quick] == [], "a run over before the bar's delay makes no API calls for it"
+    (bar,) = bars[runs[0]]
+    assert float(bar.data) == 100.0, "the stages' progress bar ends full"
+    assert bars[runs[1]] == [], "a run wholly from cache is over before a bar could be watched"
+    assert [float(b.data) for b in bars[runs[2]]] == [100.0]
 
 
 def test_the_same_bytes_from_two_urls_and_a_file_are_one_video_seen_at_three_sources(

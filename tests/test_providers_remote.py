@@ -103,7 +103,8 @@ def test_each_vendor_returns_the_same_validated_analysis(
         env.setenv("ADREF_GEMINI_BASE_URL", g.base_url)
         reset_settings()
         outcomes = {
-            name: run_analysis(name, ad_request) for name in ("openai", "anthropic", "gemini")
+            name: run_analysis(name, ad_request, get_settings())
+            for name in ("openai", "anthropic", "gemini")
         }
         assert (len(o.calls), len(a.calls), len(g.calls)) == (1, 1, 1)
 
@@ -123,7 +124,7 @@ def test_each_vendor_returns_the_same_validated_analysis(
 def test_the_request_carries_facts_sheets_and_fenced_site_data(
     ad_request: AnalysisRequest, openai_fake: FakeOpenAI
 ) -> None:
-    run_analysis("openai", ad_request)
+    run_analysis("openai", ad_request, get_settings())
     body = openai_fake.calls[0]
     text = _user_text(body)
     assert "## Measured facts" in text
@@ -142,7 +143,7 @@ def test_an_injected_description_cannot_change_the_answers_structure(
     # A model that obeyed the description would answer in prose: twice refused, nothing returned.
     openai_fake.push(Reply.text("Sure! This is a lovely coffee ad."), Reply.text("As I said."))
     with pytest.raises(AnswerInvalid) as info:
-        run_analysis("openai", ad_request)
+        run_analysis("openai", ad_request, get_settings())
     assert len(openai_fake.calls) == 2
     raw = Path(info.value.raw_path).read_text()
     assert "lovely coffee ad" in raw
@@ -170,7 +171,7 @@ def test_429_waits_for_retry_after_then_succeeds(
     ad_request: AnalysisRequest, openai_fake: FakeOpenAI, waits: list[float]
 ) -> None:
     openai_fake.push(Reply.rate_limit(retry_after="7"), Reply.server_error(503))
-    outcome = run_analysis("openai", ad_request)
+    outcome = run_analysis("openai", ad_request, get_settings())
     assert outcome.analysis.provider == "openai"
     assert len(openai_fake.calls) == 3
     # Retry-After's 7 s exactly, then the 5xx's own backoff: retry_delay_s doubled, jittered.
@@ -183,7 +184,7 @@ def test_a_retry_after_longer_than_the_cap_waits_only_the_cap(
     ad_request: AnalysisRequest, openai_fake: FakeOpenAI, waits: list[float]
 ) -> None:
     openai_fake.push(Reply.rate_limit(retry_after="3600"))
-    run_analysis("openai", ad_request)
+    run_analysis("openai", ad_request, get_settings())
     assert waits == [30.0]
 
 
@@ -193,10 +194,10 @@ def test_repeated_5xx_fails_hard_and_the_chain_falls_back_to_local(
     retries = get_settings().provider_retries
     openai_fake.script.default = Reply.server_error(500)
     with pytest.raises(ProviderHardError, match="kept failing"):
-        run_analysis("openai", ad_request)
+        run_analysis("openai", ad_request, get_settings())
     assert len(openai_fake.calls) == retries + 1
 
-    outcome = run_analysis("openai,local", ad_request)
+    outcome = run_analysis("openai,local", ad_request, get_settings())
     assert outcome.analysis.provider == "local"
     assert outcome.notes[0].startswith("openai: openai kept failing")
     assert outcome.notes[-1] == "answered by local"
@@ -207,11 +208,11 @@ def test_a_broken_answer_is_repaired_or_asked_again_once(
 ) -> None:
     fenced = "```json\n" + json.dumps(_answer(genre="TV commercial")) + "\n```"
     openai_fake.push(Reply.text(fenced))
-    assert run_analysis("openai", ad_request).analysis.genre == "tvc"
+    assert run_analysis("openai", ad_request, get_settings()).analysis.genre == "tvc"
     assert len(openai_fake.calls) == 1  # a certain repair needs no second call
 
     openai_fake.push(Reply.truncated(_answer()), Reply.json(_answer()))
-    outcome = run_analysis("openai", ad_request)
+    outcome = run_analysis("openai", ad_request, get_settings())
     first, second = openai_fake.calls[1], openai_fake.calls[2]
     assert second["messages"][2]["role"] == "assistant"
     assert "not valid" in second["messages"][3]["content"]
@@ -223,7 +224,7 @@ def test_a_refusal_or_a_bad_key_moves_the_chain_on(
     ad_request: AnalysisRequest, openai_fake: FakeOpenAI
 ) -> None:
     openai_fake.push(Reply.refusal("I can't help with that.", usage=(1500, 20)))
-    outcome = run_analysis("openai,local", ad_request)
+    outcome = run_analysis("openai,local", ad_request, get_settings())
     assert outcome.analysis.provider == "local"
     assert "declined" in outcome.notes[0]
     # The refused call was billed; the run counts it though local answered for free.
@@ -232,7 +233,7 @@ def test_a_refusal_or_a_bad_key_moves_the_chain_on(
 
     openai_fake.push(Reply("auth_error"))
     with pytest.raises(ProviderHardError) as info:
-        run_analysis("openai", ad_request)
+        run_analysis("openai", ad_request, get_settings())
     assert OPENAI_KEY not in str(info.value) and OPENAI_KEY not in repr(info.value)
 
 
@@ -240,8 +241,8 @@ def test_a_missing_key_says_which_variable_to_set(
     ad_request: AnalysisRequest, env: pytest.MonkeyPatch
 ) -> None:
     with pytest.raises(ProviderHardError, match="ANTHROPIC_API_KEY"):
-        run_analysis("anthropic", ad_request)
-    assert run_analysis("anthropic,local", ad_request).analysis.provider == "local"
+        run_analysis("anthropic", ad_request, get_settings())
+    assert run_analysis("anthropic,local", ad_request, get_settings()).analysis.provider == "local"
 
 
 def test_spending_caps_stop_calls_before_they_are_made(
@@ -262,7 +263,7 @@ def test_spending_caps_stop_calls_before_they_are_made(
     env.setenv("ADREF_MAX_COST_PER_DAY_USD", "0")
     reset_settings()
     with pytest.raises(ProviderHardError, match="ADREF_MAX_COST_PER_DAY_USD"):
-        run_analysis("openai", ad_request)
+        run_analysis("openai", ad_request, get_settings())
     assert openai_fake.calls == []
 
 
@@ -286,9 +287,9 @@ def test_unknown_or_repeated_providers_are_refused_before_any_call(
     with pytest.raises(
         InputError, match=r"installed providers: anthropic, factchat, gemini, local"
     ):
-        run_analysis("opena1,local", ad_request)
+        run_analysis("opena1,local", ad_request, get_settings())
     with pytest.raises(InputError, match="twice"):
-        run_analysis("local,local", ad_request)
+        run_analysis("local,local", ad_request, get_settings())
     assert openai_fake.calls == []
 
 

@@ -21,12 +21,12 @@ import adref.cli  # noqa: F401  (registers every command)
 from adref.analysis import GroupAnalysis
 from adref.cli.app import app
 from adref.errors import InputError, WarehouseError
-from adref.flows.summary import RunSummary
 from adref.grouping import group_shots, is_short_form
 from adref.models import analysis_id
 from adref.settings import get_settings, reset_settings
 from adref.sources.probe import probe_video
 from adref.tasks.analyze import run_analysis
+from adref.tasks.runs import RunSummary
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.media import store_keyframes
@@ -295,7 +295,7 @@ def test_load_request_gives_the_analyser_what_the_first_run_gave_it(korean: RunS
     )
     assert request.grouping == regrouped
 
-    redone = run_analysis("local", request).analysis
+    redone = run_analysis("local", request, get_settings()).analysis
     assert redone.analysis_id == korean.analysis_id
     (stored,) = _query(
         "select genre, expression_format, mood, model_tags, summary from analyses "

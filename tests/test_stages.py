@@ -1,30 +1,21 @@
-"""How the flows run their tasks: configured copies are made once, yet follow the settings."""
+"""How the flows run their tasks: retried only where a retry can help, refreshed when asked."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from adref.settings import Settings
+from adref.tasks.detect import detect
+from adref.tasks.download import resolve
+from adref.tasks.policy import configured
 
-import pytest
 
-from adref.settings import reset_settings
+def test_a_task_naming_transient_failures_gets_the_configured_retries() -> None:
+    run = configured(resolve, Settings(task_retries=3, retry_delay_s=2.0), refresh=False)
+    assert run is not resolve and run.retries == 3
+    assert run.retry_delay_seconds == [2.0, 4.0, 8.0] and run.refresh_cache is not True
+    assert configured(resolve, Settings(task_retries=0), refresh=False).retries == 0
 
 
-def test_a_configured_task_is_reused_until_its_options_change(
-    adref_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from adref.flows.stages import _configured
-    from adref.tasks.download import resolve
-    from adref.tasks.policy import task_options
-
-    monkeypatch.setenv("ADREF_TASK_RETRIES", "3")
-    reset_settings()
-    first = _configured(resolve, task_options())
-    assert first is _configured(resolve, task_options()), "made once, not on every run"
-    assert first.retries == 3 and first is not resolve
-    assert _configured(resolve, {}) is resolve
-
-    monkeypatch.setenv("ADREF_TASK_RETRIES", "0")
-    reset_settings()
-    assert _configured(resolve, task_options()).retries == 0, "new settings, new options"
-    refreshed = _configured(resolve, {**task_options(), "refresh_cache": True})
+def test_a_task_without_a_retry_rule_is_used_as_it_is_unless_refreshed() -> None:
+    assert configured(detect, Settings(task_retries=3), refresh=False) is detect
+    refreshed = configured(detect, Settings(task_retries=3), refresh=True)
     assert refreshed.refresh_cache is True and refreshed.retries == 0

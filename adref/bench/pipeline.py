@@ -109,7 +109,7 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     request = AnalysisRequest(
         meta=got.meta, stream=detected.stream, shots=detected.shots, grouping=grouping
     )
-    analysis = run_analysis("local", request).analysis
+    analysis = run_analysis("local", request, settings).analysis
     root = home / "plain-warehouse"
     wh = Warehouse(root)
     wh.init()

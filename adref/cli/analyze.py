@@ -152,7 +152,7 @@ def estimate_cells(e: Any) -> list[str]:
 
 
 def summary_table(summary: object) -> Table:
-    from adref.flows.summary import RunSummary  # lazy: keeps `adref --help` fast
+    from adref.tasks.runs import RunSummary  # lazy: keeps `adref --help` fast
 
     assert isinstance(summary, RunSummary)
     table = Table(title=summary.title or summary.video_id, show_header=False, title_justify="left")

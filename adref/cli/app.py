@@ -13,14 +13,16 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
+from adref import prefect_env
+from adref.errors import AdrefError
+from adref.settings import get_settings
+
 
 class _OneLineErrors(TyperGroup):
     """Errors become one line inside the command, where a test's ``CliRunner`` sees them as a
     user does; ``main`` only adds what needs the real process (Ctrl-C)."""
 
     def invoke(self, ctx: Any) -> Any:
-        from adref.errors import AdrefError
-
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -36,10 +38,6 @@ class _OneLineErrors(TyperGroup):
             message = f"unexpected {type(exc).__name__}: {first}. "
             raise fail(message + "Run again with --debug for the traceback.", code=1) from None
 
-
-from adref import prefect_env
-from adref.errors import AdrefError
-from adref.settings import get_settings
 
 app = typer.Typer(
     cls=_OneLineErrors,

@@ -7,6 +7,7 @@ then left alone, so what someone changed in the Prefect UI stays as they set it.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
@@ -59,12 +60,12 @@ def apply_deployments(settings: Settings) -> Applied:
     from prefect.deployments.runner import RunnerDeployment
     from prefect.flows import Flow
     from prefect.types.entrypoint import EntrypointType
-    from prefect.utilities.importtools import import_object
 
     pool = ensure_pool(settings)
     ids: dict[str, UUID] = {}
     for spec in DEPLOYMENTS:
-        flow = import_object(spec.entrypoint)
+        module, _, attribute = spec.entrypoint.rpartition(".")
+        flow = getattr(importlib.import_module(module), attribute)
         assert isinstance(flow, Flow) and flow.name == spec.flow_name, spec
         kept = _schedules_kept(full_name(spec))
         deployment = RunnerDeployment.from_flow(

@@ -9,56 +9,11 @@ from urllib.parse import quote, urlencode
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, Field
 
 from adref.analysis import Analysis
 from adref.categories import formats, genres, label
 from adref.models import DetectResult, Grouping, PaletteColor
-from adref.providers.base import CallEstimate
-
-
-class StageResult(BaseModel):
-    stage: str
-    seconds: float = 0.0
-    tasks: int = 0
-    cached: int = 0
-
-
-class RunSummary(BaseModel):
-    run_id: str
-    flow_run_id: str | None = None
-    status: str
-    source: str
-    video_id: str | None = None
-    title: str | None = None  # as the warehouse holds it: the first source's
-    source_title: str | None = None  # what this run's source calls the video, when it differs
-    duration_s: float | None = None
-    width: int | None = None
-    height: int | None = None
-    shots: int = 0
-    groups: int = 0
-    analysis_id: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    genre: str | None = None
-    expression_format: str | None = None
-    mood: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    summary: str | None = None
-    palette: list[PaletteColor] = Field(default_factory=list)
-    stages: list[StageResult] = Field(default_factory=list)
-    tasks: int = 0
-    cache_hits: int = 0
-    bytes_downloaded: int = 0
-    total_s: float = 0.0
-    warehouse: str = ""
-    attach_line: str = ""
-    error: str | None = None
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    notes: list[str] = Field(default_factory=list)  # what a provider chain did
-    estimates: list[CallEstimate] = Field(default_factory=list)  # --estimate: planned, not made
+from adref.tasks.runs import RunSummary
 
 
 def overall_palette(detected: DetectResult, size: int = 5) -> list[PaletteColor]:

@@ -15,13 +15,13 @@ from prefect import task
 from prefect.context import TaskRunContext
 from pydantic import BaseModel, Field
 
-from adref.analysis import Analysis
+from adref.analysis import Analysis, AnalysisRequest
 from adref.models import analysis_id, utcnow
-from adref.providers.base import AnalysisRequest
+from adref.providers.base import CallEstimate
 from adref.providers.chain import chain_names, run_chain
 from adref.providers.registry import get_provider
-from adref.settings import get_settings
-from adref.tasks.policy import cache_key
+from adref.settings import Settings
+from adref.tasks.policy import cache_key, retry_if_transient
 from adref.warehouse.spend import spent_today
 
 
@@ -47,13 +47,17 @@ def plan(provider_spec: str, request: AnalysisRequest) -> str:
 
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
-    return cache_key("analyze", inputs["planned_id"], inputs["group_key"])
+    request: AnalysisRequest = inputs["request"]
+    if not request.grouping.key:
+        raise ValueError("the scene groups carry no key: they were not made by a task")
+    return cache_key("analyze", plan(inputs["provider_spec"], request), request.grouping.key)
 
 
-def run_analysis(provider_spec: str, request: AnalysisRequest) -> AnalyzeOutcome:
+def run_analysis(
+    provider_spec: str, request: AnalysisRequest, settings: Settings
+) -> AnalyzeOutcome:
     """Run the chain and stamp the answer with provenance (plain: the bench calls it too)."""
     started = time.perf_counter()
-    settings = get_settings()
     outcome = run_chain(provider_spec, request, settings, lambda: spent_today(settings.warehouse))
     result, name = outcome.result, outcome.provider
     version = result.prompt_version or get_provider(name).prompt_version(request)
@@ -82,8 +86,17 @@ def run_analysis(provider_spec: str, request: AnalysisRequest) -> AnalyzeOutcome
     )
 
 
-@task(name="analyze", cache_key_fn=_key, persist_result=True)
-def analyze(
-    provider_name: str, request: AnalysisRequest, planned_id: str, group_key: str
-) -> AnalyzeOutcome:
-    return run_analysis(provider_name, request)
+@task(
+    name="analyze",
+    cache_key_fn=_key,
+    persist_result=True,
+    retry_condition_fn=retry_if_transient,
+)
+def analyze(provider_spec: str, request: AnalysisRequest, settings: Settings) -> AnalyzeOutcome:
+    return run_analysis(provider_spec, request, settings)
+
+
+@task(name="estimate")
+def estimate(provider_spec: str, request: AnalysisRequest) -> list[CallEstimate]:
+    """The calls, tokens and cost each provider of the chain would need: no model is called."""
+    return [get_provider(name).estimate(request) for name in chain_names(provider_spec)]

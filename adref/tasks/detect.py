@@ -14,11 +14,15 @@ from adref.tasks.policy import cache_key
 from adref.video.detect import DetectParams, detect_shots
 
 
+def detect_key(content_hash: str, params: DetectParams) -> str:
+    return cache_key("detect", 2, content_hash, params.model_dump_json())
+
+
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
-    params: DetectParams = inputs["params"]
-    return cache_key("detect", inputs["content_hash"], params.model_dump_json())
+    return detect_key(inputs["content_hash"], inputs["params"])
 
 
 @task(name="detect", cache_key_fn=_key, persist_result=True)
 def detect(path: Path, content_hash: str, params: DetectParams) -> DetectResult:
-    return detect_shots(path, params, fraction_reporter("detect"))
+    detected = detect_shots(path, params, fraction_reporter("detect"))
+    return detected.model_copy(update={"key": detect_key(content_hash, params)})

@@ -2,12 +2,12 @@
 
 The cache key holds the warehouse's identity (a random id made with its catalog, read from
 SQLite in a millisecond), so a deleted or recreated warehouse is rebuilt instead of trusting a
-stale cache entry, without querying the tables on every run. After the commit the video's
-search index entry is refreshed; a refresh that fails is only a warning (the next one repairs
-it), never the run's failure. It leaves out the source and what
-it said (title, description): the same content from another URL or file has nothing new to
-store here, and its sighting is recorded with the run's row. The title returned is the one the
-warehouse holds, which a later source never replaces, so a cached result still tells it.
+stale cache entry, without querying the tables on every run. After the commit the video's search index entry is
+refreshed; a refresh that fails is only a warning (the next one repairs it), never the run's
+failure. The key leaves out the source and what it said (title, description): the same content
+from another URL or file has nothing new to store here, and its sighting is recorded with the
+run's row. The title returned is the one the warehouse holds, which a later source never
+replaces, so a cached result still tells it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,11 @@ from prefect import get_run_logger, task
 from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
+from adref.analysis import Analysis
+from adref.models import DetectResult, DownloadedVideo, Grouping, VideoMeta
 from adref.search.index import refresh_quietly
-from adref.settings import get_settings
+from adref.settings import Settings
+from adref.tags import unique as unique_tags
 from adref.tasks.policy import cache_key
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.media import store_keyframes, store_video
@@ -27,18 +30,21 @@ from adref.warehouse.records import VideoWrite
 
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
-    w: VideoWrite = inputs["write"]
+    settings: Settings = inputs["settings"]
+    warehouse = Warehouse(settings.warehouse)
+    warehouse.init()  # the key needs its identity; made here, it is made once
+    video: DownloadedVideo = inputs["video"]
     return cache_key(
         "persist",
-        2,  # results carry the stored title
-        get_settings().warehouse,
-        inputs["warehouse_identity"],
-        w.analysis.analysis_id,
-        w.content_hash,
-        inputs["group_key"],
-        w.owner,
-        sorted(w.user_tags),
-        inputs["keep_video"],
+        3,  # the task takes the stages' results, keyed by the groups' key
+        settings.warehouse,
+        warehouse.identity(),
+        inputs["analysis"].analysis_id,
+        video.content_hash,
+        inputs["grouping"].key,
+        inputs["owner"],
+        sorted(unique_tags(inputs["tags"])),
+        settings.keep_video,
     )
 
 
@@ -50,24 +56,41 @@ class Persisted(BaseModel):
 
 @task(name="persist", cache_key_fn=_key, persist_result=True)
 def persist(
-    write: VideoWrite, group_key: str, keep_video: bool, warehouse_identity: str
+    meta: VideoMeta,
+    video: DownloadedVideo,
+    detected: DetectResult,
+    grouping: Grouping,
+    analysis: Analysis,
+    owner: str | None,
+    tags: list[str],
+    settings: Settings,
 ) -> Persisted:
-    root = get_settings().warehouse
-    wh = Warehouse(root)
-    wh.init()
-    keyframes = store_keyframes(root, write.meta.video_id, write.shots)
-    media_path = write.media_path
-    if keep_video and write.source_path is not None:
-        media_path = store_video(root, write.meta.video_id, write.source_path, write.stream.codec)
-    final = write.model_copy(update={"keyframe_paths": keyframes, "media_path": media_path})
-    row = wh.write_video(final)
-    refresh_search(write.meta.video_id)
+    root = settings.warehouse
+    keyframes = store_keyframes(root, meta.video_id, detected.shots)
+    media_path = None
+    if settings.keep_video:
+        media_path = store_video(root, meta.video_id, video.path, detected.stream.codec)
+    row = Warehouse(root).write_video(
+        VideoWrite(
+            meta=meta,
+            content_hash=video.content_hash,
+            stream=detected.stream,
+            shots=detected.shots,
+            keyframe_paths=keyframes,
+            grouping=grouping,
+            analysis=analysis,
+            media_path=media_path,
+            owner=owner,
+            user_tags=sorted(unique_tags(tags)),
+        )
+    )
+    refresh_search(meta.video_id, settings)
     return Persisted(keyframe_paths=keyframes, media_path=media_path, title=row["title"])
 
 
-def refresh_search(video_id: str) -> None:
+def refresh_search(video_id: str, settings: Settings) -> None:
     """The video's search entry, after the commit; a failure is a warning in the run's log."""
-    if refresh_quietly(get_settings(), [video_id]) is None:
+    if refresh_quietly(settings, [video_id]) is None:
         get_run_logger().warning(
             "search index not refreshed for %s: the next refresh or `adref index` repairs it",
             video_id,

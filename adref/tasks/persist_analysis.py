@@ -2,8 +2,8 @@
 
 The cache key holds the warehouse, the analysis id and when the answer was made, so a new answer
 under the same id is written while a cached one is not written twice; the flow refreshes the
-cache when the warehouse no longer holds the analysis, as it does for ``persist``. After the
-commit the video's search entry is refreshed, as ``persist`` does.
+cache when the warehouse no longer holds the analysis, as it does for a download that is gone. After the commit the video's search entry is
+refreshed, as ``persist`` does.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from adref.analysis import Analysis
-from adref.settings import get_settings
+from adref.settings import Settings
 from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
 from adref.warehouse.catalog import Warehouse
@@ -22,13 +22,17 @@ from adref.warehouse.catalog import Warehouse
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     a: Analysis = inputs["analysis"]
-    return cache_key(
-        "persist-analysis", get_settings().warehouse, a.analysis_id, a.created_at.isoformat()
-    )
+    root = inputs["settings"].warehouse
+    return cache_key("persist-analysis", root, a.analysis_id, a.created_at.isoformat())
+
+
+def analysis_stored(analysis: Analysis, settings: Settings) -> bool:
+    """Whether the warehouse holds the analysis; the flow refreshes the cached write if not."""
+    return Warehouse(settings.warehouse).has_video(analysis.video_id, analysis.analysis_id)
 
 
 @task(name="persist-analysis", cache_key_fn=_key, persist_result=True)
-def persist_analysis(analysis: Analysis) -> str:
-    Warehouse(get_settings().warehouse).write_analysis(analysis)
-    refresh_search(analysis.video_id)
+def persist_analysis(analysis: Analysis, settings: Settings) -> str:
+    Warehouse(settings.warehouse).write_analysis(analysis)
+    refresh_search(analysis.video_id, settings)
     return analysis.analysis_id

@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from prefect import Task
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 
 from adref.errors import is_retryable
-from adref.settings import get_settings, resolved
+from adref.settings import Settings, get_settings, resolved
 
 
 def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
@@ -28,13 +29,14 @@ def cache_key(stage: str, *parts: object) -> str:
     return f"adref-{stage}-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def task_options() -> dict[str, Any]:
-    """Options for tasks a retry can help: retries with exponential backoff and jitter."""
-    s = get_settings()
-    return {
-        "retries": s.task_retries,
-        "retry_delay_seconds": s.retry_delays() or 0,
-        "retry_jitter_factor": 0.2,
-        "retry_condition_fn": retry_if_transient,
-        "persist_result": True,
-    }
+def configured(task: Task[..., Any], settings: Settings, refresh: bool) -> Task[..., Any]:
+    """The task as this run uses it: recomputed when asked, and retried with backoff and jitter
+    when it names the failures worth retrying (``retry_condition_fn``)."""
+    options: dict[str, Any] = {"refresh_cache": True} if refresh else {}
+    if task.retry_condition_fn is not None:
+        options |= {
+            "retries": settings.task_retries,
+            "retry_delay_seconds": settings.retry_delays() or 0,
+            "retry_jitter_factor": 0.2,
+        }
+    return task.with_options(**options) if options else task

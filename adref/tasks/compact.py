@@ -1,0 +1,24 @@
+"""Merge the warehouse's small Parquet files: one transaction, safe beside running flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from pydantic import BaseModel
+
+from adref.warehouse.catalog import Warehouse
+
+
+class Compacted(BaseModel):
+    warehouse: str
+    files_before: int
+    files_after: int
+
+
+@task(name="compact")
+def compact(root: Path, keep_days: float) -> Compacted:
+    """Nothing to do without a warehouse yet (0 files before and after)."""
+    warehouse = Warehouse(root)
+    before, after = warehouse.compact(older_than_days=keep_days) if warehouse.exists() else (0, 0)
+    return Compacted(warehouse=str(root), files_before=before, files_after=after)

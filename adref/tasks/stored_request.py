@@ -1,0 +1,43 @@
+"""A stored video as the analyser is given it, read back from the warehouse for a re-analysis.
+
+Not a cached task: it reads what the warehouse holds now. The request's groups get a key made
+from the stored shots and groups (keyframes by their bytes), so the same re-analysis of the same
+stored video is a cache hit, and a video stored again with other shots or groups is analysed
+afresh. The first run's own key (content hash and detect parameters) cannot be known from the
+warehouse, so re-analysing with exactly the stored analysis's provider, model and prompt asks
+once more; ``adref reanalyze`` skips those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from adref.analysis import AnalysisRequest
+from adref.grouping import is_short_form
+from adref.settings import Settings
+from adref.sources.probe import probe_video
+from adref.warehouse.catalog import Warehouse
+from adref.warehouse.reanalysis import load_request
+
+
+def stored_request(video_id: str, settings: Settings, model: str | None) -> AnalysisRequest:
+    request = load_request(
+        Warehouse(settings.warehouse),
+        video_id,
+        probe=probe_video,
+        short_form=is_short_form,
+        output_language=settings.output_language,
+        model=model,
+    )
+    grouping = request.grouping.model_copy(update={"key": stored_work_key(request)})
+    return request.model_copy(update={"grouping": grouping})
+
+
+def stored_work_key(request: AnalysisRequest) -> str:
+    digest = hashlib.sha256()
+    digest.update(
+        request.model_dump_json(exclude={"shots": {"__all__": {"keyframe_jpeg"}}}).encode()
+    )
+    for shot in request.shots:
+        digest.update(hashlib.sha256(shot.keyframe_jpeg).digest())
+    return "stored:" + digest.hexdigest()
