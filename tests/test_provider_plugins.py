@@ -21,6 +21,7 @@ from adref.providers import registry
 from adref.providers.base import AnalysisRequest
 from adref.providers.local import LocalProvider
 from adref.providers.registry import available, get_provider
+from adref.settings import get_settings
 from adref.tasks.analyze import run_analysis
 from tests.factories import make_shots, make_stream
 
@@ -98,7 +99,7 @@ def test_an_installed_distribution_adds_its_provider(installed: Path) -> None:
 
 
 def test_the_pipeline_analyses_with_the_plugin(installed: Path) -> None:
-    outcome = run_analysis("echo", _request())
+    outcome = run_analysis("echo", _request(), get_settings())
     assert outcome.analysis.provider == "echo"
     assert outcome.analysis.model == "echo-1"
     assert outcome.analysis.summary == "answered by the echo plug-in"
@@ -112,7 +113,7 @@ def test_a_broken_plugin_breaks_only_its_own_name(installed: Path) -> None:
     assert "adref-echo" in line and "\n" not in line
     with pytest.raises(InputError, match="not an adref provider"):
         get_provider("stringly")
-    assert run_analysis("local", _request()).analysis.provider == "local"
+    assert run_analysis("local", _request(), get_settings()).analysis.provider == "local"
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
