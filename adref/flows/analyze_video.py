@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from prefect import flow
-from prefect.runtime import flow_run
 from prefect.utilities.annotations import quote
 
 from adref.analysis import AnalysisRequest
-from adref.flows.runbook import RunBook, source_name
+from adref.flows.runbook import RunBook, row_written
 from adref.providers.remote.images import left_out, shown_groups
 from adref.settings import get_settings
 from adref.tasks.analyze import analyze, estimate
@@ -19,11 +18,13 @@ from adref.tasks.runs import RunSummary
 from adref.video.detect import DetectParams
 
 
-def _run_name() -> str:
-    return source_name(str(flow_run.parameters.get("source", "video")))
-
-
-@flow(name="analyze-video", flow_run_name=_run_name, log_prints=True)
+@flow(
+    name="analyze-video",
+    log_prints=True,
+    on_completion=[row_written],
+    on_failure=[row_written],
+    on_crashed=[row_written],
+)
 def analyze_video(
     source: str,
     provider: str = "local",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prefect import flow
 from prefect.runtime import flow_run
 
-from adref.flows.runbook import RunBook
+from adref.flows.runbook import RunBook, row_written
 from adref.models import DetectResult
 from adref.settings import get_settings
 from adref.tasks.analyze import analyze
@@ -26,7 +26,14 @@ def _run_name() -> str:
     return f"{params.get('video_id', 'video')} → {params.get('provider', 'local')}"[:120]
 
 
-@flow(name="reanalyze-video", flow_run_name=_run_name, log_prints=True)
+@flow(
+    name="reanalyze-video",
+    flow_run_name=_run_name,
+    log_prints=True,
+    on_completion=[row_written],
+    on_failure=[row_written],
+    on_crashed=[row_written],
+)
 def reanalyze_video(
     video_id: str,
     provider: str = "local",
@@ -52,6 +59,7 @@ def reanalyze_video(
         stages=RESTAGES,
         keep_failed=False,  # nothing is written in its workspace: only its run card
         keyed_artifact=False,  # the video's summary stays its own run's
+        named=True,
     ) as book:
         request = stored_request(video_id, s, model)
         book.found(request.meta, name_suffix=f" → {provider}")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -21,7 +23,7 @@ from prefect.artifacts import (
     create_progress_artifact,
     update_progress_artifact,
 )
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.context import FlowRunContext
 
 from adref import progress
@@ -46,6 +48,26 @@ def source_name(source: str) -> str:
     return source.rstrip("/").rsplit("/", 1)[-1][:80] or source[:80]
 
 
+_ROWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adref-runs-row")
+_WRITING: dict[str, Future[None]] = {}  # flow run id → its runs row, being written
+
+
+def row_written(flow: Any, flow_run: Any, state: Any) -> None:
+    """A state hook of both flows: the flow call returns only once its run's row is written.
+
+    A completed run's row is written while Prefect records the run's final state (a DuckLake
+    transaction beside an API call), the one overlap that keeps a warm re-run near an empty
+    flow's time."""
+    future = _WRITING.pop(str(flow_run.id), None)
+    if future is not None:
+        future.result()
+
+
+def _record_and_close(row: tuple[Any, ...], workspace: Path) -> None:
+    record_run(*row)
+    close_workspace(workspace, succeeded=True)
+
+
 def artifact_key(video_id: str) -> str:
     """The summary artifact's key: one per video, so the latest summary is the one shown."""
     safe = "".join(c if c.isalnum() else "-" for c in video_id.lower())
@@ -68,6 +90,7 @@ class RunBook:
         stages: tuple[str, ...] = progress.STAGES,
         keep_failed: bool = True,
         keyed_artifact: bool = True,
+        named: bool = False,
     ) -> None:
         self.settings = settings
         self.refresh = refresh
@@ -77,6 +100,7 @@ class RunBook:
         self.keyed_artifact = keyed_artifact  # the video's latest summary, shown in Artifacts
         ctx = FlowRunContext.get()  # prefect.runtime's deployment id would ask the API for it
         run = ctx.flow_run if ctx else None
+        self._client = ctx.client if ctx else None
         self.flow_run_id = str(run.id) if run else None
         self.deployed = bool(run and run.deployment_id)
         self.logger = get_run_logger()
@@ -92,6 +116,7 @@ class RunBook:
         self.results = {s: StageResult(stage=s) for s in progress.STAGES}
         self.current = ""
         self.last_cached = False
+        self.renamed = named  # the flow names its runs (flow_run_name) before they start
         self.started_at: datetime = utcnow()
         self._clock = time.perf_counter()
         self._progress_id: Any = None
@@ -158,11 +183,17 @@ class RunBook:
         self.rename(f"{meta.title or meta.video_id} [{meta.video_id}]{name_suffix}")
 
     def rename(self, name: str) -> None:
+        """One API call, once the video is known (named by its title rather than a random name
+        first, which ``flow_run_name`` would add a call for on every run)."""
+        self.renamed = True
         if self.flow_run_id is None:
             return
         try:
-            with get_client(sync_client=True) as client:
-                client.update_flow_run(uuid.UUID(self.flow_run_id), name=name[:120])
+            if isinstance(self._client, SyncPrefectClient):  # the run's own: no new connection
+                self._client.update_flow_run(uuid.UUID(self.flow_run_id), name=name[:120])
+            else:
+                with get_client(sync_client=True) as client:
+                    client.update_flow_run(uuid.UUID(self.flow_run_id), name=name[:120])
         except Exception as exc:  # it only informs
             log.debug("run not renamed: %s", exc)
 
@@ -215,8 +246,11 @@ class RunBook:
         self._show_progress(100.0)
         self._tally()
         seen_at, meta = self._seen or (None, None)
-        record_run(self.settings, summary, self.started_at, seen_at, meta)
-        close_workspace(self.workspace, succeeded=True)
+        row = (self.settings, summary.model_copy(), self.started_at, seen_at, meta)
+        if self.flow_run_id is None:
+            _record_and_close(row, self.workspace)
+        else:  # written while Prefect records the final state; ``row_written`` waits for it
+            _WRITING[self.flow_run_id] = _ROWS.submit(_record_and_close, row, self.workspace)
         return summary
 
     def _summary_artifact(self, detected: DetectResult, grouping: Grouping, a: Analysis) -> None:
@@ -256,6 +290,8 @@ class RunBook:
             summary.cost_usd = exc.cost_usd
             summary.notes += exc.notes
         self._tally()
+        if not self.renamed:  # failed before its video was known: named by its source
+            self.rename(source_name(summary.source))
         record_run(self.settings, summary, self.started_at)
         close_workspace(self.workspace, succeeded=not self.keep_failed)
         where = f" (workspace kept at {self.workspace})" if self.keep_failed else ""

@@ -14,7 +14,9 @@ plug-in cannot silently replace ``local``) and a warning names the one left out.
 
 from __future__ import annotations
 
+import functools
 import logging
+import sys
 from importlib.metadata import EntryPoint, entry_points
 
 from adref.errors import InputError
@@ -27,9 +29,17 @@ log = logging.getLogger(__name__)
 _warned: set[tuple[str, str, str]] = set()  # each clash is said once per process
 
 
+@functools.lru_cache(maxsize=8)
+def _declared(path: tuple[str, ...]) -> tuple[EntryPoint, ...]:
+    """Reading every installed distribution's metadata takes milliseconds and a run asks for
+    providers several times, so it is read once per ``sys.path``: a package installed on a
+    worker is seen when the worker starts again, as any Python package is."""
+    return tuple(entry_points(group=GROUP))
+
+
 def _entry_points() -> dict[str, EntryPoint]:
     chosen: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=GROUP):
+    for ep in _declared(tuple(sys.path)):
         held = chosen.get(ep.name)
         if held is None:
             chosen[ep.name] = ep
