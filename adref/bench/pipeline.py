@@ -19,16 +19,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from adref import prefect_env
+from adref.analysis import AnalysisRequest
 from adref.bench.detect import decode_opencv, decode_pyav
-from adref.grouping import group_shots
-from adref.providers.base import AnalysisRequest
 from adref.settings import get_settings, reset_settings
-from adref.sources.download import download
-from adref.sources.resolve import resolve_source
-from adref.video.detect import DetectParams, detect_shots
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.media import store_keyframes, store_video
-from adref.warehouse.records import VideoWrite
+from adref.video.detect import DetectParams
 
 SETTLE_S = 1.0
 
@@ -97,39 +91,23 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def _plain_pipeline(video: Path, home: Path) -> float:
-    """The five stages as plain functions, for Prefect's overhead by difference."""
-    from adref.tasks.analyze import run_analysis  # lazy: imports Prefect, configured first
+    """The five stages as their tasks' own functions (``Task.fn``), for Prefect's overhead by
+    difference: the same work the flow's tasks do, search refresh included."""
+    # lazy: the tasks import Prefect, which reads its settings when imported (configured first)
+    from adref.tasks import analyze, detect, download, group, persist
 
-    settings = get_settings()
+    settings = get_settings().model_copy(update={"warehouse_dir": home / "plain-warehouse"})
     started = time.perf_counter()
-    resolved = resolve_source(str(video), settings)
-    got = download(resolved, home / "plain-work", settings)
-    detected = detect_shots(got.path, DetectParams.from_settings(settings))
-    grouping = group_shots(detected.shots, detected.stream, settings.granularity, 10)
+    resolved = download.resolve.fn(str(video), settings)
+    got = download.fetch.fn(resolved, home / "plain-work", settings)
+    params = DetectParams.from_settings(settings)
+    detected = detect.detect.fn(got.path, got.content_hash, params)
+    grouping = group.group.fn(detected, settings.granularity, 10)
     request = AnalysisRequest(
         meta=got.meta, stream=detected.stream, shots=detected.shots, grouping=grouping
     )
-    analysis = run_analysis("local", request, settings).analysis
-    root = home / "plain-warehouse"
-    wh = Warehouse(root)
-    wh.init()
-    keyframes = store_keyframes(root, got.meta.video_id, detected.shots)
-    media = store_video(root, got.meta.video_id, got.path, detected.stream.codec)
-    wh.write_video(
-        VideoWrite(
-            meta=got.meta,
-            content_hash=got.content_hash,
-            stream=detected.stream,
-            shots=detected.shots,
-            keyframe_paths=keyframes,
-            grouping=grouping,
-            analysis=analysis,
-            media_path=media,
-            owner=None,
-            user_tags=[],
-            source_path=got.path,
-        )
-    )
+    analysis = analyze.analyze.fn("local", request, settings).analysis
+    persist.persist.fn(got.meta, got, detected, grouping, analysis, None, [], settings)
     return time.perf_counter() - started
 
 

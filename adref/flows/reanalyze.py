@@ -59,7 +59,6 @@ def reanalyze_video(
         stages=RESTAGES,
         keep_failed=False,  # nothing is written in its workspace: only its run card
         keyed_artifact=False,  # the video's summary stays its own run's
-        named=True,
     ) as book:
         request = stored_request(video_id, s, model)
         book.found(request.meta, name_suffix=f" → {provider}")

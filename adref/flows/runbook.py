@@ -2,8 +2,8 @@
 its summary artifact and its row in the warehouse's ``runs`` table.
 
 The flow calls its tasks through ``RunBook.stage`` and leaves the rest here, so the flow's body
-is the pipeline. Everything goes through Prefect's public API (artifacts, the client, the
-runtime module); what only informs (progress, the run's name) never fails a run.
+is the pipeline. Everything goes through Prefect's public API (artifacts, the run's context and
+client, a state hook); what only informs (progress, the run's name) never fails a run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from prefect.artifacts import (
     create_progress_artifact,
     update_progress_artifact,
 )
-from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.orchestration import SyncPrefectClient
 from prefect.context import FlowRunContext
 
 from adref import progress
@@ -90,7 +90,6 @@ class RunBook:
         stages: tuple[str, ...] = progress.STAGES,
         keep_failed: bool = True,
         keyed_artifact: bool = True,
-        named: bool = False,
     ) -> None:
         self.settings = settings
         self.refresh = refresh
@@ -100,7 +99,7 @@ class RunBook:
         self.keyed_artifact = keyed_artifact  # the video's latest summary, shown in Artifacts
         ctx = FlowRunContext.get()  # prefect.runtime's deployment id would ask the API for it
         run = ctx.flow_run if ctx else None
-        self._client = ctx.client if ctx else None
+        self._client = ctx.client if ctx and isinstance(ctx.client, SyncPrefectClient) else None
         self.flow_run_id = str(run.id) if run else None
         self.deployed = bool(run and run.deployment_id)
         self.logger = get_run_logger()
@@ -116,7 +115,7 @@ class RunBook:
         self.results = {s: StageResult(stage=s) for s in progress.STAGES}
         self.current = ""
         self.last_cached = False
-        self.renamed = named  # the flow names its runs (flow_run_name) before they start
+        self.renamed = bool(ctx and ctx.flow and ctx.flow.flow_run_name)  # named at its start
         self.started_at: datetime = utcnow()
         self._clock = time.perf_counter()
         self._progress_id: Any = None
@@ -186,14 +185,10 @@ class RunBook:
         """One API call, once the video is known (named by its title rather than a random name
         first, which ``flow_run_name`` would add a call for on every run)."""
         self.renamed = True
-        if self.flow_run_id is None:
+        if self.flow_run_id is None or self._client is None:
             return
-        try:
-            if isinstance(self._client, SyncPrefectClient):  # the run's own: no new connection
-                self._client.update_flow_run(uuid.UUID(self.flow_run_id), name=name[:120])
-            else:
-                with get_client(sync_client=True) as client:
-                    client.update_flow_run(uuid.UUID(self.flow_run_id), name=name[:120])
+        try:  # with the run's own client: no new connection
+            self._client.update_flow_run(uuid.UUID(self.flow_run_id), name=name[:120])
         except Exception as exc:  # it only informs
             log.debug("run not renamed: %s", exc)
 

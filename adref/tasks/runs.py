@@ -106,9 +106,7 @@ def record_run(
     if seen_at is not None and meta is not None:
         sighting = Sighting(source=meta.source_url or seen_at.source, kind=seen_at.kind, meta=meta)
     try:
-        warehouse = Warehouse(settings.warehouse)
-        warehouse.init()
-        warehouse.append_run(record, sighting)
+        Warehouse(settings.warehouse).append_run(record, sighting)  # made if missing
     except Exception as exc:  # the run's own outcome matters more than its bookkeeping
         log.warning("could not record the run in the warehouse: %s", exc)
 
