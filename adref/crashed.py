@@ -73,6 +73,9 @@ def crash_dead_runs(settings: Settings) -> list[DeadRun]:
                 run = client.read_flow_run(UUID(card.flow_run_id))
             except (ObjectNotFound, ValueError):
                 continue
+            if card.state_id and run.state and str(run.state.id) != card.state_id:
+                settle_card(card)  # moved on since (crashed by Prefect, retried): not ours
+                continue
             why = (
                 f"its process (pid {card.pid} on {card.host}) ended without finishing, "
                 "killed or cut off; marked by a later adref start"

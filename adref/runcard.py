@@ -29,6 +29,7 @@ class Card:
     process: str
     host: str
     settled: bool = False  # a later start has marked its flow run crashed (or found it over)
+    state_id: str | None = None  # the Running state this process put its flow run in
 
     def dead(self) -> bool:
         """Its process is gone (only this machine's processes can be judged)."""
@@ -64,10 +65,11 @@ def process_identity(pid: int) -> str | None:
     return f"{_boot_id()}:{fields[19]}"
 
 
-def write_card(workspace: Path, flow_run_id: str) -> None:
-    """Say that this process runs ``flow_run_id`` in ``workspace``."""
+def write_card(workspace: Path, flow_run_id: str, state_id: str | None = None) -> None:
+    """Say that this process runs ``flow_run_id`` (in its state ``state_id``) in ``workspace``."""
     pid = os.getpid()
-    save_card(Card(workspace, flow_run_id, pid, process_identity(pid) or "", socket.gethostname()))
+    identity = process_identity(pid) or ""
+    save_card(Card(workspace, flow_run_id, pid, identity, socket.gethostname(), False, state_id))
 
 
 def save_card(card: Card) -> None:
@@ -77,6 +79,7 @@ def save_card(card: Card) -> None:
         "process": card.process,
         "host": card.host,
         "settled": card.settled,
+        "state_id": card.state_id,
     }
     tmp = card.workspace / f".{CARD}.tmp"
     tmp.write_text(json.dumps(data))
@@ -103,6 +106,7 @@ def read_card(workspace: Path) -> Card | None:
             str(data["process"]),
             str(data["host"]),
             bool(data.get("settled", False)),
+            data.get("state_id"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

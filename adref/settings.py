@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -251,6 +251,18 @@ class Settings(BaseSettings):
         description="Videos analysed at once by the work pool (set when `adref deploy` creates "
         "it; change it later in the Prefect UI).",
     )
+    heartbeat_s: int = Field(
+        default=60,
+        ge=30,
+        description="Seconds between the heartbeats of the runs `adref up`'s worker starts "
+        "(Prefect's minimum is 30).",
+    )
+    zombie_after_s: int = Field(
+        default=180,
+        ge=60,
+        description="A deployment run with no heartbeat for this long is marked Crashed (the "
+        "automation `adref deploy` creates; change it later in the Prefect UI).",
+    )
     server_port: int = Field(
         default=4200, ge=1, le=65535, description="Port of the Prefect server `adref up` starts."
     )
@@ -266,6 +278,15 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _zombies_after_heartbeats(self) -> Settings:
+        if self.zombie_after_s < 2 * self.heartbeat_s:
+            raise ValueError(
+                f"ADREF_ZOMBIE_AFTER_S ({self.zombie_after_s}) must be at least twice "
+                f"ADREF_HEARTBEAT_S ({self.heartbeat_s}), or a late heartbeat crashes a live run"
+            )
+        return self
 
     @property
     def warehouse(self) -> Path:

@@ -14,11 +14,13 @@ from pathlib import Path
 from adref.runcard import drop_card, read_card, write_card
 
 
-def open_workspace(work_dir: Path, run_id: str, flow_run_id: str | None = None) -> Path:
+def open_workspace(
+    work_dir: Path, run_id: str, flow_run_id: str | None = None, state_id: str | None = None
+) -> Path:
     path = work_dir / run_id
     path.mkdir(parents=True, exist_ok=True)
     if flow_run_id:
-        write_card(path, flow_run_id)
+        write_card(path, flow_run_id, state_id)
     return path
 
 

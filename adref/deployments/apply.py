@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from adref.deployments.definitions import DEPLOYMENTS, full_name
+from adref.deployments.zombies import ensure_zombie_automation
 from adref.settings import Settings
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ def ensure_pool(settings: Settings) -> PoolState:
 
 
 def apply_deployments(settings: Settings) -> Applied:
-    """The pool, then every deployment in ``DEPLOYMENTS`` on it; returns what the server has."""
+    """The pool, then every deployment in ``DEPLOYMENTS`` on it, and the automation that marks
+    runs whose process died; returns what the server has."""
     from prefect.deployments.runner import RunnerDeployment
     from prefect.flows import Flow
     from prefect.types.entrypoint import EntrypointType
@@ -78,6 +80,7 @@ def apply_deployments(settings: Settings) -> Applied:
             **({"cron": spec.cron} if kept is None else {"schedules": kept}),
         )
         ids[full_name(spec)] = cast(UUID, deployment.apply())  # sync here: never a coroutine
+    ensure_zombie_automation(settings)
     return Applied(pool=pool, deployments=ids)
 
 

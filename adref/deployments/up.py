@@ -22,6 +22,7 @@ import httpx
 
 from adref import prefect_env
 from adref.crashed import mark_crashed, unfinished
+from adref.deployments.zombies import heartbeat_env
 from adref.errors import AdrefError
 from adref.prefect_env import running_api_url, state_file
 from adref.settings import Settings, resolved
@@ -143,11 +144,12 @@ def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes]
 
 
 def start_worker(settings: Settings, api_url: str, logs: Path) -> subprocess.Popen[bytes]:
+    """The pool's worker; its runs' heartbeats are what the zombie automation judges them by,
+    so their frequency is adref's setting whatever the environment says."""
+    env = {**_child_env(settings, api_url), **heartbeat_env(settings)}
     with (logs / "prefect-worker.log").open("ab") as log:
         return _spawn(
-            ["worker", "start", "--pool", settings.work_pool, "--type", "process"],
-            _child_env(settings, api_url),
-            log,
+            ["worker", "start", "--pool", settings.work_pool, "--type", "process"], env, log
         )
 
 

@@ -101,6 +101,8 @@ class RunBook:
         run = ctx.flow_run if ctx else None
         self._client = ctx.client if ctx and isinstance(ctx.client, SyncPrefectClient) else None
         self.flow_run_id = str(run.id) if run else None
+        # A retry (the UI's, after a crash) is another Running state of the same flow run.
+        self._state_id = str(run.state.id) if run and run.state and run.state.id else None
         self.deployed = bool(run and run.deployment_id)
         self.logger = get_run_logger()
         self.summary = RunSummary(
@@ -124,7 +126,9 @@ class RunBook:
 
     def __enter__(self) -> RunBook:
         """The run's workspace, holding its card while it runs: a killed run is known dead."""
-        open_workspace(self.settings.work_dir, self.summary.run_id, self.flow_run_id)
+        open_workspace(
+            self.settings.work_dir, self.summary.run_id, self.flow_run_id, self._state_id
+        )
         return self
 
     # -- the stages --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import time
 from typing import Any
 
 from tests.support.fake_vendor import FakeVendor, Reply, Script
+from tests.support.gate import Gate
 from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 
 __all__ = ["FakeOpenAI"]
@@ -51,6 +52,7 @@ class FakeOpenAI(FakeVendor):
         self.headers: list[dict[str, str]] = []
         self.problems: list[str] = []  # malformed requests seen, in OpenAI's words
         self.answer_model: str | None = None  # the model the answer names; default: as asked
+        self.gate: Gate | None = None  # holds well-formed calls until it opens
         self._ids = itertools.count(1)
         self._server = LocalHTTPServer({PATH: Route(handler=self._handle)})
 
@@ -81,6 +83,8 @@ class FakeOpenAI(FakeVendor):
             status = 401 if problem.param == "authorization" else 400
             code = "invalid_api_key" if status == 401 else None
             return _error(status, problem.message, "invalid_request_error", code, problem.param)
+        if self.gate is not None:
+            self.gate.hold()
         reply = self.script.next()
         route = self._render(reply, body or {})
         route.delay_s = reply.delay_s
