@@ -58,6 +58,7 @@ def _table(applied: Applied, api_url: str, viewer_url: str | None = None) -> Tab
         table.add_row("viewer", f"[link={viewer_url}]{viewer_url}[/link]")
     table.add_row("work pool", f"{pool.name} ({limit}{', created' if pool.created else ''})")
     table.add_row("deployments", "\n".join(applied.deployments))
+    table.add_row("alerts", applied.alerts.describe())
     return table
 
 
