@@ -118,7 +118,9 @@ def run_concurrency_bench(
 
                 def start(video: Path) -> Any:
                     run = run_deployment(
-                        "analyze-video/analyze-video", parameters={"source": str(video)}, timeout=0
+                        "analyze-video/analyze-video",
+                        parameters={"source": str(video), "provider": "openai"},
+                        timeout=0,
                     )
                     return run.id  # type: ignore[union-attr]
 
