@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from adref.bench.fake_model import FakeModelServer
 from adref.deployments import up as ups
+from adref.deployments.apply import apply_deployments
 from adref.settings import get_settings, reset_settings
 from adref.video.testclips import make_clip
 
@@ -109,8 +110,6 @@ def run_concurrency_bench(
             from prefect.client.orchestration import get_client
             from prefect.deployments import run_deployment
             from prefect.settings import PREFECT_API_URL, temporary_settings
-
-            from adref.deployments.apply import apply_deployments
 
             with temporary_settings(updates={PREFECT_API_URL: api_url}):
                 apply_deployments(settings)
