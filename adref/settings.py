@@ -263,6 +263,11 @@ class Settings(BaseSettings):
         description="A deployment run with no heartbeat for this long is marked Crashed (the "
         "automation `adref deploy` creates; change it later in the Prefect UI).",
     )
+    alert_webhook_url: SecretStr | None = Field(
+        default=None,
+        description="Webhook (Slack, Mattermost, any URL taking a JSON POST) that the automation "
+        "`adref deploy` creates notifies when a run fails or crashes; unset: no alerts.",
+    )
     server_port: int = Field(
         default=4200, ge=1, le=65535, description="Port of the Prefect server `adref up` starts."
     )

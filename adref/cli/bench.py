@@ -358,3 +358,49 @@ def bench_search(
         f"{b.refresh_p95_s:.2f} s over {b.refreshes} ({ok} the {REFRESH_TARGET_S:.0f} s target); "
         f"{b.rebuild_s / max(b.refresh_p50_s, 1e-9):.0f}x faster than rebuilding the whole index"
     )
+
+
+CONCURRENCY_TARGET = 1.3  # five videos at once may take at most this much longer than one
+
+
+@bench_app.command("concurrency")
+def bench_concurrency(
+    latency: float = typer.Option(
+        5.0, "--latency", min=0, help="Seconds the stand-in model takes to answer each call."
+    ),
+) -> None:
+    """5 videos one after another, then 5 at once through the work pool (a real server and worker)."""
+    # lazy: keeps `adref --help` fast
+    from adref.bench.concurrency import VIDEOS, run_concurrency_bench
+
+    with console.status(
+        "benchmarking (a temporary adref home, Prefect server and worker) ..."
+    ) as s:
+        b = run_concurrency_bench(latency_s=latency, on_step=lambda step: s.update(step))
+
+    table = Table(title=f"concurrency: {VIDEOS} new videos, model latency {b.latency_s:g} s/call")
+    table.add_column("what")
+    table.add_column("seconds", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_column("baseline")
+    table.add_row("one after another (makespan)", f"{b.one_by_one_s:.1f}", "", "")
+    table.add_row("  one run (mean)", f"{b.one_s:.1f}", "1.00", "")
+    table.add_row(
+        f"{VIDEOS} at once (makespan)", f"{b.at_once_s:.1f}", f"{b.ratio:.2f}", "x one run"
+    )
+    table.add_row(
+        "  Prefect's overhead per run", f"{b.overhead_s:.1f}", "", "run's wall time − time in flow"
+    )
+    console.print(table)
+    for label, runs in (("one after another", b.one_by_one), ("at once", b.at_once)):
+        console.print(
+            f"{label}, wall/in-flow s per run: "
+            + ", ".join(f"{r.wall_s:.1f}/{r.inside_s:.1f}{'' if r.ok else ' FAILED'}" for r in runs)
+        )
+    ok = "[green]within[/]" if b.ratio <= CONCURRENCY_TARGET else "[red]over[/]"
+    console.print(
+        f"{VIDEOS} at once: {b.ratio:.2f}x one run ({ok} the {CONCURRENCY_TARGET}x target); "
+        f"{b.model_calls} model calls answered"
+    )
+    if not all(r.ok for r in b.one_by_one + b.at_once):
+        raise typer.Exit(1)

@@ -6,6 +6,7 @@ import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 import typer
@@ -16,6 +17,8 @@ from adref.cli.app import app, console, err_console, fail
 from adref.cli.clean import settle_dead_runs
 from adref.deployments import up as ups
 from adref.deployments.apply import Applied, apply_deployments
+from adref.deployments.definitions import DEPLOYMENTS
+from adref.deployments.prefect_yaml import render
 from adref.errors import AdrefError
 from adref.settings import get_settings
 
@@ -58,6 +61,7 @@ def _table(applied: Applied, api_url: str, viewer_url: str | None = None) -> Tab
         table.add_row("viewer", f"[link={viewer_url}]{viewer_url}[/link]")
     table.add_row("work pool", f"{pool.name} ({limit}{', created' if pool.created else ''})")
     table.add_row("deployments", "\n".join(applied.deployments))
+    table.add_row("alerts", applied.alerts.describe())
     return table
 
 
@@ -133,8 +137,19 @@ def up(
 
 
 @app.command()
-def deploy() -> None:
+def deploy(
+    write_yaml: Path | None = typer.Option(
+        None,
+        "--write-yaml",
+        dir_okay=False,
+        help="Write the deployments as a prefect.yaml to this file instead (no server needed).",
+    ),
+) -> None:
     """Register adref's work pool and deployments on a running Prefect server."""
+    if write_yaml is not None:
+        write_yaml.write_text(render(DEPLOYMENTS, get_settings().work_pool), encoding="utf-8")
+        console.print(f"wrote {write_yaml} ({len(DEPLOYMENTS)} deployments)")
+        return
     api_url = os.environ.get("PREFECT_API_URL") or prefect_env.running_api_url(get_settings())
     if not api_url:
         raise fail(

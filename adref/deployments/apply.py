@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
+from adref.deployments.alerts import AlertState, ensure_alerts
 from adref.deployments.definitions import DEPLOYMENTS, full_name
 from adref.deployments.zombies import ensure_zombie_automation
 from adref.settings import Settings
@@ -31,6 +32,7 @@ class PoolState:
 class Applied:
     pool: PoolState
     deployments: dict[str, UUID]  # full name -> id
+    alerts: AlertState
 
 
 def ensure_pool(settings: Settings) -> PoolState:
@@ -57,8 +59,8 @@ def ensure_pool(settings: Settings) -> PoolState:
 
 
 def apply_deployments(settings: Settings) -> Applied:
-    """The pool, then every deployment in ``DEPLOYMENTS`` on it, and the automation that marks
-    runs whose process died; returns what the server has."""
+    """The pool, every deployment in ``DEPLOYMENTS`` on it, the automation that marks runs
+    whose process died, and the failed-run alert; returns what the server has."""
     from prefect.deployments.runner import RunnerDeployment
     from prefect.flows import Flow
     from prefect.types.entrypoint import EntrypointType
@@ -81,7 +83,7 @@ def apply_deployments(settings: Settings) -> Applied:
         )
         ids[full_name(spec)] = cast(UUID, deployment.apply())  # sync here: never a coroutine
     ensure_zombie_automation(settings)
-    return Applied(pool=pool, deployments=ids)
+    return Applied(pool=pool, deployments=ids, alerts=ensure_alerts(settings))
 
 
 def _schedules_kept(name: str) -> list[DeploymentScheduleCreate] | None:
