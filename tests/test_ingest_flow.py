@@ -1,0 +1,71 @@
+"""The ingest flow on a real Prefect server with adref's deployments applied (no worker: the
+runs it starts stay scheduled, which is what a second ingest must see)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adref.deployments.apply import apply_deployments
+from adref.settings import get_settings, reset_settings
+from adref.warehouse.catalog import Warehouse
+
+pytestmark = pytest.mark.slow
+
+IDS = [f"ingestvid0{i}" for i in range(6)]  # YouTube ids are 11 characters
+
+
+def test_six_sources_two_stored_one_queued_start_three_runs_and_then_none(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from adref.flows.ingest import ingest
+    from tests.test_warehouse import make_write
+
+    monkeypatch.setenv("ADREF_WORK_POOL", "adref-ingest-test")
+    reset_settings()
+    apply_deployments(get_settings())
+    adref_home.mkdir(parents=True, exist_ok=True)
+    lines = [f"  - https://www.youtube.com/watch?v={vid}" for vid in IDS]
+    (adref_home / "watchlist.yaml").write_text(
+        "defaults: {owner: mina, tags: [watched]}\nsources:\n" + "\n".join(lines) + "\n"
+    )
+    wh = Warehouse(get_settings().warehouse)
+    wh.init()
+    for vid in IDS[:2]:
+        wh.write_video(make_write(f"youtube:{vid}"))
+    with get_client(sync_client=True) as client:
+        analyze = client.read_deployment_by_name("analyze-video/analyze-video")
+        # Queued from the UI by another address of the same video, without ingest's tag.
+        client.create_flow_run_from_deployment(
+            analyze.id, parameters={"source": f"https://youtu.be/{IDS[2]}"}
+        )
+
+    first = ingest()
+    assert (first.sources, first.found, first.new, first.skipped) == (6, 6, 3, 3)
+    assert len(first.started) == 3
+    with get_client(sync_client=True) as client:
+        runs = [client.read_flow_run(run_id) for run_id in first.started]  # type: ignore[arg-type]
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest"]))
+        )
+    assert sorted(r.parameters["source"] for r in runs) == [
+        f"https://www.youtube.com/watch?v={vid}" for vid in IDS[3:]
+    ]
+    assert all(r.deployment_id == analyze.id for r in runs)
+    assert all(r.state is not None and r.state.is_scheduled() for r in runs), "none waited on"
+    assert sorted(t for r in runs for t in r.tags if t.startswith("video:")) == [
+        f"video:youtube:{vid}" for vid in IDS[3:]
+    ]
+    assert {(r.parameters["owner"], tuple(r.parameters["tags"])) for r in runs} == {
+        ("mina", ("watched",))
+    }
+    report = str(artifacts[-1].data)
+    assert "already in the warehouse" in report and "already queued" in report
+    assert f"/runs/flow-run/{first.started[0]}" in report
+
+    second = ingest()
+    assert (second.new, second.skipped, second.started) == (0, 6, [])
