@@ -3,16 +3,22 @@ runs it starts stay scheduled, which is what a second ingest must see)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from adref.deployments.apply import apply_deployments
 from adref.settings import get_settings, reset_settings
+from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
 
 pytestmark = pytest.mark.slow
 
+ADREF = str(Path(sys.executable).parent / "adref")
 IDS = [f"ingestvid0{i}" for i in range(6)]  # YouTube ids are 11 characters
 
 
@@ -69,3 +75,37 @@ def test_six_sources_two_stored_one_queued_start_three_runs_and_then_none(
 
     second = ingest()
     assert (second.new, second.skipped, second.started) == (0, 6, [])
+
+
+def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopping_the_rest(
+    tmp_path: Path, clip_ad: ClipTruth
+) -> None:
+    """As a user runs it: its own process, no server, no Prefect variables."""
+    from tests.support.cli import invoke
+
+    home = tmp_path / "home"
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    shutil.copy(clip_ad.path, drop / "ad.mp4")
+    (drop / "broken.mp4").write_text("not a video at all")
+    watchlist = tmp_path / "list.yaml"
+    watchlist.write_text(f"sources:\n  - {{folder: {drop}, tags: [dropped]}}\n")
+
+    dry = invoke(["ingest", str(watchlist), "--dry-run"], {"ADREF_HOME": str(home)}, alone=True)
+    assert dry.exit_code == 0, dry.output
+    assert "would start: 2" in dry.output
+    assert not (home / "prefect").exists(), "a dry run without a server starts no Prefect"
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
+    env.update(ADREF_HOME=str(home), COLUMNS="200", ADREF_OUTPUT_LANGUAGE="en")
+    run = subprocess.run(
+        [ADREF, "ingest", str(watchlist)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "failed" in run.stdout and "broken.mp4" in run.stdout, run.stdout
+    with Warehouse(home / "warehouse").connect() as con:
+        stored = con.execute("select user_tags from videos").fetchall()
+    assert stored == [(["dropped"],)], "the good video was analysed after the bad one failed"
+
+    again = invoke(["ingest", str(watchlist), "--dry-run"], {"ADREF_HOME": str(home)}, alone=True)
+    assert "already in the warehouse" in again.output
