@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from adref.deployments.apply import apply_deployments
+from adref.errors import InputError
 from adref.settings import get_settings, reset_settings
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
@@ -62,6 +63,7 @@ def test_six_sources_two_stored_one_queued_start_three_runs_and_then_none(
         f"https://www.youtube.com/watch?v={vid}" for vid in IDS[3:]
     ]
     assert all(r.deployment_id == analyze.id for r in runs)
+    assert all(r.parent_task_run_id is None for r in runs), "each its own run, not a subflow"
     assert all(r.state is not None and r.state.is_scheduled() for r in runs), "none waited on"
     assert sorted(t for r in runs for t in r.tags if t.startswith("video:")) == [
         f"video:youtube:{vid}" for vid in IDS[3:]
@@ -75,6 +77,35 @@ def test_six_sources_two_stored_one_queued_start_three_runs_and_then_none(
 
     second = ingest()
     assert (second.new, second.skipped, second.started) == (0, 6, [])
+
+
+@pytest.mark.expected_error_log(match="no watch list at")
+def test_the_prefect_variable_and_the_file_are_both_read(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.variables import Variable
+
+    from adref.flows.ingest import ingest
+
+    adref_home.mkdir(parents=True, exist_ok=True)
+    (adref_home / "watchlist.yaml").write_text("- https://vimeo.com/76979871\n")
+    Variable.set(
+        "adref_watchlist",
+        "sources:\n  - https://vimeo.com/76979872\n  - {folder: /nowhere, colour: red}\n",
+        overwrite=True,
+    )
+    try:
+        summary = ingest(dry_run=True)
+    finally:
+        Variable.unset("adref_watchlist")
+    assert (summary.sources, summary.new, summary.started) == (2, 2, [])
+    assert summary.bad_entries == [
+        "entry 2 of Prefect Variable adref_watchlist: colour: Extra inputs are not permitted"
+    ]
+    # With neither, an ingest fails with one clear line.
+    (adref_home / "watchlist.yaml").unlink()
+    with pytest.raises(InputError, match="no watch list at"):
+        ingest(dry_run=True)
 
 
 def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopping_the_rest(
