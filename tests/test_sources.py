@@ -441,7 +441,7 @@ def test_bad_local_files_are_refused_with_distinct_messages(tmp_path: Path) -> N
         ("{tmp}/missing.mp4", "no such file. Check the path"),
         (
             "{tmp}",
-            "it is a folder, not a video file; to ingest a whole folder, add it to the watch",
+            "it is a folder, not a video file. Give one video file; to ingest a whole folder",
         ),
         ("www.example.com/ad.mp4", "add https:// (https://www.example.com/ad.mp4)"),
         ("youtube.com/watch?v=abc", "add https:// (https://youtube.com/watch?v=abc)"),
