@@ -186,8 +186,11 @@ def _settled(source: Source, files: list[tuple[Path, Stamp]]) -> tuple[list[Foun
         except OSError:
             skipped.append(Skip(source, str(path), "gone since the first look"))
             continue
-        if now != before or now[0] == 0:
+        if now != before:
             skipped.append(Skip(source, str(path), "still being written (its size changed)"))
+            continue
+        if now[0] == 0:
+            skipped.append(Skip(source, str(path), "empty (a copy not started yet?)"))
             continue
         video_id = content_video_id(sha256_file(path))
         if file_stamp(path) != now:
