@@ -140,3 +140,32 @@ def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopp
 
     again = invoke(["ingest", str(watchlist), "--dry-run"], {"ADREF_HOME": str(home)}, alone=True)
     assert "already in the warehouse" in again.output
+
+
+def test_the_cli_on_a_server_starts_deployment_runs_and_a_dry_run_none(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from prefect.client.orchestration import get_client
+
+    from tests.support.cli import invoke
+
+    monkeypatch.setenv("ADREF_WORK_POOL", "adref-ingest-test")
+    reset_settings()
+    apply_deployments(get_settings())
+    watchlist = tmp_path / "list.yaml"
+    watchlist.write_text("- https://vimeo.com/111222333\n- {folder: /nowhere}\n")
+    env = {"ADREF_HOME": str(adref_home), "PREFECT_API_URL": prefect_api}
+
+    dry = invoke(["ingest", str(watchlist), "--dry-run"], env)
+    assert dry.exit_code == 0, dry.output
+    assert "would start: 1" in dry.output and "entry 2" in dry.output
+    run = invoke(["ingest", str(watchlist)], env)
+    assert run.exit_code == 0, run.output
+    assert "/runs/flow-run/" in run.output
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs()
+    assert [r.parameters["source"] for r in runs if "video:vimeo:111222333" in r.tags] == [
+        "https://vimeo.com/111222333"
+    ], "one run, started once: the dry run started none"
+    again = invoke(["ingest", str(watchlist), "--dry-run"], env)
+    assert "already queued" in again.output
