@@ -277,6 +277,29 @@ class Settings(BaseSettings):
         "(default HOME/inbox). URLs are always accepted; the CLI reads any file.",
     )
 
+    # Batch ingestion
+    watchlist: Path | None = Field(
+        default=None,
+        description="The watch list `adref ingest` and the `ingest` deployment read (YAML). "
+        "Default: HOME/watchlist.yaml.",
+    )
+    ingest_max_new_runs: int = Field(
+        default=20,
+        ge=0,
+        description="Most analysis runs one ingest starts; the rest wait for the next.",
+    )
+    ingest_max_per_source: int = Field(
+        default=10,
+        ge=1,
+        description="Most new videos one ingest takes from one watch-list source (its newest).",
+    )
+    ingest_settle_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="Seconds between two looks at a watched folder; a file whose size or time "
+        "changed meanwhile is still being written and waits for the next ingest.",
+    )
+
     @field_validator("input_dirs", "viewer_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
@@ -308,6 +331,10 @@ class Settings(BaseSettings):
     @property
     def prefect_home(self) -> Path:
         return resolved(self.home / "prefect")
+
+    @property
+    def watchlist_path(self) -> Path:
+        return resolved(self.watchlist or self.home / "watchlist.yaml")
 
     @property
     def input_folders(self) -> list[Path]:

@@ -79,6 +79,7 @@ def test_deploy_registers_the_pool_and_deployments_idempotently(
         "analyze-video/analyze-video",
         "reanalyze-video/reanalyze-video",
         "compact-warehouse/daily",
+        "ingest/ingest",
     }
     with get_client(sync_client=True) as client:
         pool = client.read_work_pool("adref-deploy-test")

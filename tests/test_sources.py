@@ -131,8 +131,9 @@ def test_a_page_holding_several_videos_is_refused(server: LocalHTTPServer, tmp_p
     a, b = server.url("/brand-film.mp4"), server.url("/brand-film.mp4?copy=2")
     page = f'<html><body><video src="{a}"></video><video src="{b}"></video></body></html>'
     url = server.add("/gallery", Route(body=page.encode(), content_type="text/html"))
-    with pytest.raises(InputError, match="it holds 2 videos"):
+    with pytest.raises(InputError, match="it holds 2 videos") as err:
         resolve_source(url, _settings(tmp_path))
+    assert "watch list and run adref ingest" in err.value.one_line(), "a promise kept"
 
 
 # -- URLs: failures a retry cannot fix -------------------------------------------------------
@@ -438,7 +439,10 @@ def test_bad_local_files_are_refused_with_distinct_messages(tmp_path: Path) -> N
     ("source", "expected"),
     [
         ("{tmp}/missing.mp4", "no such file. Check the path"),
-        ("{tmp}", "it is a folder, not a video file"),
+        (
+            "{tmp}",
+            "it is a folder, not a video file. Give one video file; to ingest a whole folder",
+        ),
         ("www.example.com/ad.mp4", "add https:// (https://www.example.com/ad.mp4)"),
         ("youtube.com/watch?v=abc", "add https:// (https://youtube.com/watch?v=abc)"),
         ("spot.mov", "no such file. Check the path and try again."),

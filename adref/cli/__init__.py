@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from adref.cli import analyze, bench, bench_viewer, clean, doctor, index, reanalyze, sql, up, viewer
+from adref.cli import (
+    analyze,
+    bench,
+    bench_viewer,
+    clean,
+    doctor,
+    index,
+    ingest,
+    reanalyze,
+    sql,
+    up,
+    viewer,
+)
 from adref.cli.app import app, main
 
 __all__ = [
@@ -13,6 +25,7 @@ __all__ = [
     "clean",
     "doctor",
     "index",
+    "ingest",
     "main",
     "reanalyze",
     "sql",

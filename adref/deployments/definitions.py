@@ -49,6 +49,19 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         ),
         cron="30 4 * * *",
     ),
+    DeploymentSpec(
+        flow_name="ingest",
+        name="ingest",
+        entrypoint="adref.flows.ingest.ingest",
+        description=(
+            "Read the watch list (the YAML file ADREF_WATCHLIST and the Prefect Variable "
+            "`adref_watchlist`), expand its playlists, channels and folders, and start one "
+            "`analyze-video` run per video not yet in the warehouse nor already queued "
+            "(at most ADREF_INGEST_MAX_NEW_RUNS per ingest). Hourly; a markdown artifact says "
+            "what was found, skipped and started."
+        ),
+        cron="0 * * * *",
+    ),
 )
 
 

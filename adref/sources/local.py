@@ -13,7 +13,20 @@ from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
 from adref.sources.probe import probe_video
 
-__all__ = ["check_file", "existing_file", "file_stamp", "inspect_file", "require_inside"]
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "check_file",
+    "existing_file",
+    "file_stamp",
+    "inspect_file",
+    "require_inside",
+]
+
+# What a watched folder's listing takes as a video by its name; the probe still decides.
+VIDEO_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".wmv", ".asf", ".flv", ".f4v"}
+    | {".mpg", ".mpeg", ".m2v", ".ts", ".m2ts", ".mts", ".vob", ".3gp", ".3g2", ".ogv", ".mxf"}
+)
 
 # "youtube.com/watch?v=..." or "www.example.com": an address typed without its scheme.
 _HOSTLIKE = re.compile(r"^(www\.[\w-]+|[\w-]+(\.[\w-]+)*\.[a-z]{2,}/)", re.IGNORECASE)
@@ -36,7 +49,7 @@ def existing_file(source: str) -> Path:
         raise InputError(
             f"cannot read {path}",
             "it is a folder, not a video file",
-            "Give one video file; the ingest deployment reads whole drop folders",
+            "Give one video file; to ingest a whole folder, add it to the watch list and run adref ingest",
         )
     if not path.is_file():
         raise InputError(f"cannot read {path}", "it is not a regular file (a device or a pipe)")

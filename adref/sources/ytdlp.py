@@ -35,7 +35,7 @@ from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import redact_text, redact_url
 from adref.sources.ytdlp_errors import classify_ytdlp_error
 
-__all__ = ["download_url", "extract_info", "ffmpeg_location", "ytdl_options"]
+__all__ = ["download_url", "extract_info", "ffmpeg_location", "list_videos", "ytdl_options"]
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +204,23 @@ def extract_info(url: str, settings: Settings) -> dict[str, Any]:
         raise InputError(
             f"cannot analyse {redact_url(url)}",
             f"it holds {shown} videos (a playlist, a channel or a page of videos), not one",
-            "Give one video's address; the ingest deployment takes playlists and channels",
+            "Give one video's address; to ingest a playlist or channel, add it to the watch list and run adref ingest",
         )
     return info
+
+
+def list_videos(url: str, settings: Settings, limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` entries of a playlist, channel or feed, in the site's order (newest
+    first where the site lists that way), each as yt-dlp's flat entry: nothing inside is visited.
+    A single video is its own one entry."""
+    guard = _Guard()
+    opts = ytdl_options(settings, ffmpeg_location())
+    opts["extract_flat"] = "in_playlist"
+    opts["playlistend"] = limit
+    info = _run(url, settings, opts, guard, download=False)
+    if info.get("_type") in ("playlist", "multi_video"):
+        return [e for e in info.get("entries") or [] if isinstance(e, dict)][:limit]
+    return [info]
 
 
 def download_url(
