@@ -120,12 +120,13 @@ def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes]
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     api_url = f"http://127.0.0.1:{port}/api"
     server_log = logs / "prefect-server.log"
+    env = _child_env(settings, None)
+    # The UI asks /ui-settings where its API is; left to Prefect, that is port 4200 whatever
+    # --port says (another server's data, or none). A proxy address the user set still wins.
+    if not {"PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"} & env.keys():
+        env["PREFECT_SERVER_UI_API_URL"] = api_url
     with server_log.open("ab") as log:
-        server = _spawn(
-            ["server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            _child_env(settings, None),
-            log,
-        )
+        server = _spawn(["server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     try:
         _wait_answering(
             "Prefect server",
