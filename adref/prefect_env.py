@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from adref.runcard import process_identity
 from adref.settings import Settings, resolved
 
 
@@ -67,25 +69,74 @@ def state_file(settings: Settings) -> Path:
     return resolved(settings.home) / "up.json"
 
 
-def running_api_url(settings: Settings) -> str | None:
-    """The API of an ``adref up`` still alive on this machine, if there is one."""
+@dataclass(frozen=True)
+class Stack:
+    """What ``up.json`` says: a server some adref process started, and the processes it runs.
+
+    ``processes`` maps a role (supervisor, server, worker, viewer) to its pid and
+    ``runcard.process_identity``, so a later command tells them from processes that reuse a pid.
+    ``kind`` is ``up`` (``adref up``) or ``background`` (the CLI's server, stopping when idle).
+    """
+
+    api_url: str
+    kind: str = "up"
+    processes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    ready: bool = False
+
+    def alive(self, role: str) -> bool:
+        if role not in self.processes:
+            return False
+        pid, identity = self.processes[role]
+        now = process_identity(pid)
+        return now is not None and (now == identity or not identity)
+
+    def to_json(self) -> str:
+        pid = self.processes.get("supervisor", (0, ""))[0]
+        return json.dumps({**asdict(self), "pid": pid})
+
+
+def read_stack(settings: Settings) -> Stack | None:
     try:
         state = json.loads(state_file(settings).read_text())
-        os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
+        processes = {
+            role: (int(pid), str(identity))
+            for role, (pid, identity) in (state.get("processes") or {}).items()
+        }
+        processes.setdefault("supervisor", (int(state["pid"]), ""))
+        return Stack(
+            str(state["api_url"]),
+            str(state.get("kind", "up")),
+            processes,
+            bool(state.get("ready", False)),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    url = state.get("api_url")
-    return url if isinstance(url, str) else None
 
 
-@contextmanager
-def advertised(settings: Settings, api_url: str) -> Iterator[None]:
-    """The state file other adref commands read to find this server, removed on the way out."""
+def running_api_url(settings: Settings) -> str | None:
+    """The API of an ``adref up`` (or background server) alive on this machine, if there is one.
+
+    Finding it counts as using it: the file's time tells a background server it is not idle.
+    """
+    stack = read_stack(settings)
+    if stack is None or not stack.alive("supervisor"):
+        return None
+    with suppress(OSError):
+        os.utime(state_file(settings))
+    return stack.api_url
+
+
+def advertise(settings: Settings, stack: Stack) -> None:
+    """Write the state file other adref commands read to find this server (atomically)."""
     path = state_file(settings)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(stack.to_json())
     tmp.replace(path)
-    try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)
+
+
+def withdraw(settings: Settings, supervisor: int) -> None:
+    """Remove the state file if it still names ``supervisor``."""
+    stack = read_stack(settings)
+    if stack is not None and stack.processes.get("supervisor", (0, ""))[0] == supervisor:
+        state_file(settings).unlink(missing_ok=True)
