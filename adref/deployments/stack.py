@@ -3,7 +3,7 @@
 The same order serves ``adref up`` stopping its own children, ``adref down``, and a later start
 cleaning up after an ``adref up`` killed with SIGKILL: the viewer; then the worker, frozen so it
 starts nothing more, its flow-run processes (in process groups of their own, so a signal to the
-worker's group misses them) stopped and gone, the worker killed; only then the pool's unfinished
+worker's group misses them) killed and gone, the worker too; only then the pool's unfinished
 runs marked crashed (no process is left to write a row after that); the server last.
 """
 
@@ -28,7 +28,6 @@ from adref.settings import Settings, resolved
 
 log = logging.getLogger(__name__)
 
-FLOW_RUN_STOP_S = 10.0
 READY_TIMEOUT_S = 240.0
 
 
@@ -73,8 +72,9 @@ def stop_stack(settings: Settings, stack: Stack, why: str) -> Stopped:
         processes.freeze(worker)
         runs = processes.descendants(worker)
         outside = [p for p in runs if _group(p) != worker.pid]
-        processes.terminate(outside, FLOW_RUN_STOP_S)
-        processes.kill([worker, *runs])
+        # SIGKILL, not SIGTERM: a run told to stop still records itself "failed" on its way
+        # out, which would contradict the Crashed its flow run gets below.
+        processes.kill([*outside, worker, *runs])
         stopped.roles.append("worker")
         stopped.flow_runs = len({_group(p) for p in outside})
     if "worker" in stack.processes and server is not None:
