@@ -23,6 +23,8 @@ def configure(settings: Settings) -> None:
     # `adref up` in another terminal: run there, so the run shows in its UI.
     if "PREFECT_API_URL" not in os.environ and (api_url := running_api_url(settings)):
         os.environ["PREFECT_API_URL"] = api_url
+        stack = read_stack(settings)
+        _unwatched.append(stack is not None and stack.kind == "background")
     if "PREFECT_API_URL" not in os.environ:
         os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
         # Prefect's SQLite database cannot be created in a folder that does not exist yet.
@@ -30,6 +32,11 @@ def configure(settings: Settings) -> None:
         os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
     for name, value in defaults(settings).items():
         os.environ.setdefault(name, value)
+
+
+# Whether the server this process was pointed at is the CLI's background one: no worker and no
+# automation there watches flow-run heartbeats.
+_unwatched: list[bool] = []
 
 
 def defaults(settings: Settings) -> dict[str, str]:
@@ -54,9 +61,10 @@ def in_process_run() -> Iterator[None]:
     With the embedded server nothing outlives the process to watch flow-run heartbeats (no
     zombie automation, the server stops with us), yet Prefect's heartbeat thread costs up to a
     second at the end of every run while it finishes a one-second sleep. So heartbeats are off
-    for in-process runs on the embedded server; against a real server they stay on.
+    for in-process runs on the embedded server and on the CLI's background server (no worker or
+    automation there reads them); against another server they stay on.
     """
-    if "PREFECT_API_URL" in os.environ:
+    if "PREFECT_API_URL" in os.environ and not any(_unwatched):
         yield
         return
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

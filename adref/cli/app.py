@@ -83,11 +83,13 @@ def start_prefect(background_server: bool = False) -> None:
 
         api_url, started = ensure_server(settings)
         if started:
-            minutes = settings.server_idle_s / 60
+            idle = settings.server_idle_s
+            after = f"{idle / 60:.0f} min" if idle >= 120 else f"{idle:.0f} s"
             err_console.print(
                 f"started a Prefect server in the background at {api_url.removesuffix('/api')} "
-                f"(stops after {minutes:.0f} min idle; `adref down` stops it now)",
+                f"(stops after {after} idle; `adref down` stops it now)",
                 highlight=False,
+                soft_wrap=True,
             )
     prefect_env.configure(settings)
     if not state.debug:
