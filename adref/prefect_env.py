@@ -2,7 +2,7 @@
 
 Prefect reads its settings when first imported, so every door (CLI, bench, tests) calls
 ``configure()`` first. A user's own PREFECT_* variables always win; next comes the server of an
-``adref up`` running on this machine (found through the state file it ``advertised``); else the
+``adref up`` (or the CLI's background server) on this machine, found through its state file; else the
 embedded server starts with the first run.
 """
 
