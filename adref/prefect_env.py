@@ -2,7 +2,7 @@
 
 Prefect reads its settings when first imported, so every door (CLI, bench, tests) calls
 ``configure()`` first. A user's own PREFECT_* variables always win; next comes the server of an
-``adref up`` running on this machine (found through the state file it ``advertised``); else the
+``adref up`` (or the CLI's background server) on this machine, found through its state file; else the
 embedded server starts with the first run.
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from adref.runcard import process_identity
 from adref.settings import Settings, resolved
 
 
@@ -21,6 +23,8 @@ def configure(settings: Settings) -> None:
     # `adref up` in another terminal: run there, so the run shows in its UI.
     if "PREFECT_API_URL" not in os.environ and (api_url := running_api_url(settings)):
         os.environ["PREFECT_API_URL"] = api_url
+        stack = read_stack(settings)
+        _unwatched.append(stack is not None and stack.kind == "background")
     if "PREFECT_API_URL" not in os.environ:
         os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
         # Prefect's SQLite database cannot be created in a folder that does not exist yet.
@@ -28,6 +32,11 @@ def configure(settings: Settings) -> None:
         os.environ.setdefault("PREFECT_SERVER_ALLOW_EPHEMERAL_MODE", "true")
     for name, value in defaults(settings).items():
         os.environ.setdefault(name, value)
+
+
+# Whether the server this process was pointed at is the CLI's background one: no worker and no
+# automation there watches flow-run heartbeats.
+_unwatched: list[bool] = []
 
 
 def defaults(settings: Settings) -> dict[str, str]:
@@ -52,9 +61,10 @@ def in_process_run() -> Iterator[None]:
     With the embedded server nothing outlives the process to watch flow-run heartbeats (no
     zombie automation, the server stops with us), yet Prefect's heartbeat thread costs up to a
     second at the end of every run while it finishes a one-second sleep. So heartbeats are off
-    for in-process runs on the embedded server; against a real server they stay on.
+    for in-process runs on the embedded server and on the CLI's background server (no worker or
+    automation there reads them); against another server they stay on.
     """
-    if "PREFECT_API_URL" in os.environ:
+    if "PREFECT_API_URL" in os.environ and not any(_unwatched):
         yield
         return
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -67,25 +77,74 @@ def state_file(settings: Settings) -> Path:
     return resolved(settings.home) / "up.json"
 
 
-def running_api_url(settings: Settings) -> str | None:
-    """The API of an ``adref up`` still alive on this machine, if there is one."""
+@dataclass(frozen=True)
+class Stack:
+    """What ``up.json`` says: a server some adref process started, and the processes it runs.
+
+    ``processes`` maps a role (supervisor, server, worker, viewer) to its pid and
+    ``runcard.process_identity``, so a later command tells them from processes that reuse a pid.
+    ``kind`` is ``up`` (``adref up``) or ``background`` (the CLI's server, stopping when idle).
+    """
+
+    api_url: str
+    kind: str = "up"
+    processes: dict[str, tuple[int, str]] = field(default_factory=dict)
+    ready: bool = False
+
+    def alive(self, role: str) -> bool:
+        if role not in self.processes:
+            return False
+        pid, identity = self.processes[role]
+        now = process_identity(pid)
+        return now is not None and (now == identity or not identity)
+
+    def to_json(self) -> str:
+        pid = self.processes.get("supervisor", (0, ""))[0]
+        return json.dumps({**asdict(self), "pid": pid})
+
+
+def read_stack(settings: Settings) -> Stack | None:
     try:
         state = json.loads(state_file(settings).read_text())
-        os.kill(int(state["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
+        processes = {
+            role: (int(pid), str(identity))
+            for role, (pid, identity) in (state.get("processes") or {}).items()
+        }
+        processes.setdefault("supervisor", (int(state["pid"]), ""))
+        return Stack(
+            str(state["api_url"]),
+            str(state.get("kind", "up")),
+            processes,
+            bool(state.get("ready", False)),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    url = state.get("api_url")
-    return url if isinstance(url, str) else None
 
 
-@contextmanager
-def advertised(settings: Settings, api_url: str) -> Iterator[None]:
-    """The state file other adref commands read to find this server, removed on the way out."""
+def running_api_url(settings: Settings) -> str | None:
+    """The API of an ``adref up`` (or background server) alive on this machine, if there is one.
+
+    Finding it counts as using it: the file's time tells a background server it is not idle.
+    """
+    stack = read_stack(settings)
+    if stack is None or not stack.alive("supervisor"):
+        return None
+    with suppress(OSError):
+        os.utime(state_file(settings))
+    return stack.api_url
+
+
+def advertise(settings: Settings, stack: Stack) -> None:
+    """Write the state file other adref commands read to find this server (atomically)."""
     path = state_file(settings)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(stack.to_json())
     tmp.replace(path)
-    try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)
+
+
+def withdraw(settings: Settings, supervisor: int) -> None:
+    """Remove the state file if it still names ``supervisor``."""
+    stack = read_stack(settings)
+    if stack is not None and stack.processes.get("supervisor", (0, ""))[0] == supervisor:
+        state_file(settings).unlink(missing_ok=True)

@@ -269,7 +269,23 @@ class Settings(BaseSettings):
         "`adref deploy` creates notifies when a run fails or crashes; unset: no alerts.",
     )
     server_port: int = Field(
-        default=4200, ge=1, le=65535, description="Port of the Prefect server `adref up` starts."
+        default=4200,
+        ge=1,
+        le=65535,
+        description="Port of the Prefect server `adref up` (or the CLI's background server) "
+        "starts; a free one when it is taken.",
+    )
+    server: Literal["background", "embedded"] = Field(
+        default="background",
+        description="Prefect server for CLI runs when none is running: `background` starts one "
+        "that outlives the command and stops after ADREF_SERVER_IDLE_S; `embedded` starts a "
+        "temporary one per command.",
+    )
+    server_idle_s: float = Field(
+        default=1800.0,
+        gt=0,
+        description="Seconds without a running flow run or an adref command using it after "
+        "which the CLI's background Prefect server stops itself.",
     )
     input_dirs: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ from adref.video.testclips import ClipTruth, make_clip
 from tests.flow_fixtures import adref_home, prefect_api
 
 __all__ = ["adref_home", "prefect_api"]
+
+# Commands under test start a temporary Prefect server, as before, unless a test asks for the
+# background one (which would outlive the test).
+os.environ.setdefault("ADREF_SERVER", "embedded")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -266,6 +266,19 @@ def _query(home: Path, sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
 
 
+def _the_ui_lists_the_deployments(api_url: str) -> None:
+    """On a port that is not Prefect's default, the UI still talks to this server."""
+    from tests.support.viewer import chromium
+
+    ui_url = api_url.removesuffix("/api")
+    assert httpx.get(f"{ui_url}/ui-settings").json()["api_url"] == api_url
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{ui_url}/deployments")
+        page.get_by_text("reanalyze-video").first.wait_for(timeout=60_000)
+        assert page.get_by_text("Can't connect to Server API").count() == 0
+
+
 def test_adref_up_runs_deployments_with_parameters_on_its_worker(
     prefect_api: str,
     adref_up: tuple[str, subprocess.Popen[str], _Lines],
@@ -281,6 +294,7 @@ def test_adref_up_runs_deployments_with_parameters_on_its_worker(
     viewer_url = f"http://127.0.0.1:{up_env['ADREF_VIEWER_PORT']}"
     assert viewer_url in "".join(lines.seen), "adref up prints the viewer's address"
     assert httpx.get(f"{viewer_url}/search").status_code == 200
+    _the_ui_lists_the_deployments(api_url)
     inbox = home / "inbox"
     inbox.mkdir()
     video = inbox / "ad.mp4"

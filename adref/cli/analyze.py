@@ -84,7 +84,7 @@ def analyze(
             refuse_private_name(url)
     else:
         check_file(existing_file(source), settings)
-    start_prefect()
+    start_prefect(background_server=True)
     settle_dead_runs()
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
     from adref.flows.analyze_video import analyze_video

@@ -64,11 +64,34 @@ class _State:
 state = _State()
 
 
-def start_prefect() -> None:
+def start_prefect(background_server: bool = False) -> None:
     """Configure Prefect before it is imported. Its console logs (tracebacks included) would
     drown the bars and the one-line error; they still reach the Prefect API, and `--debug`
-    shows them."""
-    prefect_env.configure(get_settings())
+    shows them.
+
+    ``background_server``: a command that runs flows starts a Prefect server that outlives it
+    when none runs (ADREF_SERVER=background), so the next command does not wait for one.
+    """
+    settings = get_settings()
+    if (
+        background_server
+        and settings.server == "background"
+        and "PREFECT_API_URL" not in os.environ
+        and not prefect_env.running_api_url(settings)
+    ):
+        from adref.deployments.background import ensure_server  # lazy: only when none runs
+
+        api_url, started = ensure_server(settings)
+        if started:
+            idle = settings.server_idle_s
+            after = f"{idle / 60:.0f} min" if idle >= 120 else f"{idle:.0f} s"
+            err_console.print(
+                f"started a Prefect server in the background at {api_url.removesuffix('/api')} "
+                f"(stops after {after} idle; `adref down` stops it now)",
+                highlight=False,
+                soft_wrap=True,
+            )
+    prefect_env.configure(settings)
     if not state.debug:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     logging.getLogger("adref").setLevel(logging.DEBUG if state.debug else logging.WARNING)

@@ -92,7 +92,9 @@ def reanalyze(
     if not chosen:
         err_console.print("no stored video matches the selection: nothing to do")
         return
-    start_prefect()  # a provider's prompt version may read Prefect Variables: configure it first
+    start_prefect(
+        background_server=True
+    )  # a provider's prompt version may read Prefect Variables: configure it first
     plan = make_plan(warehouse, chosen, chain, model, refresh)
     console.print(plan_table(plan, chain))
     todo = [p for p in plan if not p.stored]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -13,32 +11,24 @@ import typer
 from rich.table import Table
 
 from adref import prefect_env
-from adref.cli.app import app, console, err_console, fail
+from adref.cli.app import app, console, fail
 from adref.cli.clean import settle_dead_runs
+from adref.deployments import stack
 from adref.deployments import up as ups
 from adref.deployments.apply import Applied, apply_deployments
 from adref.deployments.definitions import DEPLOYMENTS
 from adref.deployments.prefect_yaml import render
 from adref.errors import AdrefError
-from adref.settings import get_settings
-
-
-@contextmanager
-def _against(api_url: str) -> Iterator[None]:
-    """Prefect's client talks to this server (Prefect was imported before its URL was known)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        yield
+from adref.settings import Settings, get_settings
 
 
 def _applied_to(api_url: str) -> Applied:
-    with _against(api_url):
+    with stack.against(api_url):
         return apply_deployments(get_settings())
 
 
 def _crash_unfinished(api_url: str, why: str) -> None:
-    with _against(api_url):
+    with stack.against(api_url):
         count = ups.crash_unfinished(get_settings(), why)
         settle_dead_runs()
     if count:
@@ -65,22 +55,57 @@ def _table(applied: Applied, api_url: str, viewer_url: str | None = None) -> Tab
     return table
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
+    """SIGTERM stops us as Ctrl-C does. A background shell starts us with SIGINT ignored, which
+    children would inherit across exec (a worker deaf to Ctrl-C): a handler of our own is reset
+    to the default in each child instead."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _shut_down(running: ups.Running) -> None:
+def _shut_down(running: ups.Running, kind: str) -> None:
+    for signum in (signal.SIGTERM, signal.SIGINT):  # a second signal must not cut this short
+        signal.signal(signum, signal.SIG_IGN)
+    settings = get_settings()
     ups.stop(running.viewer)
-    ups.stop(running.worker)
-    try:
-        if running.worker is not None and running.server.poll() is None:
-            _crash_unfinished(running.api_url, "adref up was stopped while it ran")
-    except Exception as exc:  # the server must still be stopped
-        err_console.print(f"[yellow]could not mark unfinished runs:[/] {exc}")
-    ups.stop(running.server)
+    done = stack.stop_stack(
+        settings, running.stack(kind, ready=False), "adref up was stopped while it ran"
+    )
+    if done.crashed:
+        console.print(
+            f"[yellow]{done.crashed} unfinished run(s) marked crashed[/] "
+            "(adref up was stopped while it ran); run them again from the UI"
+        )
+    for child in (running.worker, running.server):
+        ups.stop(child)  # reaps them (stop_stack has ended them)
+    prefect_env.withdraw(settings, os.getpid())
+
+
+def _clear_the_way(settings: Settings) -> None:
+    """A live server from the CLI in the background gives way; a live ``adref up`` is an error;
+    what a killed one left behind is stopped, and said so."""
+    found = prefect_env.read_stack(settings)
+    if found is not None and found.alive("supervisor"):
+        if found.kind != "background":
+            raise ups.UpError(
+                "adref up is already running",
+                f"at {found.api_url.removesuffix('/api')}",
+                "Use that one, or stop it with `adref down`",
+            )
+        stack.stop_running(settings)
+        console.print("stopped the CLI's background Prefect server; adref up takes over")
+        return
+    left = stack.clear_leftovers(settings)
+    if left is not None:
+        console.print(
+            f"[yellow]an earlier adref up was killed and left processes running:[/] "
+            f"stopped {left.describe()}",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -90,50 +115,100 @@ def up(
     viewer: bool = typer.Option(
         True, "--viewer/--no-viewer", help="Start the viewer too (on ADREF_VIEWER_PORT)."
     ),
+    detach: bool = typer.Option(
+        False,
+        "--detach",
+        help="Run in the background (logs in ADREF_HOME/logs); `adref down` stops it.",
+    ),
+    idle_stop: float = typer.Option(
+        None, "--idle-stop", hidden=True, help="The CLI's background server: stop when idle."
+    ),
 ) -> None:
     """Start a Prefect server with adref's deployments, a worker and the viewer; Ctrl-C stops them."""
     from adref.viewer import serve  # lazy: Panel; keeps `adref --help` fast
 
     settings = get_settings()
-    port = port or settings.server_port
+    kind = "background" if idle_stop else "up"
+    port = port or (
+        ups.free_port(settings.server_port) if kind == "background" else settings.server_port
+    )
     viewer_url = None
     if viewer:
         try:
             viewer_url = serve.plan(settings).url
         except AdrefError as exc:
             raise fail(exc.one_line()) from None
-    _stop_on_sigterm()
+    if detach:
+        _clear_the_way(settings)
+        args = ["--port", str(port), "--worker" if worker else "--no-worker"]
+        args += ["--viewer" if viewer else "--no-viewer"]
+        with console.status("starting adref up in the background…"):
+            started = stack.start_detached(settings, args)
+            applied = _applied_to(started.api_url)
+        console.print(_table(applied, started.api_url, viewer_url))
+        console.print(
+            f"logs in {stack.log_file(settings).parent}\n"
+            f"[green]adref is up in the background[/] (pid {started.processes['supervisor'][0]}); "
+            "`adref down` stops it",
+            highlight=False,
+        )
+        return
+    _stop_on_signals()
     running: ups.Running | None = None
     try:
+        _clear_the_way(settings)
         with console.status(f"starting the Prefect server on port {port}…"):
             server, api_url, logs = ups.start_server(settings, port)
             running = ups.Running(api_url, server, None, logs)
+            prefect_env.advertise(settings, running.stack(kind, ready=False))
+            if kind == "background":
+                prefect_env.advertise(settings, running.stack(kind, ready=True))
+                console.print(f"Prefect server at {api_url}, stops after {idle_stop:.0f} s idle")
+                reason = ups.supervise(running, idle_stop, prefect_env.state_file(settings))
+                if reason is not None:
+                    raise fail(f"{reason}; see {logs}", code=1)
+                console.print("idle: stopping")
+                return
             applied = _applied_to(api_url)
             _crash_unfinished(api_url, "the adref up that ran it stopped before it finished")
             if worker:
                 running.worker = ups.start_worker(settings, api_url, logs)
+                prefect_env.advertise(settings, running.stack(kind, ready=False))
         if viewer_url:
             with console.status(f"starting the viewer at {viewer_url}…"):
                 running.viewer = ups.start_viewer(settings, viewer_url, logs)
-        with prefect_env.advertised(settings, api_url):
-            console.print(_table(applied, api_url, viewer_url))
-            console.print(
-                f"logs in {logs}\n"
-                "Run a deployment from the UI, or from here: "
-                "[bold]adref analyze URL[/] runs in this terminal and shows in the UI.\n"
-                + ("" if worker else "[yellow]no worker: deployment runs wait for one[/]\n")
-                + "Ctrl-C stops the viewer, the worker and the server.\n"
-                "[green]adref is up[/]",
-                highlight=False,
-            )
-            reason = ups.supervise(running)
-            raise fail(f"{reason}; see {logs}", code=1)
+        prefect_env.advertise(settings, running.stack(kind, ready=True))
+        console.print(_table(applied, api_url, viewer_url))
+        console.print(
+            f"logs in {logs}\n"
+            "Run a deployment from the UI, or from here: "
+            "[bold]adref analyze URL[/] runs in this terminal and shows in the UI.\n"
+            + ("" if worker else "[yellow]no worker: deployment runs wait for one[/]\n")
+            + "Ctrl-C stops the viewer, the worker and the server.\n"
+            "[green]adref is up[/]",
+            highlight=False,
+        )
+        reason = ups.supervise(running)
+        raise fail(f"{reason}; see {logs}", code=1)
     except KeyboardInterrupt:
         console.print("stopping…")
     finally:
         if running is not None:
-            _shut_down(running)
+            _shut_down(running, kind)
     console.print("stopped")
+
+
+@app.command()
+def down() -> None:
+    """Stop what `adref up --detach` (or the CLI's background server) started; waits until gone."""
+    settings = get_settings()
+    result = stack.stop_running(settings)
+    if result is None:
+        console.print("nothing running")
+        return
+    found, stopped = result
+    what = "the CLI's background server" if found.kind == "background" else "adref up"
+    console.print(f"stopped {what} at {found.api_url.removesuffix('/api')}: {stopped.describe()}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,8 +24,9 @@ import httpx
 from adref import prefect_env
 from adref.crashed import mark_crashed, unfinished
 from adref.deployments.zombies import heartbeat_env
+from adref.deployments.idle import IdleWatch
 from adref.errors import AdrefError
-from adref.prefect_env import running_api_url, state_file
+from adref.runcard import process_identity
 from adref.settings import Settings, resolved
 
 STARTUP_TIMEOUT_S = 120.0
@@ -42,6 +44,14 @@ class Running:
     worker: subprocess.Popen[bytes] | None
     logs: Path
     viewer: subprocess.Popen[bytes] | None = None
+
+    def stack(self, kind: str, ready: bool) -> prefect_env.Stack:
+        """The state file's view of these processes (this one is the supervisor)."""
+        pids = {"supervisor": os.getpid(), "server": self.server.pid}
+        pids |= {"worker": self.worker.pid} if self.worker else {}
+        pids |= {"viewer": self.viewer.pid} if self.viewer else {}
+        processes = {role: (pid, process_identity(pid) or "") for role, pid in pids.items()}
+        return prefect_env.Stack(self.api_url, kind, processes, ready)
 
 
 def _child_env(settings: Settings, api_url: str | None) -> dict[str, str]:
@@ -107,13 +117,16 @@ def _port_free(port: int) -> bool:
     return False
 
 
+def free_port(preferred: int) -> int:
+    """``preferred`` if nothing listens there, else one the system picks."""
+    if _port_free(preferred):
+        return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes], str, Path]:
-    if running_api_url(settings):
-        raise UpError(
-            "adref up is already running",
-            f"its state file is {state_file(settings)}",
-            "Use that one, or stop it first",
-        )
     if not _port_free(port):
         raise UpError(f"port {port} is in use", "something already listens there", "Use --port")
     logs = resolved(settings.home) / "logs"
@@ -121,12 +134,13 @@ def start_server(settings: Settings, port: int) -> tuple[subprocess.Popen[bytes]
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     api_url = f"http://127.0.0.1:{port}/api"
     server_log = logs / "prefect-server.log"
+    env = _child_env(settings, None)
+    # The UI asks /ui-settings where its API is; left to Prefect, that is port 4200 whatever
+    # --port says (another server's data, or none). A proxy address the user set still wins.
+    if not {"PREFECT_UI_API_URL", "PREFECT_SERVER_UI_API_URL"} & env.keys():
+        env["PREFECT_SERVER_UI_API_URL"] = api_url
     with server_log.open("ab") as log:
-        server = _spawn(
-            ["server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            _child_env(settings, None),
-            log,
-        )
+        server = _spawn(["server", "start", "--host", "127.0.0.1", "--port", str(port)], env, log)
     try:
         _wait_answering(
             "Prefect server",
@@ -182,7 +196,7 @@ def start_viewer(settings: Settings, url: str, logs: Path) -> subprocess.Popen[b
 
 
 def stop(process: subprocess.Popen[bytes] | None) -> None:
-    """SIGTERM to the child's whole session (a worker's flow runs too), then SIGKILL."""
+    """SIGTERM to the child's process group, then SIGKILL; reaps it."""
     if process is None or process.poll() is not None:
         return
     try:
@@ -222,9 +236,15 @@ def crash_unfinished(settings: Settings, why: str) -> int:
         return len(mark_crashed(client, runs, why))
 
 
-def supervise(running: Running) -> str:
-    """Block until a child exits on its own; says which (the caller stops the rest)."""
+def supervise(
+    running: Running, idle_stop_s: float | None = None, state: Path | None = None
+) -> str | None:
+    """Block until a child exits on its own, and say which (the caller stops the rest); or,
+    given ``idle_stop_s``, return None once the server has been idle that long."""
+    idle = IdleWatch(running.api_url, idle_stop_s, state) if idle_stop_s else None
     while True:
+        if idle is not None and idle.expired():
+            return None
         if running.server.poll() is not None:
             return f"the Prefect server exited (code {running.server.returncode})"
         if running.worker is not None and running.worker.poll() is not None:
