@@ -12,8 +12,6 @@ import math
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.cluster.hierarchy import linkage
-from scipy.spatial.distance import pdist
 
 from adref.errors import InputError
 from adref.models import Grouping, SceneGroup, Shot, StreamInfo
@@ -194,6 +192,10 @@ def _cluster_units(
     granularity: int,
 ) -> NDArray[np.int64]:
     """Cluster label per shot from cutting the one linkage tree into the granularity's count."""
+    # lazy: scipy costs ~0.5 s to import; only a run that really groups (not a cached one) pays
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import pdist
+
     n_units = int(unit_of_shot[-1]) + 1
     if n_units == 1:
         return np.zeros(len(feats), dtype=np.int64)

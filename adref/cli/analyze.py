@@ -1,7 +1,9 @@
-"""``adref analyze``: one video through the pipeline, with a bar per stage and a summary table."""
+"""``adref analyze``: videos through the pipeline, each with a bar per stage and a summary table."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,7 +14,8 @@ from rich.text import Text
 
 from adref import prefect_env, progress
 from adref.categories import formats, genres, label
-from adref.cli.app import app, console, err_console, start_prefect
+from adref.cli import many
+from adref.cli.app import app, console, err_console, fail, start_prefect
 from adref.cli.clean import settle_dead_runs
 from adref.settings import get_settings
 from adref.sources.local import check_file, existing_file
@@ -50,10 +53,31 @@ class _Bars:
             self.bars.update(task_id, status="[red]failed[/]")
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What every source of one ``adref analyze`` call is analysed with."""
+
+    provider: str
+    model: str | None
+    owner: str | None
+    tags: list[str]
+    refresh: bool
+    estimate: bool
+
+
 @app.command()
 def analyze(
-    source: str = typer.Argument(
-        ..., help="An http(s) URL (YouTube, Vimeo, any yt-dlp site) or a file."
+    sources: list[str] = typer.Argument(
+        None,
+        help="http(s) URLs (YouTube, Vimeo, any yt-dlp site) or files; each its own run.",
+        show_default=False,
+    ),
+    from_file: Path = typer.Option(
+        None,
+        "--from",
+        "-f",
+        help="A file of sources, one a line (# comments and blank lines ignored); - for stdin.",
+        dir_okay=False,
     ),
     provider: str = typer.Option(
         None, "--provider", "-p", help="Analyser (default: ADREF_PROVIDER)."
@@ -71,21 +95,66 @@ def analyze(
         "without calling any model or storing anything.",
     ),
 ) -> None:
-    """Analyse one video and store it in the warehouse.
+    """Analyse videos and store them in the warehouse, one run per video.
 
     --provider takes a fallback chain: "anthropic,openai,local" tries each in order.
+    With several sources a bad one is reported and the rest still run; a table of every
+    source ends the output, and the exit code is 1 if any failed.
     """
     settings = get_settings()
-    # Refuse a bad scheme, or a file that is missing or not a video, before Prefect starts:
-    # that is not a run, so it leaves no `runs` row.
+    given = list(sources or []) + (many.read_sources(from_file) if from_file else [])
+    if not given:
+        raise fail("no source given: name a URL or a file, or a file of sources with --from.")
+    options = RunOptions(
+        provider=provider or settings.provider,
+        model=model,
+        owner=owner,
+        tags=list(tag),
+        refresh=refresh,
+        estimate=estimate,
+    )
+    if len(given) == 1 and from_file is None:
+        check_source(given[0])
+        start_prefect(background_server=True)
+        settle_dead_runs()
+        show_summary(run_flow(given[0], options))
+        return
+
+    def run_and_show(source: str) -> Any:
+        summary = run_flow(source, options)
+        show_summary(summary, attach=False)
+        return summary
+
+    outcomes = many.run_each(given, check_source, run_and_show, start)
+    console.print(many.outcome_table(outcomes))
+    attach = next((o.summary.attach_line for o in outcomes if o.summary), "")
+    if attach and not estimate:
+        console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
+        console.print(attach, soft_wrap=True, highlight=False, markup=False)
+    if any(not o.ok for o in outcomes):
+        raise typer.Exit(1)
+
+
+def start() -> None:
+    """Prefect once for every source of the call, after the first source passed its checks."""
+    start_prefect(background_server=True)
+    settle_dead_runs()
+
+
+def check_source(source: str) -> None:
+    """Refuse a bad scheme, or a file that is missing or not a video, before Prefect starts:
+    that is not a run, so it leaves no `runs` row."""
+    settings = get_settings()
     if looks_like_url(source):
         url = check_url(source, allow_private=settings.allow_private_urls)
         if not settings.allow_private_urls:
             refuse_private_name(url)
     else:
         check_file(existing_file(source), settings)
-    start_prefect(background_server=True)
-    settle_dead_runs()
+
+
+def run_flow(source: str, options: RunOptions) -> Any:
+    """One flow run in this process, its stages drawn as bars; returns its ``RunSummary``."""
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
     from adref.flows.analyze_video import analyze_video
 
@@ -97,29 +166,33 @@ def analyze(
         console=err_console,
         transient=False,
     )
-
     with bars, prefect_env.in_process_run():
         progress.set_listener(_Bars(bars))
         try:
-            summary = analyze_video(
+            return analyze_video(
                 source=source,
-                provider=provider or settings.provider,
-                model=model,
-                owner=owner,
-                tags=list(tag),
-                refresh=refresh,
-                estimate_only=estimate,
+                provider=options.provider,
+                model=options.model,
+                owner=options.owner,
+                tags=list(options.tags),
+                refresh=options.refresh,
+                estimate_only=options.estimate,
             )
         finally:
             progress.set_listener(None)
+
+
+def show_summary(summary: Any, *, attach: bool = True) -> None:
+    """A run's summary table (or its plan, for --estimate) and what its provider chain did."""
     if summary.status == "estimated":
         console.print(estimate_table(summary.estimates, summary.title or summary.video_id or ""))
         return
     console.print(summary_table(summary))
     for note in summary.notes:
         err_console.print(f"[yellow]provider chain:[/] {note}", highlight=False)
-    console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
-    console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)
+    if attach:
+        console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
+        console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)
 
 
 def _coded(table: dict[str, tuple[str, str]], code: str | None) -> str:

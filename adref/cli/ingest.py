@@ -33,7 +33,7 @@ def ingest(
     another.
     """
     settings = get_settings()
-    on_server = "PREFECT_API_URL" in os.environ or prefect_env.running_api_url(settings) is not None
+    on_server = "PREFECT_API_URL" in os.environ or _worker_running(settings)
     if on_server:
         start_prefect()
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
@@ -71,10 +71,20 @@ def ingest(
         raise typer.Exit(2)
 
 
+def _worker_running(settings: Settings) -> bool:
+    """An ``adref up`` with a worker: the CLI's background server runs no deployment runs."""
+    stack = prefect_env.read_stack(settings)
+    return (
+        prefect_env.running_api_url(settings) is not None
+        and stack is not None
+        and stack.alive("worker")
+    )
+
+
 def analyse_here(new: list[Found], settings: Settings) -> list[Started]:
     """Each new video through the analysis flow in this process, as ``adref analyze`` runs it;
     one that fails is reported and the next one still runs."""
-    start_prefect()
+    start_prefect(background_server=True)
     from adref.flows.analyze_video import analyze_video  # lazy: Prefect reads its settings once
 
     done: list[Started] = []
