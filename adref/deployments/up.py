@@ -23,8 +23,8 @@ import httpx
 
 from adref import prefect_env
 from adref.crashed import mark_crashed, unfinished
-from adref.deployments.zombies import heartbeat_env
 from adref.deployments.idle import IdleWatch
+from adref.deployments.zombies import heartbeat_env
 from adref.errors import AdrefError
 from adref.runcard import process_identity
 from adref.settings import Settings, resolved
