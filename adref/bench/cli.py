@@ -8,8 +8,6 @@ The first command's server start is taken apart on a ``prefect server start`` of
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import signal
@@ -94,22 +92,9 @@ def _adref() -> str:
 
 
 def stop_background(home: Path, env: dict[str, str]) -> str:
-    """Stop what the commands left running: ``adref down`` where it exists, else the pids the
-    state file names."""
+    """Stop what the commands left running, as a user would: ``adref down``."""
     down = subprocess.run([_adref(), "down"], env=env, capture_output=True, text=True, timeout=120)
-    if down.returncode == 0:
-        return "adref down"
-    state = home / "up.json"
-    try:
-        data = json.loads(state.read_text())
-    except (OSError, ValueError):
-        return "nothing left running"
-    pids = [v for k, v in data.items() if k.endswith("pid") and isinstance(v, int)]
-    pids += [p for k, v in data.items() if k.endswith("pids") for p in v if isinstance(p, int)]
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-    return f"SIGTERM to {pids}" if pids else "nothing left running"
+    return down.stdout.strip() or down.stderr.strip() or f"adref down: exit {down.returncode}"
 
 
 def _free_port() -> int:

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from adref import prefect_env
 from adref.cli.app import app, console, err_console, start_prefect
-from adref.errors import AdrefError
+from adref.cli.many import one_line
 from adref.ingest.expand import Found, expand_sources
 from adref.ingest.plan import Plan, plan_runs
 from adref.ingest.report import Started, shown
@@ -74,11 +74,7 @@ def ingest(
 def _worker_running(settings: Settings) -> bool:
     """An ``adref up`` with a worker: the CLI's background server runs no deployment runs."""
     stack = prefect_env.read_stack(settings)
-    return (
-        prefect_env.running_api_url(settings) is not None
-        and stack is not None
-        and stack.alive("worker")
-    )
+    return stack is not None and stack.alive("supervisor") and stack.alive("worker")
 
 
 def analyse_here(new: list[Found], settings: Settings) -> list[Started]:
@@ -99,11 +95,8 @@ def analyse_here(new: list[Found], settings: Settings) -> list[Started]:
                     owner=source.owner,
                     tags=list(source.tags),
                 )
-        except AdrefError as exc:
-            done.append(Started(found, "", "", error=exc.one_line()))
-            continue
-        except Exception as exc:  # a bug in one video's run must not stop the others
-            done.append(Started(found, "", "", error=f"unexpected {type(exc).__name__}: {exc}"))
+        except Exception as exc:  # one bad video must not stop the others
+            done.append(Started(found, "", "", error=one_line(exc)))
             continue
         done.append(Started(found, "", summary.video_id or "", error=None))
     return done

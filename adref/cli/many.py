@@ -59,7 +59,8 @@ def shown(source: str) -> str:
     return redact_url(source) if looks_like_url(source) else source
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
+    """What a user sees of a failed run: our own errors as they say, anything else as a bug."""
     if isinstance(exc, AdrefError):
         return exc.one_line()
     first = (str(exc).strip().splitlines() or [""])[0][:300]
@@ -94,7 +95,7 @@ def run_each(
         except Exception as exc:  # one bad video must not stop the others
             if state.debug:
                 traceback.print_exc()
-            outcome.error = _one_line(exc)
+            outcome.error = one_line(exc)
             _report(outcome)
         outcome.seconds = time.perf_counter() - clock
     return outcomes

@@ -92,9 +92,8 @@ def reanalyze(
     if not chosen:
         err_console.print("no stored video matches the selection: nothing to do")
         return
-    start_prefect(
-        background_server=True
-    )  # a provider's prompt version may read Prefect Variables: configure it first
+    # A provider's prompt version may read Prefect Variables: configure Prefect first.
+    start_prefect(background_server=True)
     plan = make_plan(warehouse, chosen, chain, model, refresh)
     console.print(plan_table(plan, chain))
     todo = [p for p in plan if not p.stored]
