@@ -129,9 +129,12 @@ def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopp
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
     env.update(ADREF_HOME=str(home), COLUMNS="200", ADREF_OUTPUT_LANGUAGE="en")
-    run = subprocess.run(
-        [ADREF, "ingest", str(watchlist)], env=env, capture_output=True, text=True, timeout=600
-    )
+    try:
+        run = subprocess.run(
+            [ADREF, "ingest", str(watchlist)], env=env, capture_output=True, text=True, timeout=600
+        )
+    finally:  # the background server it started outlives it, as it would for a user
+        subprocess.run([ADREF, "down"], env=env, capture_output=True, timeout=120)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "failed" in run.stdout and "broken.mp4" in run.stdout, run.stdout
     with Warehouse(home / "warehouse").connect() as con:
