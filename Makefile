@@ -17,8 +17,12 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Installs exactly what uv.lock pins (hashes included); --inexact keeps uv itself in the venv.
+# Bytecode is compiled at install, as pip does: where PYTHONDONTWRITEBYTECODE is set, Python
+# would otherwise compile every imported module again in every process (`import prefect`
+# measured 2.3 s of CPU instead of 0.9 s), and each flow run is a process.
 $(VENV)/.installed: pyproject.toml uv.lock | $(BIN)/uv
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --inexact --quiet --compile-bytecode
+	$(BIN)/python -m compileall -q adref > /dev/null
 	@touch $@
 
 install: $(VENV)/.installed
