@@ -105,7 +105,7 @@ def _record(settings: Settings, card: Card, run: Any, why: str) -> None:
         notes="model calls it made, if any, are not counted: it died before recording them",
     )
     try:
-        warehouse = Warehouse(settings.warehouse)
+        warehouse = Warehouse.of(settings)
         warehouse.init()
         warehouse.append_run(record)
     except Exception as exc:  # the flow run is marked; the row is bookkeeping

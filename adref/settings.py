@@ -6,6 +6,7 @@ README (a test checks it), so a setting that exists is a setting a user can find
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -39,6 +40,46 @@ class Settings(BaseSettings):
     warehouse_dir: Path | None = Field(
         default=None,
         description="Warehouse root (catalog, Parquet data, media). Default: HOME/warehouse.",
+    )
+
+    warehouse_catalog: str | None = Field(
+        default=None,
+        description="Warehouse catalog: `postgres:<libpq keywords>` (e.g. `postgres:host=db "
+        "dbname=adref user=adref`; the password from PGPASSWORD or ~/.pgpass, never here) for "
+        "a catalog shared by several machines. Default: the SQLite file WAREHOUSE_DIR/catalog.sqlite.",
+    )
+    warehouse_data_path: str | None = Field(
+        default=None,
+        description="Where the warehouse's Parquet files live: `s3://bucket/prefix/` for object "
+        "storage. Default: WAREHOUSE_DIR/data/.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "ADREF_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"
+        ),
+        description="S3-compatible endpoint URL, e.g. `http://minio:9000` (or AWS_ENDPOINT_URL); "
+        "AWS's own if unset.",
+    )
+    s3_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("ADREF_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="The bucket's region (or AWS_REGION / AWS_DEFAULT_REGION).",
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_S3_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+        description="S3 access key id (or AWS_ACCESS_KEY_ID).",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_S3_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+        description="S3 secret key (or AWS_SECRET_ACCESS_KEY).",
+    )
+    s3_session_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_S3_SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+        description="S3 session token for temporary credentials (or AWS_SESSION_TOKEN).",
     )
 
     # Input limits
@@ -322,6 +363,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("warehouse_catalog")
+    @classmethod
+    def _catalog_without_password(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.removeprefix("ducklake:")
+        if not value.startswith("postgres:"):
+            raise ValueError("ADREF_WAREHOUSE_CATALOG must start with `postgres:`")
+        if "password" in value.lower() or re.search(r"://[^/@]*:[^/@]*@", value):
+            raise ValueError(
+                "ADREF_WAREHOUSE_CATALOG must not hold a password: set PGPASSWORD or use ~/.pgpass"
+            )
+        return value
+
+    @field_validator("warehouse_data_path")
+    @classmethod
+    def _data_path_folder(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith("s3://") or len(value.removeprefix("s3://").strip("/")) == 0:
+            raise ValueError("ADREF_WAREHOUSE_DATA_PATH must be s3://bucket/prefix/")
+        return value if value.endswith("/") else value + "/"
 
     @model_validator(mode="after")
     def _zombies_after_heartbeats(self) -> Settings:

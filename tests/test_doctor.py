@@ -123,7 +123,7 @@ def test_leftover_workspaces_and_stuck_runs_are_fixed(prefect_api: str, tmp_path
 def test_storage_checks_read_and_write_for_real(adref_home: Path) -> None:
     settings = get_settings()
     Warehouse(settings.warehouse).init()
-    check = warehouse_check(settings.warehouse)
+    check = warehouse_check(Warehouse.of(settings))
     assert check.status == "ok" and "0 videos, 0 runs" in check.detail
     assert not [p for p in settings.warehouse.rglob(".adref-doctor-*")], "the probe is removed"
     assert [c.status for c in disk_checks(settings, min_free_mb=1e12)] == ["warning", "warning"]

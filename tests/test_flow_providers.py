@@ -130,11 +130,12 @@ def test_a_cached_re_run_spends_nothing_and_the_day_counts_the_real_spend_once(
     assert rows[1:] == [(0, 0, 0.0)] * 3
     assert _query("select cost_usd from analyses") == [(pytest.approx(paid),)], "kept as made"
 
-    assert spent_today(get_settings().warehouse) == pytest.approx(paid)
+    assert spent_today(Warehouse.of(get_settings())) == pytest.approx(paid)
     monkeypatch.setenv("ADREF_MAX_COST_PER_DAY_USD", str(paid * 2.5))
     reset_settings()
     assert (
-        over_cap(paid, 0.0, get_settings(), lambda: spent_today(get_settings().warehouse)) is None
+        over_cap(paid, 0.0, get_settings(), lambda: spent_today(Warehouse.of(get_settings())))
+        is None
     ), "a new video may still be paid for"
 
 

@@ -31,7 +31,7 @@ def candidates(settings: Settings, query: SearchQuery, n: int) -> list[Candidate
     hits = page.hits
     if not hits:
         return []
-    found = shot_vectors(Warehouse(settings.warehouse), sorted({h.video_id for h in hits}))
+    found = shot_vectors(Warehouse.of(settings), sorted({h.video_id for h in hits}))
     vectors = {(s.video_id, s.shot_index): s.vector for s in found}
     if per_shot:
         return [
@@ -68,7 +68,7 @@ def auto_moodboard(
     title = name.strip() or f"Auto: {query.text.strip() or 'latest'}"
     description = f"{len(picked)} shots picked for “{query.text.strip()}”, visually diverse"
     return create_board(
-        Warehouse(settings.warehouse),
+        Warehouse.of(settings),
         owner,
         title[:120],
         description,

@@ -38,7 +38,7 @@ def cached_files(settings: Settings, deleted: DeletedRows) -> list[Path]:
 
 
 def delete_video(settings: Settings, video_id: str) -> Deleted:
-    wh = Warehouse(settings.warehouse)
+    wh = Warehouse.of(settings)
     rows = delete_rows(wh, video_id)
     removed = remove_paths(media_files(wh.root, rows) + cached_files(settings, rows))
     refresh_quietly(settings, [video_id])  # rows are gone either way; search catches up

@@ -19,7 +19,7 @@ def index(
     from adref.search.index import refresh  # lazy: keeps `adref --help` fast
 
     settings = get_settings()
-    if not Warehouse(settings.warehouse).exists():
+    if not Warehouse.of(settings).exists():
         raise fail(
             f"no warehouse at {settings.warehouse}: analyse a video first (`adref analyze ...`) "
             "or set ADREF_WAREHOUSE_DIR"

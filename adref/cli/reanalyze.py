@@ -81,7 +81,7 @@ def reanalyze(
             "nothing selected: give VIDEO_ID(s) or a filter "
             "(--genre, --provider-was, --since, --tag, --ids-sql)"
         )
-    warehouse = Warehouse(settings.warehouse)
+    warehouse = Warehouse.of(settings)
     chosen = list(video_ids or [])
     require_stored(warehouse, chosen)
     if filtered:

@@ -48,10 +48,16 @@ def sql(
     ] = False,
 ) -> None:
     """Query the warehouse read-only (tables: videos, shots, scene_groups, analyses, ...)."""
-    warehouse = Warehouse(get_settings().warehouse)
+    warehouse = Warehouse.of(get_settings())
     try:
         if attach_line:
             sys.stdout.write(warehouse.attach_line() + "\n")
+            if needs := warehouse.attach_needs():
+                err_console.print(
+                    f"The line reads {' and '.join(needs)} from the environment (the DuckDB "
+                    "shell's getenv): set them where you run it.",
+                    highlight=False,
+                )
             return
         con = open_reader(warehouse)
     except AdrefError as exc:

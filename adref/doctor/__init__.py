@@ -12,6 +12,7 @@ import time
 from adref.doctor import environment, services, storage
 from adref.doctor.check import Check, Status
 from adref.settings import Settings
+from adref.warehouse.catalog import Warehouse
 
 __all__ = ["Check", "Status", "exit_code", "run_checks"]
 
@@ -23,7 +24,7 @@ def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -
         *environment.package_checks(),
         environment.opencv_check(),
         environment.ffmpeg_check(),
-        storage.warehouse_check(settings.warehouse),
+        storage.warehouse_check(Warehouse.of(settings)),
         *storage.disk_checks(settings),
         *services.prefect_checks(settings),
         *services.provider_checks(settings, online=online),

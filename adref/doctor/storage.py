@@ -38,7 +38,8 @@ def _write_problem(folder: Path) -> str | None:
     return None
 
 
-def warehouse_check(root: Path) -> Check:
+def warehouse_check(warehouse: Warehouse) -> Check:
+    root = warehouse.root
     name, fix = "warehouse", "move that file away, or set ADREF_WAREHOUSE_DIR to a folder"
     there = _existing(root)
     if not there.is_dir():
@@ -52,10 +53,11 @@ def warehouse_check(root: Path) -> Check:
             f"cannot write in {there}: {problem}",
             "give your user write access, or set ADREF_WAREHOUSE_DIR",
         )
-    warehouse = Warehouse(root)
-    if not warehouse.exists():
-        return Check(name, "ok", f"not created yet; the first run creates it in {root}")
     try:
+        if not warehouse.exists():
+            return Check(
+                name, "ok", f"not created yet; the first run creates it in {warehouse.where}"
+            )
         with contextlib.closing(warehouse.connect(read_only=True)) as con:
             row = con.execute("select (select count(*) from videos), (select count(*) from runs)")
             videos, runs = row.fetchone() or (0, 0)
@@ -64,10 +66,10 @@ def warehouse_check(root: Path) -> Check:
         return Check(
             name,
             "error",
-            f"{root} cannot be read: {type(exc).__name__}: {first}",
+            f"{warehouse.where} cannot be read: {type(exc).__name__}: {first}",
             "restore the folder from a backup, or set ADREF_WAREHOUSE_DIR to start a new one",
         )
-    return Check(name, "ok", f"{root}: {videos} videos, {runs} runs; read and written")
+    return Check(name, "ok", f"{warehouse.where}: {videos} videos, {runs} runs; read and written")
 
 
 def disk_checks(settings: Settings, min_free_mb: float | None = None) -> list[Check]:

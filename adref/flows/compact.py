@@ -19,7 +19,8 @@ def compact_warehouse(keep_days: float = 7.0) -> Compacted:
     Args:
         keep_days: Snapshots younger than this stay readable (DuckDB time travel).
     """
-    root = get_settings().warehouse
-    done = compact(root, keep_days)
-    get_run_logger().info("%s: %d Parquet files -> %d", root, done.files_before, done.files_after)
+    done = compact(get_settings(), keep_days)
+    get_run_logger().info(
+        "%s: %d Parquet files -> %d", done.warehouse, done.files_before, done.files_after
+    )
     return done

@@ -57,7 +57,7 @@ def run_chain(
     spec: str, request: AnalysisRequest, settings: Settings, spent_today: SpentToday
 ) -> ChainOutcome:
     """The first answer of the chain; ``spent_today`` reads the day's spend (asked only for a
-    paid call), e.g. ``lambda: adref.warehouse.spend.spent_today(settings.warehouse)``."""
+    paid call), e.g. ``lambda: adref.warehouse.spend.spent_today(Warehouse.of(settings))``."""
     names = chain_names(spec)
     notes: list[str] = []
     failed = _Spent()  # what providers that failed still cost: the run pays it

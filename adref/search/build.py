@@ -69,9 +69,8 @@ class RefreshReport:
     seconds: float
 
 
-def refresh_index(root: Path, video_ids: Sequence[str] | None = None) -> RefreshReport:
+def refresh_index(wh: Warehouse, video_ids: Sequence[str] | None = None) -> RefreshReport:
     started = time.perf_counter()
-    wh = Warehouse(root)
     if not wh.exists():
         return RefreshReport(True, 0, 0, 0, 0, 0, time.perf_counter() - started)
     identity = wh.identity()

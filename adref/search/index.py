@@ -17,6 +17,7 @@ from adref.search import similarity, store
 from adref.search.build import RefreshReport, refresh_index
 from adref.search.query import Hit, SearchPage, SearchQuery
 from adref.settings import Settings
+from adref.warehouse.catalog import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def refresh(settings: Settings, video_ids: Sequence[str] | None = None) -> RefreshReport:
     """Rebuild the index (``None``) or bring these videos up to date: added, re-analysed,
     corrected or deleted (a deleted id disappears). Readers never wait; the swap is atomic."""
-    return refresh_index(settings.warehouse, video_ids)
+    return refresh_index(Warehouse.of(settings), video_ids)
 
 
 def refresh_quietly(settings: Settings, video_ids: Sequence[str]) -> RefreshReport | None:
@@ -46,7 +47,7 @@ def search(settings: Settings, query: SearchQuery) -> SearchPage:
     index = store.opened(root)
     if index is None:
         try:
-            refresh_index(root, None)
+            refresh_index(Warehouse.of(settings), None)
         except (OSError, AdrefError) as exc:
             log.warning("no search index at %s and none could be built: %s", root, exc)
             return SearchPage(hits=(), total=0, facets={})

@@ -22,6 +22,7 @@ from adref.providers.chain import chain_names, run_chain
 from adref.providers.registry import get_provider
 from adref.settings import Settings
 from adref.tasks.policy import cache_key, retry_if_transient
+from adref.warehouse.catalog import Warehouse
 from adref.warehouse.spend import spent_today
 
 
@@ -58,7 +59,9 @@ def run_analysis(
 ) -> AnalyzeOutcome:
     """Run the chain and stamp the answer with provenance (plain: the bench calls it too)."""
     started = time.perf_counter()
-    outcome = run_chain(provider_spec, request, settings, lambda: spent_today(settings.warehouse))
+    outcome = run_chain(
+        provider_spec, request, settings, lambda: spent_today(Warehouse.of(settings))
+    )
     result, name = outcome.result, outcome.provider
     version = result.prompt_version or get_provider(name).prompt_version(request)
     # The content was validated against the prompt's own categories (a Prefect Variable may

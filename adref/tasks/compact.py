@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import task
 from pydantic import BaseModel
 
+from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 
 
@@ -17,8 +16,8 @@ class Compacted(BaseModel):
 
 
 @task(name="compact")
-def compact(root: Path, keep_days: float) -> Compacted:
+def compact(settings: Settings, keep_days: float) -> Compacted:
     """Nothing to do without a warehouse yet (0 files before and after)."""
-    warehouse = Warehouse(root)
+    warehouse = Warehouse.of(settings)
     before, after = warehouse.compact(older_than_days=keep_days) if warehouse.exists() else (0, 0)
-    return Compacted(warehouse=str(root), files_before=before, files_after=after)
+    return Compacted(warehouse=warehouse.where, files_before=before, files_after=after)

@@ -69,7 +69,7 @@ def known_in_warehouse(found: list[Found], settings: Settings) -> tuple[set[str]
     """The video ids stored, and the source keys of videos found at a source already seen."""
     ids = sorted({f.video_id for f in found if f.video_id})
     recorded = {recorded_source(f): source_key(f.target) for f in found}
-    got_ids, got_sources = known_videos(Warehouse(settings.warehouse), ids, sorted(recorded))
+    got_ids, got_sources = known_videos(Warehouse.of(settings), ids, sorted(recorded))
     return got_ids, {recorded[s] for s in got_sources}
 
 

@@ -31,7 +31,7 @@ from adref.warehouse.records import VideoWrite
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     settings: Settings = inputs["settings"]
-    warehouse = Warehouse(settings.warehouse)
+    warehouse = Warehouse.of(settings)
     warehouse.init()  # the key needs its identity; made here, it is made once
     video: DownloadedVideo = inputs["video"]
     return cache_key(
@@ -70,7 +70,7 @@ def persist(
     media_path = None
     if settings.keep_video:
         media_path = store_video(root, meta.video_id, video.path, detected.stream.codec)
-    row = Warehouse(root).write_video(
+    row = Warehouse.of(settings).write_video(
         VideoWrite(
             meta=meta,
             content_hash=video.content_hash,

@@ -28,11 +28,11 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 def analysis_stored(analysis: Analysis, settings: Settings) -> bool:
     """Whether the warehouse holds the analysis; the flow refreshes the cached write if not."""
-    return Warehouse(settings.warehouse).has_video(analysis.video_id, analysis.analysis_id)
+    return Warehouse.of(settings).has_video(analysis.video_id, analysis.analysis_id)
 
 
 @task(name="persist-analysis", cache_key_fn=_key, persist_result=True)
 def persist_analysis(analysis: Analysis, settings: Settings) -> str:
-    Warehouse(settings.warehouse).write_analysis(analysis)
+    Warehouse.of(settings).write_analysis(analysis)
     refresh_search(analysis.video_id, settings)
     return analysis.analysis_id

@@ -106,11 +106,11 @@ def record_run(
     if seen_at is not None and meta is not None:
         sighting = Sighting(source=meta.source_url or seen_at.source, kind=seen_at.kind, meta=meta)
     try:
-        Warehouse(settings.warehouse).append_run(record, sighting)  # made if missing
+        Warehouse.of(settings).append_run(record, sighting)  # made if missing
     except Exception as exc:  # the run's own outcome matters more than its bookkeeping
         log.warning("could not record the run in the warehouse: %s", exc)
 
 
 def attach_line(settings: Settings) -> str:
     """The SQL that opens the warehouse in any DuckDB client, for the run's summary."""
-    return Warehouse(settings.warehouse).attach_line()
+    return Warehouse.of(settings).attach_line()

@@ -22,7 +22,7 @@ from adref.warehouse.reanalysis import load_request
 
 def stored_request(video_id: str, settings: Settings, model: str | None) -> AnalysisRequest:
     request = load_request(
-        Warehouse(settings.warehouse),
+        Warehouse.of(settings),
         video_id,
         probe=probe_video,
         short_form=is_short_form,

@@ -72,7 +72,7 @@ def session_context(app_path: str | None = None) -> ViewerContext:
     prefix = (pn.state.base_url or "/").rstrip("/")
     return ViewerContext(
         settings=settings,
-        warehouse=Warehouse(settings.warehouse),
+        warehouse=Warehouse.of(settings),
         user=pn.state.user or _os_user(),
         params=params,
         prefix=prefix,

@@ -235,7 +235,7 @@ def follow(settings: Settings, flow_run_id: str, log_lines: int = 12) -> RunProg
         parameters=params,
     )
     if progress.final and progress.video_id is None:
-        outcome = run_outcome(Warehouse(settings.warehouse), flow_run_id)
+        outcome = run_outcome(Warehouse.of(settings), flow_run_id)
         progress.video_id = outcome.video_id if outcome else None
     return progress
 

@@ -32,6 +32,12 @@ Paths are relative to the root: the catalog stores ``data/`` as its data path an
 passes the absolute folder with ``OVERRIDE_DATA_PATH``, so a warehouse folder can be moved or
 mounted elsewhere. Extensions are loaded from the pip packages by absolute path with autoinstall
 and autoload off: nothing is downloaded at run time.
+
+Scale-out is a setting (``Warehouse.of``, see ``location``): the catalog in PostgreSQL and the data
+in an ``s3://`` prefix. The code is the same; what changes is that writers on other machines share
+no lock file, so every overlapping commit conflicts in DuckLake and is retried whole (the design
+above never relied on the lock). adref's own bookkeeping (identity, schema fingerprint) is then a
+table ``adref_warehouse`` beside DuckLake's in the same PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -50,28 +57,45 @@ import duckdb
 from adref.analysis import Analysis
 from adref.errors import WarehouseError
 from adref.models import utcnow
-from adref.settings import resolved
+from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
-from adref.warehouse.engine import ALIAS, extension_files, file_lock, open_duckdb, sql_str
+from adref.warehouse.engine import ALIAS, connect_with, file_lock, sql_str
+from adref.warehouse.location import S3_ENV, Location
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite
 
 T = TypeVar("T")
 _META_TABLE = "adref_warehouse"
 _MAX_INSTANCES = 8
-_INSTANCES: dict[tuple[str, bool], tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
+_INSTANCES: dict[tuple[str, str, bool], tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
 _INSTANCES_LOCK = threading.Lock()
+_SHARED_SEEN: set[str] = set()  # PostgreSQL catalogs this process found made: they stay made
 
 
 class Warehouse:
     """One warehouse folder. Cheap to create: every call opens (and closes) what it needs."""
 
-    def __init__(self, root: Path, *, local_lock: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, local_lock: bool = True, location: Location | None = None
+    ) -> None:
         self.root = resolved(Path(root))
         self.local_lock = local_lock
+        self.location = location or Location.embedded(self.root)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Warehouse:
+        """The warehouse the settings name: its folder, catalog and data path."""
+        root = settings.warehouse
+        return cls(root, location=Location.of(settings, root))
 
     @property
     def catalog_path(self) -> Path:
-        return self.root / "catalog.sqlite"
+        """The SQLite catalog file (the embedded default's; unused with PostgreSQL)."""
+        return self.location.sqlite_file or self.root / "catalog.sqlite"
+
+    @property
+    def where(self) -> str:
+        """The catalog, as said in messages: a file, or PostgreSQL's conninfo (no password)."""
+        return str(self.root) if not self.location.shared else self.location.catalog
 
     @property
     def data_dir(self) -> Path:
@@ -86,11 +110,21 @@ class Warehouse:
         return self.root / ".write.lock"
 
     def exists(self) -> bool:
-        return self.catalog_path.is_file()
+        if not self.location.shared:
+            return self.catalog_path.is_file()
+        if self.location.catalog in _SHARED_SEEN:
+            return True
+        if self._meta("identity") is None:
+            return False
+        _SHARED_SEEN.add(self.location.catalog)
+        return True
 
     def init(self) -> None:
         """Create folders, catalog and every table, or add the columns a newer adref defines."""
-        for folder in (self.data_dir, self.media_dir / "keyframes", self.media_dir / "videos"):
+        folders = [self.media_dir / "keyframes", self.media_dir / "videos"]
+        if not self.location.remote_data:
+            folders.append(Path(self.location.data_path))
+        for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
         if self.exists() and self._meta("schema") == schema.fingerprint():
             return
@@ -112,11 +146,13 @@ class Warehouse:
         """One line of SQL that opens this warehouse read-only in any DuckDB 1.5 client."""
         if not self.exists():
             raise self._missing()
-        sqlite_ext, ducklake_ext = extension_files()
-        return (
-            f"LOAD {sql_str(sqlite_ext)}; LOAD {sql_str(ducklake_ext)}; "
-            f"{self._attach_sql(read_only=True)}; USE {ALIAS};"
-        )
+        loads = [f"LOAD {sql_str(file)}; " for file in self.location.extensions()]
+        secret = f"{self.location.secret_line()}; " if self.location.s3 is not None else ""
+        return f"{''.join(loads)}{secret}{self._attach_sql(read_only=True)}; USE {ALIAS};"
+
+    def attach_needs(self) -> tuple[str, ...]:
+        """Environment variables a DuckDB shell needs to run the attach line (read by getenv)."""
+        return S3_ENV if self.location.s3 is not None else ()
 
     def connect(self, read_only: bool = True, *, fresh: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection with the warehouse attached as ``adref`` and selected (bare table names).
@@ -128,12 +164,15 @@ class Warehouse:
         """
         if fresh:
             return self._open_instance(read_only)
-        try:
-            stat = self.catalog_path.stat()
-        except FileNotFoundError:
-            raise self._missing() from None
-        key = (str(self.root), read_only)
-        stamp = (os.getpid(), stat.st_dev, stat.st_ino)
+        if self.location.shared:
+            stamp = (os.getpid(), 0, 0)
+        else:
+            try:
+                stat = self.catalog_path.stat()
+            except FileNotFoundError:
+                raise self._missing() from None
+            stamp = (os.getpid(), stat.st_dev, stat.st_ino)
+        key = (self.location.catalog, self.location.data_path, read_only)
         with _INSTANCES_LOCK:
             cached = _INSTANCES.get(key)
             if cached is None or cached[0] != stamp:
@@ -148,7 +187,7 @@ class Warehouse:
     def _open_instance(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         if not self.exists():  # ATTACH would create an empty catalog
             raise self._missing()
-        con = open_duckdb()
+        con = self.location.open()
         try:
             if not read_only:
                 # A write is one video's rows: DuckDB's worker threads only compete for the
@@ -158,7 +197,9 @@ class Warehouse:
             con.execute(f"USE {ALIAS}")
         except duckdb.Error as exc:
             con.close()
-            raise WarehouseError(f"cannot open the warehouse at {self.root}", str(exc)) from exc
+            raise WarehouseError(
+                f"cannot open the warehouse at {self.where}", _error_line(exc)
+            ) from exc
         return con
 
     def has_video(self, video_id: str, analysis_id: str) -> bool:
@@ -194,7 +235,7 @@ class Warehouse:
 
         Returns the number of Parquet files before and after.
         """
-        before = sum(1 for _ in self.data_dir.rglob("*.parquet"))
+        before = self._parquet_files()
         seconds = round(float(older_than_days) * 86400)
 
         def upkeep(con: duckdb.DuckDBPyConnection) -> None:
@@ -207,21 +248,77 @@ class Warehouse:
         write.run_in_transaction(self, upkeep, "adref compact")
         with contextlib.closing(self.connect(read_only=False)) as con:
             con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
-        return before, sum(1 for _ in self.data_dir.rglob("*.parquet"))
+        return before, self._parquet_files()
+
+    def _parquet_files(self) -> int:
+        if not self.location.remote_data:
+            return sum(1 for _ in Path(self.location.data_path).rglob("*.parquet"))
+        pattern = sql_str(self.location.data_path + "**/*.parquet")
+        with contextlib.closing(self.connect(read_only=True)) as con:
+            row = con.execute(f"SELECT count(*) FROM glob({pattern})").fetchone()
+        return int(row[0]) if row else 0
 
     def _attach_sql(self, read_only: bool) -> str:
-        options = [f"DATA_PATH {sql_str(str(self.data_dir) + '/')}", "OVERRIDE_DATA_PATH true"]
+        options = [f"DATA_PATH {sql_str(self.location.data_path)}", "OVERRIDE_DATA_PATH true"]
         if read_only:
             options.insert(0, "READ_ONLY")
-        target = sql_str(f"ducklake:sqlite:{self.catalog_path}")
+        target = sql_str(self.location.attach_target())
         return f"ATTACH {target} AS {ALIAS} ({', '.join(options)})"
 
     def _create_catalog(self) -> None:
+        if self.location.shared:
+            self._create_shared_catalog()
+        else:
+            self._create_sqlite_catalog()
+
+    def _create_shared_catalog(self) -> None:
+        """Make DuckLake's tables, then adref's own with the identity last: a catalog counts as
+        made (``exists``) only once it is whole. Another machine making it at the same moment
+        can make one of the two fail; the second try finds it made."""
+        data_path = sql_str(self.location.data_path)
+        rows = ", ".join(
+            f"('{key}', '{value}')"
+            for key, value in (
+                ("identity", uuid.uuid4().hex),
+                ("created_at", utcnow().isoformat()),
+                ("layout", "ducklake-postgres/1"),
+            )
+        )
+        for attempt in (1, 2):
+            try:
+                with contextlib.closing(self.location.open()) as con:
+                    target = sql_str(self.location.attach_target())
+                    con.execute(f"ATTACH {target} AS new (DATA_PATH {data_path})")
+                    con.execute("CALL new.set_option('data_inlining_row_limit', 0)")
+                    con.execute("DETACH new")
+                    self._pg_execute(
+                        con,
+                        f"CREATE TABLE IF NOT EXISTS {_META_TABLE} "
+                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                        f"INSERT INTO {_META_TABLE} VALUES {rows} ON CONFLICT (key) DO NOTHING",
+                    )
+                return
+            except duckdb.Error as exc:
+                if attempt == 2:
+                    raise WarehouseError(
+                        f"cannot create a warehouse at {self.where}", _error_line(exc)
+                    ) from exc
+                time.sleep(1.0)
+
+    def _pg_execute(self, con: duckdb.DuckDBPyConnection, *statements: str) -> None:
+        con.execute(f"ATTACH IF NOT EXISTS {sql_str(self._conninfo())} AS meta (TYPE postgres)")
+        for statement in statements:
+            con.execute(f"CALL postgres_execute('meta', {sql_str(statement)})")
+
+    def _conninfo(self) -> str:
+        return self.location.catalog.removeprefix("postgres:")
+
+    def _create_sqlite_catalog(self) -> None:
         """Build the catalog under a temporary name and link it in place, so it appears whole,
         and only once even if the init lock was not had."""
         tmp = self.root / f".catalog-{uuid.uuid4().hex}.sqlite"
         try:
-            with contextlib.closing(open_duckdb()) as con:
+            with contextlib.closing(self.location.open()) as con:
                 con.execute(
                     f"ATTACH {sql_str(f'ducklake:sqlite:{tmp}')} AS new (DATA_PATH 'data/')"
                 )
@@ -270,6 +367,8 @@ class Warehouse:
                     con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {col_type.sql}")
 
     def _meta(self, key: str) -> str | None:
+        if self.location.shared:
+            return self._shared_meta(key)
         try:
             uri = f"{self.catalog_path.as_uri()}?mode=ro"
             with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
@@ -282,14 +381,60 @@ class Warehouse:
             ) from exc
         return None if row is None else str(row[0])
 
+    def _shared_meta(self, key: str) -> str | None:
+        """Read from PostgreSQL; None when adref's table is not there (no warehouse yet)."""
+        present = "SELECT to_regclass('adref_warehouse') IS NOT NULL AS present"
+        value = f"SELECT value FROM {_META_TABLE} WHERE key = {sql_str(key)}"
+        pg = self.location.extensions()[0]
+        try:
+            with contextlib.closing(connect_with((pg,))) as con:
+                con.execute(
+                    f"ATTACH {sql_str(self._conninfo())} AS meta (TYPE postgres, READ_ONLY)"
+                )
+                found = con.execute(
+                    f"SELECT * FROM postgres_query('meta', {sql_str(present)})"
+                ).fetchone()
+                row = (
+                    con.execute(
+                        f"SELECT * FROM postgres_query('meta', {sql_str(value)})"
+                    ).fetchone()
+                    if found and found[0]
+                    else None
+                )
+        except duckdb.Error as exc:
+            raise WarehouseError(
+                f"cannot reach the warehouse catalog {self.where}", _error_line(exc)
+            ) from exc
+        return None if row is None or row[0] is None else str(row[0])
+
     def _set_meta(self, key: str, value: str) -> None:
+        if self.location.shared:
+            upsert = (
+                f"INSERT INTO {_META_TABLE} VALUES ({sql_str(key)}, {sql_str(value)}) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+            )
+            with contextlib.closing(connect_with(self.location.extensions()[:1])) as con:
+                self._pg_execute(con, upsert)
+            return
         with contextlib.closing(sqlite3.connect(self.catalog_path, timeout=30)) as db:
             db.execute(f"INSERT OR REPLACE INTO {_META_TABLE} VALUES (?, ?)", (key, value))
             db.commit()
 
     def _missing(self) -> WarehouseError:
+        if self.location.shared:
+            return WarehouseError(
+                f"no warehouse in {self.where}",
+                f"{_META_TABLE} does not exist there",
+                "analyse a video first (`adref analyze ...`) or check ADREF_WAREHOUSE_CATALOG",
+            )
         return WarehouseError(
             f"no warehouse at {self.root}",
             f"{self.catalog_path.name} does not exist",
             "analyse a video first (`adref analyze ...`) or set ADREF_WAREHOUSE_DIR",
         )
+
+
+def _error_line(exc: BaseException) -> str:
+    """DuckDB's message on one line, without the SQL excerpt it may quote."""
+    head = str(exc).split("\n\n", 1)[0]
+    return " ".join(part.strip() for part in head.splitlines() if part.strip())

@@ -1,7 +1,8 @@
-"""What every warehouse connection is built from: DuckDB with its two extensions, offline.
+"""What every warehouse connection is built from: DuckDB with its extensions, offline.
 
-The SQLite-scanner and DuckLake extensions ship inside pip packages; they are loaded from there
-by absolute path with autoinstall and autoload off, so nothing is ever downloaded at run time.
+The DuckLake extension and the catalog's and storage's (SQLite or PostgreSQL scanner, httpfs) ship
+inside pip packages; they are loaded from there by absolute path with autoinstall and autoload
+off, so nothing is ever downloaded at run time. Which ones a warehouse needs: ``location``.
 """
 
 from __future__ import annotations
@@ -37,14 +38,6 @@ def extension_file(module: str, name: str) -> Path:
     return path.resolve()
 
 
-def extension_files() -> tuple[Path, Path]:
-    """The SQLite-scanner and DuckLake extension files the lake needs."""
-    return (
-        extension_file("duckdb_extension_sqlite_scanner", "sqlite_scanner.duckdb_extension"),
-        extension_file("duckdb_extension_ducklake", "ducklake.duckdb_extension"),
-    )
-
-
 def connect_with(
     extensions: tuple[Path, ...], path: Path | str = ":memory:", *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
@@ -70,11 +63,6 @@ def connect_with(
     return con
 
 
-def open_duckdb() -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB with the SQLite-scanner and DuckLake extensions loaded."""
-    return connect_with(extension_files())
-
-
 def sql_str(value: str | Path) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
@@ -87,6 +75,7 @@ def file_lock(path: Path, timeout_s: float) -> Iterator[bool]:
     SQLite); correctness never depends on it, so a lock that cannot be had is waited out, not
     obeyed forever.
     """
+    path.parent.mkdir(parents=True, exist_ok=True)  # a machine new to a shared catalog
     with open(path, "a") as handle:
         deadline = time.monotonic() + timeout_s
         held = False

@@ -28,12 +28,14 @@ from adref.warehouse.engine import sql_str
 ST = duckdb.StatementType
 READ_STATEMENTS = frozenset({ST.SELECT, ST.EXPLAIN, ST.PRAGMA, ST.CALL, ST.TRANSACTION})
 BATCH_ROWS = 1000
-# DuckLake's upkeep functions write Parquet files before they find the catalog read-only, and
-# ``query()`` runs SQL from a string; refuse them by name.
+# DuckLake's upkeep functions write Parquet files before they find the catalog read-only,
+# ``query()`` runs SQL from a string, and the PostgreSQL scanner's functions run SQL in a shared
+# catalog; refuse them by name.
 _WRITING_CALLS = re.compile(
     r"(?<![\w$])(?:ducklake_)?(?:merge_adjacent_files|rewrite_data_files|cleanup_old_files"
     r"|delete_orphaned_files|expire_snapshots|flush_inlined_data|add_data_files|set_option"
     r"|set_commit_message|checkpoint)(?![\w$])"
+    r"|(?<![\w$])postgres_(?:execute|query|attach)(?![\w$])"
     r"|(?<![\w$])query(?:_table)?\s*\"?\s*\(",
     re.IGNORECASE,
 )
@@ -69,10 +71,11 @@ def read_statements(sql: str) -> list[str]:
 def open_reader(wh: Warehouse) -> duckdb.DuckDBPyConnection:
     """A read-only connection sandboxed to the warehouse's own files."""
     con = wh.connect(read_only=True, fresh=True)
-    catalog = wh.catalog_path
-    allowed_files = ", ".join(sql_str(f"{catalog}{s}") for s in ("", "-wal", "-shm"))
+    catalog = wh.location.sqlite_file
+    files = [f"{catalog}{s}" for s in ("", "-wal", "-shm")] if catalog is not None else []
+    allowed_files = ", ".join(sql_str(f) for f in files)
     try:
-        con.execute(f"SET allowed_directories = [{sql_str(str(wh.data_dir) + '/')}]")
+        con.execute(f"SET allowed_directories = [{sql_str(wh.location.data_path)}]")
         con.execute(f"SET allowed_paths = [{allowed_files}]")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")

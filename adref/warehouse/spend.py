@@ -9,15 +9,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 
 from adref.warehouse.catalog import Warehouse
 
 log = logging.getLogger(__name__)
 
 
-def spent_today(warehouse_dir: Path) -> float:
-    wh = Warehouse(warehouse_dir)
+def spent_today(wh: Warehouse) -> float:
     if not wh.exists():
         return 0.0
     midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

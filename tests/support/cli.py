@@ -20,9 +20,17 @@ from adref.cli.app import app
 from adref.settings import reset_settings
 
 # Variables a test process may carry that would change what a command does: a user's adref and
-# Prefect settings, model keys. ``alone`` drops them all.
+# Prefect settings, model and S3 keys. ``alone`` drops them all.
 _PREFIXES = ("ADREF_", "PREFECT_")
-_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+_KEYS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
 
 
 @contextmanager
