@@ -304,3 +304,109 @@ def test_shaping_rules() -> None:
 def test_off_without_a_token_or_a_database(tmp_path: Path) -> None:
     assert notion_config(Settings(home=tmp_path, notion_database_id="db")) is None
     assert notion_config(Settings(home=tmp_path, notion_api_key="x")) is None
+
+
+def test_the_boards_page_has_a_publish_button_only_when_notion_is_configured(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    import panel as pn
+
+    from adref.viewer import boards as page
+    from adref.viewer.context import ViewerContext
+
+    wh = Warehouse(settings.warehouse)
+    board = mb.create_board(wh, "mina", "Sea")
+    mb.add_items(wh, board, "mina", [("youtube:sea", 1)])
+    off = settings.model_copy(update={"notion_api_key": None})
+    view = page.page(ViewerContext(off, wh, "mina", {"id": board}))
+    assert "Publish to Notion" not in {b.name for b in view.select(pn.widgets.Button)}
+
+    view = page.page(ViewerContext(settings, wh, "jin", {"id": board}))
+    (button,) = [b for b in view.select(pn.widgets.Button) if b.name == "Publish to Notion"]
+    button.clicks += 1
+    assert "Published to Notion." in "\n".join(str(a.object) for a in view.select(pn.pane.Alert))
+    (live,) = notion.live_pages()
+    assert live["properties"]["Name"]["title"][0]["text"]["content"] == "Sea"
+
+
+def test_the_cli_sets_up_and_pushes_and_says_what_failed_in_one_line(
+    settings: Settings, notion: FakeNotion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import adref.cli  # noqa: F401  (registers every command)
+    from adref.cli.app import app
+    from adref.settings import reset_settings
+
+    env = {
+        "ADREF_HOME": str(settings.home),
+        "ADREF_WAREHOUSE_DIR": str(settings.warehouse),
+        "NOTION_API_KEY": TOKEN,
+        "NOTION_DATABASE_ID": notion.state.database_id,
+        "ADREF_NOTION_BASE_URL": notion.base_url,
+        "ADREF_NOTION_REQUESTS_PER_S": "50",
+        "ADREF_NOTION_RETRIES": "1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    reset_settings()
+    try:
+        runner = CliRunner()
+        setup = runner.invoke(app, ["notion", "setup"])
+        assert setup.exit_code == 0, setup.output
+        assert "added" in setup.output and "Mood" in setup.output
+        pushed = runner.invoke(app, ["notion", "push", "--all"])
+        assert pushed.exit_code == 0, pushed.output
+        assert pushed.output.count("created video") == 2
+        again = runner.invoke(app, ["notion", "push", "youtube:sea"])
+        assert "updated video youtube:sea" in again.output and len(notion.live_pages()) == 2
+        notion.token = "secret_rotated"  # the stored token no longer works
+        refused = runner.invoke(app, ["notion", "push", "youtube:sea"])
+        assert refused.exit_code == 1 and "401 unauthorized" in refused.output
+        assert TOKEN not in refused.output
+        missing = runner.invoke(app, ["notion", "push", "youtube:nope"])
+        assert missing.exit_code == 2 and "youtube:nope" in missing.output
+    finally:
+        reset_settings()
+
+
+@pytest.mark.slow
+def test_a_flow_run_with_notion_failing_stores_the_video_and_notes_it(
+    prefect_api: str, adref_home: Path, clip_ad, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from adref.flows.analyze_video import analyze_video
+    from adref.settings import get_settings, reset_settings
+
+    with FakeNotion(token=TOKEN) as notion:
+        for key, value in {
+            "NOTION_API_KEY": TOKEN,
+            "NOTION_DATABASE_ID": notion.state.database_id,
+            "ADREF_NOTION_BASE_URL": notion.base_url,
+            "ADREF_NOTION_REQUESTS_PER_S": "50",
+            "ADREF_NOTION_RETRIES": "1",
+        }.items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        notion.fail_next(503, count=50)
+        summary = analyze_video(source=str(clip_ad.path), notion=True)
+        assert summary.status == "completed"
+        (note,) = [n for n in summary.notes if n.startswith("Notion:")]
+        assert "not published" in note and "503" in note and "adref notion push" in note
+        wh = Warehouse(get_settings().warehouse)
+        with wh.connect() as con:
+            assert con.execute("SELECT count(*) FROM videos").fetchone() == (1,)
+            (notes,) = con.execute("SELECT notes FROM runs").fetchone() or ("",)
+        assert "Notion:" in notes
+
+        notion._failures.clear()
+        with Publisher(get_settings()) as p:  # what `adref notion push` does to catch up
+            assert p.video(str(summary.video_id)).created
+        assert len(notion.live_pages()) == 1 and notion.problems == []
+
+    prefect_home = Path(os.environ["PREFECT_HOME"])
+    for root in (adref_home, prefect_home):
+        for file in root.rglob("*"):
+            if file.is_file():
+                assert TOKEN.encode() not in file.read_bytes(), file
