@@ -376,7 +376,10 @@ def test_a_flow_run_with_notion_failing_stores_the_video_and_notes_it(
 ) -> None:
     import os
 
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
     from adref.flows.analyze_video import analyze_video
+    from adref.flows.reanalyze import reanalyze_video
     from adref.settings import get_settings, reset_settings
 
     with FakeNotion(token=TOKEN) as notion:
@@ -405,8 +408,42 @@ def test_a_flow_run_with_notion_failing_stores_the_video_and_notes_it(
             assert p.video(str(summary.video_id)).created
         assert len(notion.live_pages()) == 1 and notion.problems == []
 
-    prefect_home = Path(os.environ["PREFECT_HOME"])
-    for root in (adref_home, prefect_home):
+        again = reanalyze_video(video_id=str(summary.video_id), notion=True)
+        assert again.status == "completed"
+        assert not [n for n in again.notes if n.startswith("Notion:")]
+        assert len(notion.live_pages()) == 1, "the re-analysis updated the same page"
+        assert notion.count("PATCH", r"/v1/pages/[^/]+") == 1
+
+    database = PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split(":///", 1)[1]
+    prefect_db = Path(database).parent
+    seen_note = False
+    for root in (adref_home, Path(os.environ["PREFECT_HOME"]), prefect_db):
         for file in root.rglob("*"):
             if file.is_file():
-                assert TOKEN.encode() not in file.read_bytes(), file
+                data = file.read_bytes()
+                assert TOKEN.encode() not in data, file
+                seen_note |= root == prefect_db and b"not published" in data
+    assert seen_note, "the run's artifact and logs (in Prefect's database) say what failed"
+
+
+def test_asking_for_notion_with_no_database_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import adref.cli  # noqa: F401  (registers every command)
+    from adref.cli.app import app
+    from adref.settings import reset_settings
+
+    monkeypatch.setenv("ADREF_HOME", str(tmp_path))
+    monkeypatch.delenv("NOTION_DATABASE_ID", raising=False)
+    monkeypatch.delenv("ADREF_NOTION_DATABASE_ID", raising=False)
+    reset_settings()
+    try:
+        for command in (["analyze", "nowhere.mp4", "--notion"], ["reanalyze", "x", "--notion"]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code == 2 and "--notion needs a Notion database" in result.output
+        pushed = CliRunner().invoke(app, ["notion", "push", "--all"])
+        assert pushed.exit_code == 2 and "Notion is not configured" in pushed.output
+    finally:
+        reset_settings()
