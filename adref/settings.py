@@ -334,6 +334,39 @@ class Settings(BaseSettings):
         "(default HOME/inbox). URLs are always accepted; the CLI reads any file.",
     )
 
+    # Notion (optional): analyses and moodboards published to a database
+    notion_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_NOTION_API_KEY", "NOTION_API_KEY"),
+        description="Notion integration token (or NOTION_API_KEY); unset: Notion is off.",
+    )
+    notion_database_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ADREF_NOTION_DATABASE_ID", "NOTION_DATABASE_ID"),
+        description="The Notion database pages are published to (or NOTION_DATABASE_ID).",
+    )
+    notion_secret_block: str = Field(
+        default="adref-notion-api-key",
+        description="Prefect Secret block holding the Notion token when no variable sets it.",
+    )
+    notion_base_url: str = Field(
+        default="https://api.notion.com",
+        description="Notion API root (a test server's address in tests).",
+    )
+    notion_publish: bool = Field(
+        default=False,
+        description="Publish every analyze-video and reanalyze-video run to Notion.",
+    )
+    notion_requests_per_s: float = Field(
+        default=3.0, gt=0, le=50, description="Requests per second sent to Notion (its limit: ~3)."
+    )
+    notion_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="Retries of a Notion request after 429, 5xx or a timeout.",
+    )
+
     # Batch ingestion
     watchlist: Path | None = Field(
         default=None,

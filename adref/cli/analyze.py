@@ -63,6 +63,7 @@ class RunOptions:
     tags: list[str]
     refresh: bool
     estimate: bool
+    notion: bool | None = None
 
 
 @app.command()
@@ -94,6 +95,12 @@ def analyze(
         help="Download, detect and group, then print the planned model calls, tokens and cost "
         "without calling any model or storing anything.",
     ),
+    notion: bool = typer.Option(
+        None,
+        "--notion/--no-notion",
+        help="Publish each stored video to Notion as a last step (default: ADREF_NOTION_PUBLISH).",
+        show_default=False,
+    ),
 ) -> None:
     """Analyse videos and store them in the warehouse, one run per video.
 
@@ -112,7 +119,10 @@ def analyze(
         tags=list(tag),
         refresh=refresh,
         estimate=estimate,
+        notion=notion,
     )
+    if notion:
+        require_notion_database(settings)
     if len(given) == 1 and from_file is None:
         check_source(given[0])
         start_prefect(background_server=True)
@@ -133,6 +143,12 @@ def analyze(
         console.print(attach, soft_wrap=True, highlight=False, markup=False)
     if any(not o.ok for o in outcomes):
         raise typer.Exit(1)
+
+
+def require_notion_database(settings: Any) -> None:
+    """``--notion`` with nowhere to publish is a usage error, said before any work."""
+    if not (settings.notion_database_id or "").strip():
+        raise fail("--notion needs a Notion database: set NOTION_DATABASE_ID (and NOTION_API_KEY)")
 
 
 def start() -> None:
@@ -177,6 +193,7 @@ def run_flow(source: str, options: RunOptions) -> Any:
                 tags=list(options.tags),
                 refresh=options.refresh,
                 estimate_only=options.estimate,
+                notion=options.notion,
             )
         finally:
             progress.set_listener(None)
@@ -189,7 +206,8 @@ def show_summary(summary: Any, *, attach: bool = True) -> None:
         return
     console.print(summary_table(summary))
     for note in summary.notes:
-        err_console.print(f"[yellow]provider chain:[/] {note}", highlight=False)
+        what = "" if note.startswith("Notion:") else "provider chain: "
+        err_console.print(f"[yellow]{what}[/]{note}", highlight=False)
     if attach:
         console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
         console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)

@@ -19,7 +19,7 @@ from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from adref import prefect_env, progress
-from adref.cli.analyze import estimate_cells
+from adref.cli.analyze import estimate_cells, require_notion_database
 from adref.cli.app import app, console, err_console, fail, start_prefect
 from adref.cli.clean import settle_dead_runs
 from adref.errors import AdrefError
@@ -71,9 +71,17 @@ def reanalyze(
     refresh: bool = typer.Option(
         False, "--refresh", help="Analyse again even when this analysis is already stored."
     ),
+    notion: bool = typer.Option(
+        None,
+        "--notion/--no-notion",
+        help="Publish each video to Notion as a last step (default: ADREF_NOTION_PUBLISH).",
+        show_default=False,
+    ),
 ) -> None:
     """Analyse stored videos again with another provider, model or prompt; keep every analysis."""
     settings = get_settings()
+    if notion:
+        require_notion_database(settings)
     chain = provider or settings.provider
     filtered = any(v is not None for v in (genre, provider_was, since, tag, ids_sql))
     if not video_ids and not filtered:
@@ -106,7 +114,7 @@ def reanalyze(
     if total > 0 and not yes:
         typer.confirm(f"Spend up to ${total:.4f} on {len(todo)} analyses?", abort=True)
     settle_dead_runs()
-    failed = run_plan(todo, chain, model, refresh)
+    failed = run_plan(todo, chain, model, refresh, notion)
     if failed:
         raise typer.Exit(1)
 
@@ -182,7 +190,9 @@ class _Line:
             self.bars.update(self.task_id, status=f"[red]{event.stage} failed[/]")
 
 
-def run_plan(todo: list[Planned], chain: str, model: str | None, refresh: bool) -> int:
+def run_plan(
+    todo: list[Planned], chain: str, model: str | None, refresh: bool, notion: bool | None = None
+) -> int:
     """One flow run per video, one after another; returns how many failed."""
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
     from adref.flows.reanalyze import reanalyze_video
@@ -207,7 +217,11 @@ def run_plan(todo: list[Planned], chain: str, model: str | None, refresh: bool) 
             started = time.perf_counter()
             try:
                 s = reanalyze_video(
-                    video_id=p.video_id, provider=chain, model=model, refresh=refresh
+                    video_id=p.video_id,
+                    provider=chain,
+                    model=model,
+                    refresh=refresh,
+                    notion=notion,
                 )
             except Exception as exc:
                 failed += 1

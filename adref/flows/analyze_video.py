@@ -13,6 +13,8 @@ from adref.tasks.analyze import analyze, estimate
 from adref.tasks.detect import detect
 from adref.tasks.download import admit, download_present, fetch, resolve
 from adref.tasks.group import group
+from adref.tasks.notion import notion as publish_to_notion
+from adref.tasks.notion import wanted
 from adref.tasks.persist import persist
 from adref.tasks.runs import RunSummary
 from adref.video.detect import DetectParams
@@ -33,6 +35,7 @@ def analyze_video(
     tags: list[str] | None = None,
     refresh: bool = False,
     estimate_only: bool = False,
+    notion: bool | None = None,
 ) -> RunSummary:
     """Analyse one video (a URL or a file path) and store it in the warehouse.
 
@@ -45,6 +48,8 @@ def analyze_video(
         tags: Your own tags for the video, beside the site's and the model's.
         refresh: Recompute every stage instead of reusing cached work.
         estimate_only: Stop before any model call and report the planned calls, tokens and cost.
+        notion: Publish the stored video to Notion as a last step (empty: ADREF_NOTION_PUBLISH);
+            a Notion failure is noted, never the run's failure.
     """
     s = get_settings()
     with RunBook(s, source=source, provider=provider, refresh=refresh) as book:
@@ -91,4 +96,6 @@ def analyze_video(
             tags or [],
             s,
         )
+        if wanted(notion, s):
+            book.note_all(publish_to_notion(meta.video_id, s))
         return book.stored(detected, grouping, analysis, title=stored.title)

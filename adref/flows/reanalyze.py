@@ -14,6 +14,8 @@ from adref.flows.runbook import RunBook, row_written
 from adref.models import DetectResult
 from adref.settings import get_settings
 from adref.tasks.analyze import analyze
+from adref.tasks.notion import notion as publish_to_notion
+from adref.tasks.notion import wanted
 from adref.tasks.persist_analysis import analysis_stored, persist_analysis
 from adref.tasks.runs import RunSummary
 from adref.tasks.stored_request import stored_request
@@ -39,6 +41,7 @@ def reanalyze_video(
     provider: str = "local",
     model: str | None = None,
     refresh: bool = False,
+    notion: bool | None = None,
 ) -> RunSummary:
     """Analyse a stored video again (another provider, model or prompt) and keep both analyses.
 
@@ -47,6 +50,8 @@ def reanalyze_video(
         provider: The analyser, or a fallback chain tried in order ("anthropic,openai,local").
         model: The provider's model; its default when empty.
         refresh: Ask again even if this exact analysis is cached.
+        notion: Publish the video to Notion as a last step (empty: ADREF_NOTION_PUBLISH);
+            a Notion failure is noted, never the run's failure.
     """
     s = get_settings()
     with RunBook(
@@ -73,5 +78,7 @@ def reanalyze_video(
 
         stored = analysis_stored(analysis, s)
         book.stage("persist", persist_analysis, analysis, s, refresh=not stored)
+        if wanted(notion, s):
+            book.note_all(publish_to_notion(video_id, s))
         detected = DetectResult(stream=request.stream, shots=request.shots, detector="stored")
         return book.stored(detected, request.grouping, analysis)

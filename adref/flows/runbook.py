@@ -201,6 +201,10 @@ class RunBook:
             self.summary.notes.append(line)
             self.logger.warning(line)
 
+    def note_all(self, lines: list[str]) -> None:
+        for line in lines:
+            self.note(line)
+
     def analysed(self, outcome: AnalyzeOutcome) -> Analysis:
         """The analysis, with what the chain spent noted in the summary. An answer served from
         cache cost this run nothing: its tokens and cost stay with the analysis (and the run

@@ -94,6 +94,8 @@ def markdown(
             f"| {g.group_index} | {time} | {len(g.shot_indices)} | {img} | "
             f"{described.get(g.group_index, '')} |"
         )
+    if summary.notes:
+        lines += ["", "**Notes**", "", *(f"- {note}" for note in summary.notes)]
     lines += [
         "",
         f"Cache: {summary.cache_hits}/{summary.tasks} tasks served from cache.",

@@ -22,7 +22,10 @@ import param
 from adref.boards.auto import auto_moodboard
 from adref.boards.frames import timecode
 from adref.errors import AdrefError
+from adref.notion.config import notion_config
+from adref.notion.push import Publisher
 from adref.search.query import SearchQuery
+from adref.settings import Settings
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
 from adref.warehouse import moodboards as mb
@@ -218,10 +221,10 @@ def board_panel(ctx: ViewerContext, view: mb.BoardView, act: Act) -> pn.viewable
         stylesheets=[CARD_CSS, BOARD_CSS],
         sizing_mode="stretch_width",
     )
-    parts: list[pn.viewable.Viewable] = [
-        head,
-        pn.Row(*(exporter(k) for k in ("png", "pdf", "html"))),
-    ]
+    actions: list[pn.viewable.Viewable] = [exporter(k) for k in ("png", "pdf", "html")]
+    if notion_ready(ctx.settings):
+        actions.append(_notion_button(ctx, b, act))
+    parts: list[pn.viewable.Viewable] = [head, pn.Row(*actions)]
     if owner:
         parts.append(_edit_board(ctx, b, act))
     for item in view.items:
@@ -229,6 +232,22 @@ def board_panel(ctx: ViewerContext, view: mb.BoardView, act: Act) -> pn.viewable
     if not view.items:
         parts.append(pn.pane.Markdown("No shots yet: add them from search results or a video."))
     return pn.Column(*parts, sizing_mode="stretch_width")
+
+
+def notion_ready(settings: Settings) -> bool:
+    """The button shows only when Notion is configured: a database id and a token."""
+    return notion_config(settings) is not None
+
+
+def _notion_button(ctx: ViewerContext, b: mb.Board, act: Act) -> pn.widgets.Button:
+    button = pn.widgets.Button(name="Publish to Notion", width=150)
+
+    def publish() -> None:
+        with Publisher(ctx.settings) as publisher:
+            publisher.board(b.id)
+
+    button.on_click(lambda _e: act(publish, "Published to Notion."))
+    return button
 
 
 def _edit_board(ctx: ViewerContext, b: mb.Board, act: Act) -> pn.viewable.Viewable:

@@ -212,6 +212,14 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "position": INTEGER,
         "added_at": TIMESTAMPTZ,
     },
+    "notion_pages": {
+        "kind": VARCHAR,
+        "item_id": VARCHAR,
+        "database_id": VARCHAR,
+        "page_id": VARCHAR,
+        "url": VARCHAR,
+        "pushed_at": TIMESTAMPTZ,
+    },
 }
 
 
