@@ -10,6 +10,8 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
+import tesserocr
+from PIL import Image
 
 from adref.errors import InputError
 from adref.models import ShotText
@@ -57,6 +59,23 @@ def test_supers_are_read_on_plain_and_busy_backgrounds(kind: str) -> None:
         assert row.language == ("kor" if any("가" <= c <= "힣" for c in row.text) else "eng")
         x, y, w, h = row.box
         assert 0 <= x < x + w <= 1920 and 0 <= y < y + h <= 1080
+
+
+@pytest.mark.parametrize("kind", ["gradient", "shapes"])
+def test_preparing_the_lines_reads_what_the_raw_frame_does_not(kind: str) -> None:
+    """The baseline: Tesseract's own page layout on the whole frame (here it reads nothing of
+    these supers); the prepared lines must do at least as well on every super."""
+    picture = frame(kind, CASES[kind], seed=3)
+    folder = engine.tessdata_dir(PARAMS.languages, None)
+    with tesserocr.PyTessBaseAPI(path=f"{folder}/", lang=PARAMS.languages) as api:
+        api.SetImage(Image.fromarray(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB)))
+        raw = [line for line in api.GetUTF8Text().splitlines() if line.strip()]
+    prepared = [r.text for r in read_frame(grey(picture), PARAMS)]
+    for s in CASES[kind]:
+        before = min((cer(s.text, t) for t in raw), default=1.0)
+        after = min((cer(s.text, t) for t in prepared), default=1.0)
+        print(f"{kind}: {s.text!r} raw frame CER {before:.2f}, prepared lines CER {after:.2f}")
+        assert after <= before
 
 
 def test_where_a_line_is_read_is_where_it_was_drawn() -> None:

@@ -2,12 +2,18 @@
 
 Tesseract expects dark print on a plain page; an ad puts white supers on noisy gradients and
 over shapes. For each line the detect stage's MSER finder locates (``video.text.text_lines``),
-the crop is scaled so its letters are about ``_LETTER_PX`` tall, then separated from the picture
-for each polarity (light text, dark text): a morphological top-hat keeps only strokes thinner
-than a letter (gradients, glow and large shapes behind the letters go), Otsu splits strokes from
-what is left, and connected components that cannot be part of a letter (specks of noise, blobs
-taller than the line, anything cut by the crop's edge) are dropped. The polarity that leaves
-more letter-like components is the text's.
+widened along its row (the finder chains letters of one height and can leave a capital or a
+lower-case word out), the crop is scaled so its letters are about ``_LETTER_PX`` tall, then
+separated from the picture for each polarity (light text, dark text): a morphological top-hat
+keeps only strokes thinner than a letter (gradients, glow and large shapes behind the letters
+go), Otsu splits strokes from what is left, only pixels near the line's own brightness stay (a
+paler shape touching the letters is cut off), and connected components that cannot be part of
+a letter (specks of noise, blobs taller than the line, anything cut by the crop's edge) are
+dropped. The polarity that leaves more letter-like components is tried first; when the other
+comes close (an outlined super), both are read and the more confident reading wins.
+
+Measured on made-up 1080p frames (tests/test_ocr.py): every super read exactly on plain, dark,
+noisy-gradient and shape-strewn backgrounds, Korean and English.
 """
 
 from __future__ import annotations
@@ -44,8 +50,8 @@ def line_images(gray: np.ndarray, lines: list[Box] | None = None) -> list[LineIm
 
 
 def _merged(lines: list[Box], shape: tuple[int, ...]) -> list[Box]:
-    """Lines widened a little (MSER misses thin first and last strokes); overlapping ones
-    on the same row joined, so a line split in two is read whole."""
+    """Lines widened along their row (``_WIDEN`` letter heights: what the finder left out);
+    overlapping ones on the same row joined, so a line split in two is read once, whole."""
     h, w = shape[:2]
     grown = []
     for x, y, bw, bh in sorted(lines, key=lambda b: (b[1], b[0])):
