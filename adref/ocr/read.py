@@ -40,6 +40,7 @@ _PROBES = ((0.85, 1.0), (0.15, 3.0))
 _PROBE_NEAR_S = 0.3  # a probe this close to the keyframe shows nothing the keyframe does not
 _SAME_TEXT = 0.8  # difflib ratio over which two readings in one shot are one line
 _SAME_PLACE = 0.5  # box overlap (intersection over union) over which a line is one seen before
+_SURE = 85.0  # Tesseract confidence (0-100) past which the other polarity is not read
 _CHANGED = 18.0  # mean grey difference (0-255) over which a line in the same place has changed
 
 
@@ -139,8 +140,15 @@ class _Picture:
 
 
 def _best(reader: engine.LineReader, line: LineImage) -> engine.Reading:
-    """Both polarities may look like text (an outlined super): the more confident reading."""
-    return max((reader.read(image) for image in line.images), key=lambda r: r.confidence)
+    """Both polarities may look like text (an outlined super): the likelier one is read first,
+    the other only when that reading is not already sure; the more confident reading wins."""
+    best = reader.read(line.images[0])
+    for image in line.images[1:]:
+        if best.confidence >= _SURE:
+            break
+        other = reader.read(image)
+        best = other if other.confidence > best.confidence else best
+    return best
 
 
 def _new_lines(grey: np.ndarray, seen: list[tuple[Box, np.ndarray]]) -> list[LineImage]:
