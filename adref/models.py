@@ -108,6 +108,28 @@ class DetectResult(BaseModel):
     key: str = ""
 
 
+class ShotText(BaseModel):
+    """One line of text read on screen in one shot (the best reading of it across the frames
+    read there)."""
+
+    shot_index: int
+    start_s: float  # the shot's start, so rows sort and join like ``shots``
+    text: str
+    confidence: float  # 0-1: Tesseract's mean word confidence for the line
+    box: tuple[int, int, int, int]  # x, y, width, height in the displayed frame's pixels
+    language: str | None = None  # the Tesseract language whose script dominates the line
+
+
+class TextResult(BaseModel):
+    """What the text step read in one video, and what it was computed from (its cache key)."""
+
+    texts: list[ShotText] = Field(default_factory=list)
+    frames_read: int = 0  # full-resolution frames decoded and read
+    engine: str = ""  # e.g. "tesseract-5.5.4:kor+eng"
+    params: dict[str, Any] = Field(default_factory=dict)
+    key: str = ""
+
+
 class SceneGroup(BaseModel):
     group_index: int
     shot_indices: list[int]

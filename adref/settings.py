@@ -115,6 +115,23 @@ class Settings(BaseSettings):
     min_shot_s: float = Field(default=0.5, ge=0, description="Shortest shot, seconds.")
     thumbnail_width: int = Field(default=480, ge=64, le=1920, description="Keyframe width, pixels.")
 
+    # Text (on-screen text, OCR)
+    ocr_languages: str = Field(
+        default="kor+eng",
+        pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$",
+        description="Tesseract languages read on screen, joined by '+' (installed traineddata).",
+    )
+    ocr_min_confidence: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Confidence (0-1) under which a line read on screen is dropped as noise.",
+    )
+    tessdata_dir: Path | None = Field(
+        default=None,
+        description="Folder of Tesseract's traineddata files; Debian's when unset.",
+    )
+
     # Group
     granularity: int = Field(
         default=5,

@@ -42,7 +42,8 @@ def test_a_fresh_home_is_ready(prefect_api: str, tmp_path: Path) -> None:
     done = _doctor([], tmp_path / "home", PREFECT_API_URL=prefect_api)
     assert done.exit_code == 0, done.output
     assert "ready: 0 error(s)" in done.stdout
-    for name in ("python", "prefect", "duckdb", "opencv", "ffmpeg", "warehouse", "prefect api"):
+    names = ("python", "prefect", "duckdb", "opencv", "ffmpeg", "tesseract", "warehouse")
+    for name in (*names, "prefect api"):
         assert "│ok " in _row(done.stdout, name), done.stdout
     assert "not created yet" in _row(done.stdout, "warehouse")
     assert "local only" in _row(done.stdout, "providers")
@@ -143,3 +144,17 @@ def test_two_opencvs_are_an_error_and_errors_decide_the_exit_code() -> None:
     assert opencv_check({"opencv-python-headless": "4.10.0"}).status == "ok"
     assert exit_code([Check("a", "ok", ""), Check("b", "warning", "")]) == 0
     assert exit_code([Check("a", "ok", ""), Check("b", "error", "")]) == 1
+
+
+def test_missing_tesseract_language_data_is_an_error_with_its_fix(tmp_path: Path) -> None:
+    from adref.doctor.environment import tesseract_check
+    from adref.settings import Settings
+
+    ok = tesseract_check(Settings(home=tmp_path / "h"))
+    assert ok.status == "ok" and "kor+eng" in ok.detail
+    broken = tesseract_check(
+        Settings(home=tmp_path / "h", tessdata_dir=tmp_path, ocr_languages="kor")
+    )
+    assert broken.status == "error"
+    assert "Tesseract language data for kor not found" in broken.detail
+    assert "apt-get install tesseract-ocr-kor" in broken.fix

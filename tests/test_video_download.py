@@ -49,6 +49,10 @@ def test_the_zip_holds_keyframes_json_and_markdown(wh: Warehouse) -> None:
         "corrected_at": analysis["effective"]["genre"]["corrected_at"],
     }
     assert "vector" not in analysis["shots"][0]
+    assert [(t["shot_index"], t["text"], t["box"]) for t in analysis["shot_texts"]] == [
+        (0, "지금 구매하세요", [100, 40, 300, 60]),
+        (1, "SUMMER SALE 50%", [100, 40, 300, 60]),
+    ]
     assert md.startswith(f"# {KOREAN_TITLE}\n")
     assert "브랜드필름 / Brand film (`brand_film`)" in md and "| mina (" in md
     for field in ("genre_reason", "hook", "summary", "model_tags", "tokens_in", "cost_usd"):

@@ -21,6 +21,7 @@ from adref.models import (
     PaletteColor,
     SceneGroup,
     Shot,
+    ShotText,
     StreamInfo,
     VideoMeta,
     analysis_id,
@@ -114,6 +115,17 @@ def make_write(
         ),
         shots=[make_shot(i) for i in range(shots)],
         keyframe_paths={i: f"media/keyframes/x/{i:04d}.jpg" for i in range(shots)},
+        texts=[
+            ShotText(
+                shot_index=i,
+                start_s=float(i),
+                text=text,
+                confidence=0.9,
+                box=(100, 40, 300, 60),
+                language="eng" if i else "kor",
+            )
+            for i, text in list(enumerate(["지금 구매하세요", "SUMMER SALE 50%"]))[:shots]
+        ],
         grouping=Grouping(groups=groups, analysis_groups=[0], granularity=5, short_form=shots < 10),
         analysis=analysis,
         user_tags=user_tags or [],
@@ -190,6 +202,45 @@ def test_rewriting_a_video_replaces_its_rows(wh: Warehouse) -> None:
         assert con.execute(
             "SELECT title, shot_count FROM videos WHERE video_id = 'youtube:a1'"
         ).fetchall() == [("An ad", 4)], "the rows are new, the title is the first source's"
+
+
+def test_a_videos_screen_text_is_replaced_with_its_other_rows(wh: Warehouse) -> None:
+    wh.write_video(make_write("youtube:t1", shots=2))
+    wh.write_video(make_write("youtube:t2", shots=2))
+    wh.write_video(make_write("youtube:t1", shots=1))
+    wh.write_video(make_write("youtube:t1", shots=1))
+    with wh.connect() as con:
+        rows = con.execute(
+            "SELECT video_id, shot_index, text, confidence, box, language FROM shot_texts "
+            "ORDER BY video_id, shot_index"
+        ).fetchall()
+    assert rows == [
+        ("youtube:t1", 0, "지금 구매하세요", 0.9, [100, 40, 300, 60], "kor"),
+        ("youtube:t2", 0, "지금 구매하세요", 0.9, [100, 40, 300, 60], "kor"),
+        ("youtube:t2", 1, "SUMMER SALE 50%", 0.9, [100, 40, 300, 60], "eng"),
+    ]
+
+
+def test_text_of_a_shot_that_does_not_exist_is_refused() -> None:
+    good = make_write("youtube:t3", shots=1)
+    stray = good.texts[0].model_copy(update={"shot_index": 5})
+    with pytest.raises(ValueError, match="texts name shots that do not exist"):
+        VideoWrite(**{**dict(good), "texts": [stray]})
+
+
+def test_a_warehouse_made_before_shot_texts_gets_the_table(tmp_path: Path) -> None:
+    root = tmp_path / "old"
+    wh = Warehouse(root)
+    wh.init()
+    with wh.connect(read_only=False, fresh=True) as con:
+        con.execute("DROP TABLE shot_texts")
+        con.execute("ALTER TABLE runs DROP COLUMN text_s")
+    wh._set_meta("schema", "made-by-an-older-adref")
+    Warehouse(root).init()
+    wh.write_video(make_write("youtube:old", shots=2))
+    with wh.connect() as con:
+        assert con.execute("SELECT count(*) FROM shot_texts").fetchone() == (2,)
+        assert con.execute("SELECT count(text_s) FROM runs").fetchone() == (0,)
 
 
 def test_another_providers_analysis_sits_beside_the_first(wh: Warehouse) -> None:
@@ -435,6 +486,7 @@ def test_every_model_field_has_a_column() -> None:
     assert set(VideoMeta.model_fields) <= set(schema.TABLES["videos"])
     assert set(StreamInfo.model_fields) <= set(schema.TABLES["videos"])
     assert set(SceneGroup.model_fields) <= set(schema.TABLES["scene_groups"])
+    assert set(ShotText.model_fields) | {"video_id"} == set(schema.TABLES["shot_texts"])
     assert set(RunRecord.model_fields) == set(schema.TABLES["runs"])
 
 

@@ -52,8 +52,9 @@ def test_every_column_of_every_table_is_documented_with_its_type(warehouse: Ware
 def test_the_examples_run(warehouse: Warehouse) -> None:
     block = DOC.split("## Examples", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
     statements = duckdb.extract_statements(block)
-    assert len(statements) == 4
+    assert len(statements) == 5
     with warehouse.connect() as con:
         results = [con.execute(s.query).fetchall() for s in statements]
     assert results[1][0][:2] == ("youtube:abc", 3) and results[1][0][2] == pytest.approx(1.0)
     assert ("local", "tvc", "bright", 1) in results[2]
+    assert results[4] == [("youtube:abc", 1, "SUMMER SALE 50%", "media/keyframes/x/0001.jpg")]

@@ -21,10 +21,12 @@ from pydantic import BaseModel
 from adref import prefect_env
 from adref.analysis import AnalysisRequest
 from adref.bench.detect import decode_opencv, decode_pyav
+from adref.ocr.read import TextParams
 from adref.settings import get_settings, reset_settings
 from adref.video.detect import DetectParams
 
 SETTLE_S = 1.0
+FLOW_TASKS = 7  # the analyze flow's: resolve, download, detect, text, group, analyze, persist
 
 
 class PipelineBench(BaseModel):
@@ -91,10 +93,10 @@ def _best(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def _plain_pipeline(video: Path, home: Path) -> float:
-    """The five stages as their tasks' own functions (``Task.fn``), for Prefect's overhead by
+    """The stages as their tasks' own functions (``Task.fn``), for Prefect's overhead by
     difference: the same work the flow's tasks do, search refresh included."""
     # lazy: the tasks import Prefect, which reads its settings when imported (configured first)
-    from adref.tasks import analyze, detect, download, group, persist
+    from adref.tasks import analyze, detect, download, group, persist, text
 
     settings = get_settings().model_copy(update={"warehouse_dir": home / "plain-warehouse"})
     started = time.perf_counter()
@@ -102,12 +104,13 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     got = download.fetch.fn(resolved, home / "plain-work", settings)
     params = DetectParams.from_settings(settings)
     detected = detect.detect.fn(got.path, got.content_hash, params)
+    texts = text.read_text.fn(got.path, detected, TextParams.from_settings(settings))
     grouping = group.group.fn(detected, settings.granularity, 10)
     request = AnalysisRequest(
         meta=got.meta, stream=detected.stream, shots=detected.shots, grouping=grouping
     )
     analysis = analyze.analyze.fn("local", request, settings).analysis
-    persist.persist.fn(got.meta, got, detected, grouping, analysis, None, [], settings)
+    persist.persist.fn(got.meta, got, detected, texts, grouping, analysis, None, [], settings)
     return time.perf_counter() - started
 
 
@@ -141,7 +144,7 @@ def bench_pipeline(
 
         @flow(name="adref-bench-empty")
         def empty_flow() -> None:
-            for i in range(6):
+            for i in range(FLOW_TASKS):
                 noop(i)
 
         try:

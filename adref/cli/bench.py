@@ -120,7 +120,7 @@ def bench_pipeline_cmd(
 ) -> None:
     """Time the whole local flow against decoding alone, and a warm re-run against an empty flow."""
     # lazy: keeps `adref --help` fast
-    from adref.bench.pipeline import bench_pipeline, quick_runs
+    from adref.bench.pipeline import FLOW_TASKS, bench_pipeline, quick_runs
 
     video = _video_or_sample(video)
     with console.status("benchmarking (a temporary adref home and Prefect server) ..."):
@@ -163,7 +163,7 @@ def bench_pipeline_cmd(
         f"{b.warm_ratio:.2f}",
         "x empty flow beside it (median)",
     )
-    table.add_row("empty flow, 6 cached no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
+    table.add_row(f"empty flow, {FLOW_TASKS} cached no-op tasks", f"{b.empty_s:.2f}", "1.00", "")
     table.add_row(
         "Prefect server start (apart)", f"{b.server_start_s:.2f}", "", "first flow of the process"
     )
@@ -194,6 +194,62 @@ def _parse_size(size: str) -> tuple[int, int]:
     if w < 64 or h < 64 or w % 2 or h % 2:
         raise typer.BadParameter(f"{size} must be even and at least 64x64")
     return w, h
+
+
+@bench_app.command("text")
+def bench_text(
+    videos: list[Path] | None = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Videos to measure. Default: the 30 s 1080p sample ad and the test clips.",
+    ),
+    repeat: int = typer.Option(
+        3, "--repeat", "-n", min=1, help="Rounds; the median of per-round ratios counts."
+    ),
+) -> None:
+    """Time the text step (OCR) beside the detect stage, per video, per minute, per frame read."""
+    # lazy: keeps `adref --help` fast
+    from adref.bench.text import TARGET, bench_video, test_clips
+    from adref.settings import get_settings
+
+    chosen = list(videos or [])
+    if not chosen:
+        chosen = [_video_or_sample(None)]
+        with console.status("making the test clips (once) ..."):
+            chosen += test_clips()
+    settings = get_settings()
+    results = []
+    with console.status("benchmarking ...") as status:
+        for video in chosen:
+            results.append(bench_video(video, settings, repeat, lambda s: status.update(s)))
+    table = Table(title=f"text (OCR, {settings.ocr_languages}) beside detect, {repeat} rounds")
+    for column in ("video", "s", "shots\n(text)", "frames\nread", "lines", "detect s", "text s"):
+        table.add_column(column, justify="left" if column == "video" else "right")
+    for column in ("text ÷\ndetect", "text s per\nvideo min", "text s per\nframe read"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            r.name,
+            f"{r.duration_s:.1f}",
+            f"{r.shots} ({r.text_shots})",
+            str(r.frames_read),
+            str(r.lines),
+            f"{r.detect_s:.2f}",
+            f"{r.text_s:.2f}",
+            f"{r.ratio:.2f}",
+            f"{r.per_minute_s:.2f}",
+            f"{r.per_frame_s:.3f}",
+        )
+    console.print(table)
+    for r in results:
+        console.print(f"{r.name} read: " + " | ".join(r.sample))
+    first = results[0]
+    verdict = "meets" if first.ratio <= TARGET else "misses"
+    console.print(
+        f"{first.name}: OCR adds at most {first.ratio:.0%} of the detect stage's time, so at most "
+        f"that of the local pipeline's: {verdict} the target ({TARGET:.0%})"
+    )
 
 
 @bench_app.command("tokens")

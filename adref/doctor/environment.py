@@ -1,4 +1,5 @@
-"""The install: Python, the packages adref leans on, exactly one OpenCV, the bundled ffmpeg."""
+"""The install: Python, the packages adref leans on, exactly one OpenCV, the bundled ffmpeg,
+Tesseract's language data."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import sys
 from importlib import metadata
 
 from adref.doctor.check import Check
+from adref.errors import AdrefError
+from adref.ocr import engine
+from adref.settings import Settings
 
 REINSTALL = "run `make install` (or `uv sync --locked`) in adref's folder"
-PACKAGES = ("prefect", "duckdb", "yt-dlp", "av", "imageio-ffmpeg", "scenedetect")
+PACKAGES = ("prefect", "duckdb", "yt-dlp", "av", "imageio-ffmpeg", "scenedetect", "tesserocr")
 # DuckDB loads these extensions from their packages: each must match DuckDB's own version.
 DUCKDB_EXTENSIONS = ("duckdb-extension-ducklake", "duckdb-extension-sqlite-scanner")
 OPENCVS = (
@@ -91,3 +95,13 @@ def ffmpeg_check() -> Check:
         return Check("ffmpeg", "error", f"{exe} -version failed ({done.returncode})", REINSTALL)
     version = first.removeprefix("ffmpeg version ").split(" ")[0]
     return Check("ffmpeg", "ok", f"{version}, bundled by imageio-ffmpeg, runs")
+
+
+def tesseract_check(settings: Settings) -> Check:
+    """The text stage needs every language of ADREF_OCR_LANGUAGES: a run fails without one."""
+    spec = settings.ocr_languages
+    try:
+        folder = engine.tessdata_dir(spec, settings.tessdata_dir)
+    except AdrefError as exc:
+        return Check("tesseract", "error", f"{exc.what} ({exc.why})", exc.hint)
+    return Check("tesseract", "ok", f"{engine.version()}, {spec} from {folder}")

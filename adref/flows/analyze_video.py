@@ -1,4 +1,4 @@
-"""One video, one flow run: download → detect → group → analyze → persist."""
+"""One video, one flow run: download → detect → text → group → analyze → persist."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from prefect.utilities.annotations import quote
 
 from adref.analysis import AnalysisRequest
 from adref.flows.runbook import RunBook, row_written
+from adref.ocr.read import TextParams
 from adref.providers.remote.images import left_out, shown_groups
 from adref.settings import get_settings
 from adref.tasks.analyze import analyze, estimate
@@ -17,6 +18,7 @@ from adref.tasks.notion import notion as publish_to_notion
 from adref.tasks.notion import wanted
 from adref.tasks.persist import persist
 from adref.tasks.runs import RunSummary
+from adref.tasks.text import read_text
 from adref.video.detect import DetectParams
 
 
@@ -63,6 +65,9 @@ def analyze_video(
         detected = book.stage(
             "detect", detect, video.path, video.content_hash, DetectParams.from_settings(s)
         )
+        texts = book.stage(
+            "text", read_text, video.path, quote(detected), TextParams.from_settings(s)
+        )
         max_groups = shown_groups(s.image_mode, s.max_analysis_images)
         # quote(): Prefect would otherwise walk every shot's numbers looking for futures.
         grouping = book.stage("group", group, quote(detected), s.granularity, max_groups)
@@ -90,6 +95,7 @@ def analyze_video(
             meta,
             video,
             quote(detected),
+            quote(texts),
             grouping,
             analysis,
             owner,

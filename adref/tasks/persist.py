@@ -19,7 +19,7 @@ from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
 from adref.analysis import Analysis
-from adref.models import DetectResult, DownloadedVideo, Grouping, VideoMeta
+from adref.models import DetectResult, DownloadedVideo, Grouping, TextResult, VideoMeta
 from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.tags import unique as unique_tags
@@ -36,12 +36,13 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     video: DownloadedVideo = inputs["video"]
     return cache_key(
         "persist",
-        3,  # the task takes the stages' results, keyed by the groups' key
+        4,  # the task takes the stages' results, keyed by the groups' and the texts' keys
         settings.warehouse,
         warehouse.identity(),
         inputs["analysis"].analysis_id,
         video.content_hash,
         inputs["grouping"].key,
+        inputs["texts"].key,
         inputs["owner"],
         sorted(unique_tags(inputs["tags"])),
         settings.keep_video,
@@ -59,6 +60,7 @@ def persist(
     meta: VideoMeta,
     video: DownloadedVideo,
     detected: DetectResult,
+    texts: TextResult,
     grouping: Grouping,
     analysis: Analysis,
     owner: str | None,
@@ -77,6 +79,7 @@ def persist(
             stream=detected.stream,
             shots=detected.shots,
             keyframe_paths=keyframes,
+            texts=texts.texts,
             grouping=grouping,
             analysis=analysis,
             media_path=media_path,

@@ -29,6 +29,7 @@ VIDEO_TABLES = (
     "group_analyses",
     "analyses",
     "scene_groups",
+    "shot_texts",
     "shots",
     "video_sources",
     "videos",

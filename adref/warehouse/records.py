@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from adref.analysis import Analysis
-from adref.models import Grouping, Shot, StreamInfo, VideoMeta
+from adref.models import Grouping, Shot, ShotText, StreamInfo, VideoMeta
 
 
 def as_utc(value: datetime) -> datetime:
@@ -36,6 +36,7 @@ class VideoWrite(BaseModel):
     stream: StreamInfo
     shots: list[Shot]
     keyframe_paths: dict[int, str] = Field(default_factory=dict)  # shot_index -> relative path
+    texts: list[ShotText] = Field(default_factory=list)  # lines read on screen, per shot
     grouping: Grouping
     analysis: Analysis
     media_path: str | None = None  # relative to the warehouse root
@@ -54,6 +55,8 @@ class VideoWrite(BaseModel):
         known = set(indexes)
         if unknown := sorted(set(self.keyframe_paths) - known):
             raise ValueError(f"keyframe_paths name shots that do not exist: {unknown}")
+        if unknown := sorted({t.shot_index for t in self.texts} - known):
+            raise ValueError(f"texts name shots that do not exist: {unknown}")
         for g in self.grouping.groups:
             if missing := sorted({*g.shot_indices, g.representative_shot} - known):
                 raise ValueError(f"scene group {g.group_index} names unknown shots {missing}")
@@ -87,6 +90,7 @@ class RunRecord(BaseModel):
     finished_at: datetime | None = None
     download_s: float | None = None
     detect_s: float | None = None
+    text_s: float | None = None
     group_s: float | None = None
     analyze_s: float | None = None
     persist_s: float | None = None

@@ -114,6 +114,15 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "flatness": DOUBLE,
         "vector": FLOATS,
     },
+    "shot_texts": {
+        "video_id": VARCHAR,
+        "shot_index": INTEGER,
+        "start_s": DOUBLE,
+        "text": VARCHAR,
+        "confidence": DOUBLE,
+        "box": INTEGERS,
+        "language": VARCHAR,
+    },
     "scene_groups": {
         "video_id": VARCHAR,
         "group_index": INTEGER,
@@ -170,6 +179,7 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "finished_at": TIMESTAMPTZ,
         "download_s": DOUBLE,
         "detect_s": DOUBLE,
+        "text_s": DOUBLE,
         "group_s": DOUBLE,
         "analyze_s": DOUBLE,
         "persist_s": DOUBLE,

@@ -31,8 +31,9 @@ def _value(name: str, value: Any) -> Any:
 
 
 def read_video(wh: Warehouse, video_id: str) -> dict[str, Any]:
-    """The ``videos`` row, its sources, shots (without vectors), scene groups, every analysis
-    with its groups' descriptions, the corrections, and the effective (corrected) values."""
+    """The ``videos`` row, its sources, shots (without vectors), the text read on screen, scene
+    groups, every analysis with its groups' descriptions, the corrections, and the effective
+    (corrected) values."""
     with contextlib.closing(wh.connect(read_only=True)) as con:
         video = _rows(con, "SELECT * FROM videos WHERE video_id = ?", [video_id])
         if not video:
@@ -82,6 +83,12 @@ def read_video(wh: Warehouse, video_id: str) -> dict[str, Any]:
                 con,
                 "SELECT * EXCLUDE (video_id, vector) FROM shots WHERE video_id = ? "
                 "ORDER BY shot_index",
+                [video_id],
+            ),
+            "shot_texts": _rows(
+                con,
+                "SELECT * EXCLUDE (video_id) FROM shot_texts WHERE video_id = ? "
+                "ORDER BY shot_index, box[2], box[1]",
                 [video_id],
             ),
             "corrections": _rows(

@@ -208,6 +208,10 @@ def shot_rows(w: VideoWrite) -> list[dict[str, Any]]:
     ]
 
 
+def text_rows(w: VideoWrite) -> list[dict[str, Any]]:
+    return [{**t.model_dump(), "video_id": w.meta.video_id, "box": list(t.box)} for t in w.texts]
+
+
 def group_rows(w: VideoWrite) -> list[dict[str, Any]]:
     analysed = set(w.grouping.analysis_groups)
     return [
@@ -241,6 +245,7 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
         wh.init()
     vid, aid = w.meta.video_id, w.analysis.analysis_id
     shots = _table("shots", shot_rows(w))
+    texts = _table("shot_texts", text_rows(w))
     groups = _table("scene_groups", group_rows(w))
     analysis, group_analyses = (
         _table(n, r) for n, r in zip(("analyses", "group_analyses"), analysis_rows(w), strict=True)
@@ -251,6 +256,7 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
         row = video_row(w, previous, utcnow())
         _replace(con, "videos", "video_id", vid, _table("videos", [row]))
         _replace(con, "shots", "video_id", vid, shots)
+        _replace(con, "shot_texts", "video_id", vid, texts)
         _replace(con, "scene_groups", "video_id", vid, groups)
         _replace(con, "group_analyses", "analysis_id", aid, group_analyses)
         _replace(con, "analyses", "analysis_id", aid, analysis)
