@@ -198,3 +198,36 @@ def test_the_cli_starts_a_background_server_the_next_command_reuses_and_it_stops
     _wait("stopped when idle", lambda: not any(p.alive() for p in server.values()))
     assert _state(env) == {}
     assert _flow_run_states(env, clip_ad.path.name) == ["COMPLETED", "COMPLETED"]
+
+
+def test_adref_up_takes_over_from_the_background_server_and_refuses_a_second_up(
+    env: dict[str, str], clip_ad: ClipTruth
+) -> None:
+    env = {**env, "ADREF_SERVER": "background", "ADREF_SERVER_IDLE_S": "600"}
+    first = _adref(env, "analyze", str(clip_ad.path))
+    assert first.returncode == 0, first.stderr
+    background = _procs(_state(env))
+    assert _state(env)["kind"] == "background"
+
+    port = unused_port()
+    up = _adref(env, "up", "--detach", "--no-viewer", "--port", str(port))
+    assert up.returncode == 0, up.stderr
+    assert "stopped the CLI's background Prefect server; adref up takes over" in up.stdout
+    assert not any(p.alive() for p in background.values())
+    state = _state(env)
+    assert state["kind"] == "up"
+    assert str(port) in str(state["api_url"])
+
+    again = _adref(env, "analyze", str(clip_ad.path))
+    assert again.returncode == 0, again.stderr
+    assert "started a Prefect server" not in again.stderr, "the command used adref up's server"
+    assert "cached" in again.stderr + again.stdout
+
+    second = _adref(env, "up", "--detach", "--no-viewer", "--port", str(unused_port()))
+    assert second.returncode != 0
+    assert "adref up is already running" in second.stdout + second.stderr
+    assert _procs(_state(env)) == _procs(state), "the running adref up was left alone"
+
+    down = _adref(env, "down")
+    assert down.returncode == 0 and "stopped adref up" in down.stdout, down.stdout
+    assert _flow_run_states(env, clip_ad.path.name) == ["COMPLETED", "COMPLETED"]
