@@ -231,3 +231,58 @@ def test_adref_up_takes_over_from_the_background_server_and_refuses_a_second_up(
     down = _adref(env, "down")
     assert down.returncode == 0 and "stopped adref up" in down.stdout, down.stdout
     assert _flow_run_states(env, clip_ad.path.name) == ["COMPLETED", "COMPLETED"]
+
+
+def test_down_lets_a_run_on_the_background_server_finish_and_down_now_does_not_wait(
+    env: dict[str, str], tmp_path: Path, clip_ad: ClipTruth
+) -> None:
+    env = {**env, "ADREF_SERVER": "background", "ADREF_SERVER_IDLE_S": "600"}
+    release = threading.Event()
+
+    def gate(request: RecordedRequest) -> Route:
+        release.wait(SAFETY_S)
+        return Route(body=clip_ad.path, content_type="video/mp4")
+
+    down_log = tmp_path / "down.log"
+    with LocalHTTPServer() as server:
+        url = server.add("/held.mp4", Route(handler=gate))
+        analyze = subprocess.Popen(
+            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
+            background = _procs(_state(env))
+            with down_log.open("wb") as out:
+                down = subprocess.Popen([ADREF, "down"], env=env, stdout=out, stderr=out)
+                _wait("waiting", lambda: "waiting for 1 run" in down_log.read_text(), down_log)
+                assert down.poll() is None and all(p.alive() for p in background.values())
+                release.set()
+                assert analyze.wait(timeout=SAFETY_S) == 0, analyze.communicate()[1]
+                assert down.wait(timeout=SAFETY_S) == 0, down_log.read_text()
+        finally:
+            release.set()
+            if analyze.poll() is None:
+                analyze.kill()
+    assert "stopped the CLI's background server" in down_log.read_text()
+    assert not any(p.alive() for p in background.values())
+    assert _flow_run_states(env, url) == ["COMPLETED"]
+    assert _warehouse_rows(env, "select count(*) from videos") == [(1,)]
+
+    # --now: the run is not waited for (the server is stopped under it).
+    release.clear()
+    with LocalHTTPServer() as server:
+        url = server.add("/held.mp4", Route(handler=gate))
+        analyze = subprocess.Popen(
+            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
+            now = _adref(env, "down", "--now")
+            assert now.returncode == 0, now.stderr
+            assert (
+                "waiting" not in now.stdout and "stopped the CLI's background server" in now.stdout
+            )
+        finally:
+            release.set()
+            analyze.kill()  # its server is gone: what becomes of it is not this test's question
+            analyze.wait()
