@@ -198,3 +198,91 @@ def test_the_cli_starts_a_background_server_the_next_command_reuses_and_it_stops
     _wait("stopped when idle", lambda: not any(p.alive() for p in server.values()))
     assert _state(env) == {}
     assert _flow_run_states(env, clip_ad.path.name) == ["COMPLETED", "COMPLETED"]
+
+
+def test_adref_up_takes_over_from_the_background_server_and_refuses_a_second_up(
+    env: dict[str, str], clip_ad: ClipTruth
+) -> None:
+    env = {**env, "ADREF_SERVER": "background", "ADREF_SERVER_IDLE_S": "600"}
+    first = _adref(env, "analyze", str(clip_ad.path))
+    assert first.returncode == 0, first.stderr
+    background = _procs(_state(env))
+    assert _state(env)["kind"] == "background"
+
+    port = unused_port()
+    up = _adref(env, "up", "--detach", "--no-viewer", "--port", str(port))
+    assert up.returncode == 0, up.stderr
+    assert "stopped the CLI's background Prefect server; adref up takes over" in up.stdout
+    assert not any(p.alive() for p in background.values())
+    state = _state(env)
+    assert state["kind"] == "up"
+    assert str(port) in str(state["api_url"])
+
+    again = _adref(env, "analyze", str(clip_ad.path))
+    assert again.returncode == 0, again.stderr
+    assert "started a Prefect server" not in again.stderr, "the command used adref up's server"
+    assert "cached" in again.stderr + again.stdout
+
+    second = _adref(env, "up", "--detach", "--no-viewer", "--port", str(unused_port()))
+    assert second.returncode != 0
+    assert "adref up is already running" in second.stdout + second.stderr
+    assert _procs(_state(env)) == _procs(state), "the running adref up was left alone"
+
+    down = _adref(env, "down")
+    assert down.returncode == 0 and "stopped adref up" in down.stdout, down.stdout
+    assert _flow_run_states(env, clip_ad.path.name) == ["COMPLETED", "COMPLETED"]
+
+
+def test_down_lets_a_run_on_the_background_server_finish_and_down_now_does_not_wait(
+    env: dict[str, str], tmp_path: Path, clip_ad: ClipTruth
+) -> None:
+    env = {**env, "ADREF_SERVER": "background", "ADREF_SERVER_IDLE_S": "600"}
+    release = threading.Event()
+
+    def gate(request: RecordedRequest) -> Route:
+        release.wait(SAFETY_S)
+        return Route(body=clip_ad.path, content_type="video/mp4")
+
+    down_log = tmp_path / "down.log"
+    with LocalHTTPServer() as server:
+        url = server.add("/held.mp4", Route(handler=gate))
+        analyze = subprocess.Popen(
+            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
+            background = _procs(_state(env))
+            with down_log.open("wb") as out:
+                down = subprocess.Popen([ADREF, "down"], env=env, stdout=out, stderr=out)
+                _wait("waiting", lambda: "waiting for 1 run" in down_log.read_text(), down_log)
+                assert down.poll() is None and all(p.alive() for p in background.values())
+                release.set()
+                assert analyze.wait(timeout=SAFETY_S) == 0, analyze.communicate()[1]
+                assert down.wait(timeout=SAFETY_S) == 0, down_log.read_text()
+        finally:
+            release.set()
+            if analyze.poll() is None:
+                analyze.kill()
+    assert "stopped the CLI's background server" in down_log.read_text()
+    assert not any(p.alive() for p in background.values())
+    assert _flow_run_states(env, url) == ["COMPLETED"]
+    assert _warehouse_rows(env, "select count(*) from videos") == [(1,)]
+
+    # --now: the run is not waited for (the server is stopped under it).
+    release.clear()
+    with LocalHTTPServer() as server:
+        url = server.add("/held.mp4", Route(handler=gate))
+        analyze = subprocess.Popen(
+            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
+            now = _adref(env, "down", "--now")
+            assert now.returncode == 0, now.stderr
+            assert (
+                "waiting" not in now.stdout and "stopped the CLI's background server" in now.stdout
+            )
+        finally:
+            release.set()
+            analyze.kill()  # its server is gone: what becomes of it is not this test's question
+            analyze.wait()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 from types import FrameType
 
+import httpx
 import typer
 from rich.table import Table
 
 from adref import prefect_env
 from adref.cli.app import app, console, fail
 from adref.cli.clean import settle_dead_runs
-from adref.deployments import stack
+from adref.deployments import idle, stack
 from adref.deployments import up as ups
 from adref.deployments.apply import Applied, apply_deployments
 from adref.deployments.definitions import DEPLOYMENTS
@@ -199,9 +201,16 @@ def up(
 
 
 @app.command()
-def down() -> None:
+def down(
+    now: bool = typer.Option(
+        False, "--now", help="Don't wait for runs on the CLI's background server (they fail)."
+    ),
+) -> None:
     """Stop what `adref up --detach` (or the CLI's background server) started; waits until gone."""
     settings = get_settings()
+    found = prefect_env.read_stack(settings)
+    if found is not None and found.kind == "background" and not now:
+        _wait_for_runs(found)
     result = stack.stop_running(settings)
     if result is None:
         console.print("nothing running")
@@ -209,6 +218,26 @@ def down() -> None:
     found, stopped = result
     what = "the CLI's background server" if found.kind == "background" else "adref up"
     console.print(f"stopped {what} at {found.api_url.removesuffix('/api')}: {stopped.describe()}")
+
+
+def _wait_for_runs(found: prefect_env.Stack) -> None:
+    """The background server's runs belong to commands in someone's terminal: stopping it under
+    them would fail them half-way, so ``down`` lets them finish first."""
+    said = False
+    while found.alive("supervisor"):
+        try:
+            count = idle.unfinished_runs(found.api_url)
+        except (httpx.HTTPError, ValueError):
+            return  # a server that does not answer has nothing to wait for
+        if not count:
+            return
+        if not said:
+            console.print(
+                f"waiting for {count} run(s) on the CLI's background server to finish "
+                "(`adref down --now` stops it at once, and they fail)"
+            )
+            said = True
+        time.sleep(1.0)
 
 
 @app.command()

@@ -17,15 +17,20 @@ import httpx
 _UNFINISHED = ["PENDING", "RUNNING", "CANCELLING"]
 
 
-def _last_run_activity(api_url: str) -> float | None:
-    """Now if a run is unfinished; else when the last run ended (epoch seconds), if any did."""
+def unfinished_runs(api_url: str) -> int:
+    """Flow runs pending, running or cancelling on the server."""
     running = httpx.post(
         f"{api_url}/flow_runs/count",
         json={"flow_runs": {"state": {"type": {"any_": _UNFINISHED}}}},
         timeout=10,
     )
     running.raise_for_status()
-    if running.json():
+    return int(running.json())
+
+
+def _last_run_activity(api_url: str) -> float | None:
+    """Now if a run is unfinished; else when the last run ended (epoch seconds), if any did."""
+    if unfinished_runs(api_url):
         return time.time()
     last = httpx.post(
         f"{api_url}/flow_runs/filter", json={"sort": "END_TIME_DESC", "limit": 1}, timeout=10

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from adref.errors import AdrefError, InputError
 from adref.ingest.watchlist import BadEntry, Source, WatchList
 from adref.settings import Settings
-from adref.sources.hashing import content_video_id, sha256_file
+from adref.sources.hash_memo import HashMemo, hash_memo
+from adref.sources.hashing import content_video_id
 from adref.sources.local import VIDEO_SUFFIXES, file_stamp, require_inside
 from adref.sources.meta import site_video_id
 from adref.sources.siteids import offline_video_id
@@ -83,8 +84,9 @@ def expand_sources(
             out.bad.append(BadEntry(source.origin, source.index, exc.one_line().rstrip(".")))
     if any(first_looks.values()) and settings.ingest_settle_s > 0:
         sleep(settings.ingest_settle_s)
+    memo = hash_memo(settings)
     for source, files in first_looks.items():
-        found, skipped = _settled(source, files)
+        found, skipped = _settled(source, files, memo)
         out.found += found
         out.skipped += skipped
     return out
@@ -177,7 +179,9 @@ def _video_files(root: Path) -> Iterable[Path]:
                 yield real
 
 
-def _settled(source: Source, files: list[tuple[Path, Stamp]]) -> tuple[list[Found], list[Skip]]:
+def _settled(
+    source: Source, files: list[tuple[Path, Stamp]], memo: HashMemo
+) -> tuple[list[Found], list[Skip]]:
     found: list[Found] = []
     skipped: list[Skip] = []
     for path, before in files:
@@ -192,7 +196,7 @@ def _settled(source: Source, files: list[tuple[Path, Stamp]]) -> tuple[list[Foun
         if now[0] == 0:
             skipped.append(Skip(source, str(path), "empty (a copy not started yet?)"))
             continue
-        video_id = content_video_id(sha256_file(path))
+        video_id = content_video_id(memo.sha256(path))
         if file_stamp(path) != now:
             skipped.append(Skip(source, str(path), "still being written (its size changed)"))
             continue

@@ -8,7 +8,8 @@ from pathlib import Path
 from adref.errors import InputError
 from adref.models import DownloadedVideo, StreamInfo, VideoMeta
 from adref.settings import Settings
-from adref.sources.hashing import content_video_id, sha256_file
+from adref.sources.hash_memo import hash_memo
+from adref.sources.hashing import content_video_id
 from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
 from adref.sources.probe import probe_video
@@ -94,7 +95,7 @@ def check_file(path: Path, settings: Settings) -> StreamInfo:
 def inspect_file(path: Path, settings: Settings) -> DownloadedVideo:
     """Check first (cheap, and refuses non-videos with a clear reason), then hash the content."""
     stream = check_file(path, settings)
-    content_hash = sha256_file(path)
+    content_hash = hash_memo(settings).sha256(path)
     video_id = content_video_id(content_hash)
     meta = VideoMeta(video_id=video_id, title=path.stem, metadata={"file_name": path.name})
     return DownloadedVideo(
