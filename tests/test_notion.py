@@ -170,6 +170,67 @@ def test_5xx_is_backed_off_exponentially_and_a_lasting_one_fails_clearly(
     assert TOKEN not in caught.value.one_line()
 
 
+def test_a_create_done_yet_answered_503_is_adopted_not_made_twice(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    notion.fail_next(503, path_prefix="/v1/pages", after=True)
+    with publisher(settings) as p:
+        first = p.video("youtube:sea")
+    assert notion.count("POST", "/v1/pages") == 1, "the create was not sent again"
+    (live,) = notion.live_pages()
+    assert first.created and first.page_id == live["id"]
+    assert props(live)["adref ID"]["rich_text"][0]["text"]["content"] == "youtube:sea"
+    kinds = [b["type"] for b in notion.page_blocks(first.page_id)]
+    assert kinds.count("image") == 4 and notion.problems == []
+    stored = page_of(
+        Warehouse(settings.warehouse), "video", "youtube:sea", notion.state.database_id
+    )
+    assert stored is not None and stored.page_id == first.page_id
+
+    with publisher(settings) as p:
+        second = p.video("youtube:sea")
+    assert not second.created and second.page_id == first.page_id
+    assert len(notion.live_pages()) == 1
+    assert notion.count("PATCH", f"/v1/pages/{first.page_id}") == 1
+    assert [b["type"] for b in notion.page_blocks(first.page_id)] == kinds, "body replaced"
+    assert notion.problems == []
+
+
+def test_a_page_the_warehouse_lost_is_found_by_its_adref_id_and_updated(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    wh = Warehouse(settings.warehouse)
+    with publisher(settings) as p:
+        first = p.video("vimeo:city")
+    with wh.connect(read_only=False) as con:  # as if the push died before noting the page
+        con.execute("DELETE FROM notion_pages")
+    with publisher(settings) as p:
+        again = p.video("vimeo:city")
+    assert not again.created and again.page_id == first.page_id
+    assert len(notion.live_pages()) == 1 and notion.problems == []
+    stored = page_of(wh, "video", "vimeo:city", notion.state.database_id)
+    assert stored is not None and stored.page_id == first.page_id
+
+
+def test_only_a_failure_that_may_have_been_done_makes_the_create_look_first(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    query = r"/v1/data_sources/[^/]+/query"
+    notion.fail_next(429, path_prefix="/v1/pages", retry_after="0")
+    with publisher(settings) as p:
+        p.video("youtube:sea")
+    assert notion.count("POST", query) == 1, "only the look-up before a first create"
+    notion.fail_next(400, path_prefix="/v1/pages")
+    with publisher(settings) as p, pytest.raises(NotionError):
+        p.video("vimeo:city")
+    assert notion.count("POST", query) == 2, "a 400 was refused: nothing to look for"
+    notion.fail_next(502, path_prefix="/v1/pages")  # not done: looked for, not found, sent again
+    with publisher(settings) as p:
+        assert p.video("vimeo:city").created
+    assert notion.count("POST", query) == 4
+    assert len(notion.live_pages()) == 2 and notion.problems == []
+
+
 def test_a_validation_error_fails_at_once_in_one_line(
     settings: Settings, notion: FakeNotion
 ) -> None:
@@ -236,6 +297,7 @@ def test_a_moodboard_is_a_grid_of_frames_with_source_and_timecode(
     page = notion.state.pages[first.page_id]
     assert props(page)["Name"]["title"][0]["text"]["content"] == "Summer, sea"
     assert props(page)["Kind"]["select"]["name"] == "moodboard"
+    assert props(page)["adref ID"]["rich_text"][0]["text"]["content"] == f"moodboard:{board}"
     (row,) = [b for b in notion.page_blocks(first.page_id) if b["type"] == "column_list"]
     cells = notion.state.children[row["id"]]
     assert len(cells) == 3
