@@ -509,3 +509,49 @@ def test_asking_for_notion_with_no_database_is_refused_before_any_work(
         assert pushed.exit_code == 2 and "Notion is not configured" in pushed.output
     finally:
         reset_settings()
+
+
+@pytest.mark.slow
+def test_the_token_can_come_from_a_prefect_secret_block(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from prefect.blocks.system import Secret
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    from adref.settings import get_settings, reset_settings
+
+    block_token = "secret_NOTION-from-a-BLOCK-7731"
+    for name in ("NOTION_API_KEY", "ADREF_NOTION_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeNotion(token=block_token) as notion:
+        for key, value in {
+            "NOTION_DATABASE_ID": notion.state.database_id,
+            "ADREF_NOTION_BASE_URL": notion.base_url,
+            "ADREF_NOTION_REQUESTS_PER_S": "50",
+        }.items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        settings = get_settings()
+        assert settings.notion_api_key is None
+        assert notion_config(settings) is None, "no block yet: Notion is off"
+        Secret(value=block_token).save(settings.notion_secret_block, overwrite=True)
+        try:
+            config = notion_config(settings)
+            assert config is not None and config.token.get_secret_value() == block_token
+            assert block_token not in repr(config)
+            build_library(settings.warehouse)
+            with Publisher(settings, config) as p:
+                pushed = p.video("youtube:sea")
+        finally:
+            Secret(value="").save(settings.notion_secret_block, overwrite=True)
+        assert pushed.created and len(notion.live_pages()) == 1 and notion.problems == []
+        assert {c.headers["authorization"] for c in notion.calls} == {f"Bearer {block_token}"}
+        assert notion_config(settings) is None, "a blank block: off again"
+
+    database = PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split(":///", 1)[1]
+    roots = (adref_home, Path(os.environ["PREFECT_HOME"]), Path(database).parent)
+    files = [f for root in roots for f in root.rglob("*") if f.is_file()]
+    assert files and any(f.is_relative_to(adref_home) for f in files)
+    assert [f for f in files if block_token.encode() in f.read_bytes()] == []
