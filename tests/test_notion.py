@@ -19,7 +19,7 @@ from adref.warehouse.catalog import Warehouse
 from adref.warehouse.corrections import Edit, save_corrections
 from adref.warehouse.notion_pages import page_of
 from tests.board_library import build_library
-from tests.support.fake_notion import FakeNotion
+from tests.support.fake_notion import DROP, FakeNotion
 
 TOKEN = "secret_NOTIONtok3n-never-shown"
 
@@ -194,6 +194,17 @@ def test_a_create_done_yet_answered_503_is_adopted_not_made_twice(
     assert notion.count("PATCH", f"/v1/pages/{first.page_id}") == 1
     assert [b["type"] for b in notion.page_blocks(first.page_id)] == kinds, "body replaced"
     assert notion.problems == []
+
+
+def test_a_create_done_whose_answer_was_lost_is_adopted_too(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    public = settings.model_copy(update={"viewer_url": "https://adref.example.com"})
+    notion.fail_next(DROP, path_prefix="/v1/pages", after=True)
+    with publisher(public) as p:  # linked images: a second create would be accepted
+        pushed = p.board(mb.create_board(Warehouse(settings.warehouse), "mina", "Night"))
+    assert pushed.created and notion.count("POST", "/v1/pages") == 1
+    assert [pg["id"] for pg in notion.live_pages()] == [pushed.page_id]
 
 
 def test_a_page_the_warehouse_lost_is_found_by_its_adref_id_and_updated(

@@ -8,8 +8,8 @@ request with another ``Notion-Version``, a bad token, or a body Notion would ref
 a select option, a rich text over 2,000 characters, more than 100 blocks, an image naming an
 upload never sent) gets Notion's own 400/401 error body, and the problem is kept in
 ``problems`` so a test can say exactly what was wrong. ``fail_next(..., after=True)`` runs the
-request and then answers the failure, as Notion does when it fails after doing the work (or the
-answer is lost on the way).
+request and then answers the failure, as Notion does when it fails after doing the work;
+``fail_next(DROP, after=True)`` runs it and closes the connection unanswered (a lost answer).
 
     with FakeNotion(token="secret_x") as notion:
         notion.fail_next(429, count=3, retry_after="0")
@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 import threading
 import uuid
 from collections import deque
@@ -32,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 VERSION = "2025-09-03"
+DROP = 0  # as a failure's status: close the connection without an answer
 _PROPERTY_TYPES = {
     "title", "rich_text", "number", "select", "multi_select", "date", "url", "checkbox",
     "people", "files", "email", "phone_number", "status",
@@ -425,6 +427,10 @@ def _handler(owner: FakeNotion) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, extra, body = owner.answer(self.command, parts.path, parts.query, headers, raw)
+            if status == DROP:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
