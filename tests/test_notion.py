@@ -173,10 +173,12 @@ def test_5xx_is_backed_off_exponentially_and_a_lasting_one_fails_clearly(
 def test_a_create_done_yet_answered_503_is_adopted_not_made_twice(
     settings: Settings, notion: FakeNotion
 ) -> None:
+    sleeps = Sleeps()
     notion.fail_next(503, path_prefix="/v1/pages", after=True)
-    with publisher(settings) as p:
+    with publisher(settings, sleeps) as p:
         first = p.video("youtube:sea")
     assert notion.count("POST", "/v1/pages") == 1, "the create was not sent again"
+    assert len(sleeps) == 1, "one backoff, then the look-up found the page"
     (live,) = notion.live_pages()
     assert first.created and first.page_id == live["id"]
     assert props(live)["adref ID"]["rich_text"][0]["text"]["content"] == "youtube:sea"

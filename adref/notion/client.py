@@ -10,8 +10,9 @@ connection is retried with exponential backoff.
 A 429 means Notion did not run the request; a 5xx, a timeout or a dropped connection does not
 say: the request may have taken effect and only its answer been lost. Retrying is harmless for
 an update, but a create sent again makes a second object. So ``call`` takes ``found``: asked
-after such a failure, before anything else, it looks for what the request would have made and,
-when it is there, its answer stands in for the request's.
+after such a failure (after the backoff wait, which also gives Notion's query index time to
+show a page made a moment ago) and before the request is sent again, it looks for what the
+request would have made and, when it is there, its answer stands in for the request's.
 
 Why Notion-Version 2025-09-03 (notion-client 3.1.0): it is what a team making an integration
 today gets; a database's properties live on its data source, and pages are created under the
@@ -138,7 +139,7 @@ class NotionAPI:
 
         ``found`` makes a request that is not safe to repeat (a create) idempotent: after a
         failure that may have been executed (a 5xx, a timeout, a lost connection; not a 429
-        or a 4xx) it is asked first, and what it finds is returned instead of sending again.
+        or a 4xx) it is asked before any retry, and what it finds is returned instead.
         """
         for attempt in range(self.retries + 1):
             self.waited_s += self.bucket.take()
@@ -147,16 +148,17 @@ class NotionAPI:
                 answer = fn(*args, **kwargs)
             except Exception as exc:
                 error, wait = _classify(what, exc, attempt)
-                if found is not None and _maybe_executed(error):
-                    made = found()
-                    if made is not None:
-                        log.info("Notion %s: %s, yet it was done", what, error.why)
-                        return made
+                done = found if found is not None and _maybe_executed(error) else None
                 if wait is None or attempt >= self.retries:
+                    if done is not None and (made := done()) is not None:
+                        return made
                     raise error from None
                 log.info("Notion %s: %s; retrying in %.1f s", what, error.why, wait)
                 self.waited_s += wait
-                self.sleep(wait)
+                self.sleep(wait)  # first: a query may lag a page made a moment ago
+                if done is not None and (made := done()) is not None:
+                    log.info("Notion %s: %s, yet it was done", what, error.why)
+                    return made
                 continue
             return answer if isinstance(answer, dict) else {}
         raise AssertionError("the loop returns or raises")

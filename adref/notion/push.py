@@ -10,8 +10,8 @@ Each page also says which item it shows (the ``adref ID`` property: the video id
 ``moodboard:<id>``), because the warehouse can miss a page that exists: Notion may run a create
 and still answer 5xx, or the answer may be lost. So a create is never simply sent again: after
 such a failure the data source is queried for the item's page, and a page found is the create's
-answer (Notion runs a request whole or not at all, so it has the properties and the first
-blocks; the rest are appended as after any create). And before a first create the same query
+answer: Notion makes a page with the properties and the blocks sent with it in one request, so
+it has the first blocks, and the rest are appended as after any create. And before a first create the same query
 runs, so a page left by a push that gave up (or died before noting the page) is adopted and
 updated like a known one, its body rewritten since nobody knows how much of it was written.
 
