@@ -19,7 +19,7 @@ from adref.warehouse.catalog import Warehouse
 from adref.warehouse.corrections import Edit, save_corrections
 from adref.warehouse.notion_pages import page_of
 from tests.board_library import build_library
-from tests.support.fake_notion import FakeNotion
+from tests.support.fake_notion import DROP, FakeNotion
 
 TOKEN = "secret_NOTIONtok3n-never-shown"
 
@@ -170,6 +170,80 @@ def test_5xx_is_backed_off_exponentially_and_a_lasting_one_fails_clearly(
     assert TOKEN not in caught.value.one_line()
 
 
+def test_a_create_done_yet_answered_503_is_adopted_not_made_twice(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    sleeps = Sleeps()
+    notion.fail_next(503, path_prefix="/v1/pages", after=True)
+    with publisher(settings, sleeps) as p:
+        first = p.video("youtube:sea")
+    assert notion.count("POST", "/v1/pages") == 1, "the create was not sent again"
+    assert len(sleeps) == 1, "one backoff, then the look-up found the page"
+    (live,) = notion.live_pages()
+    assert first.created and first.page_id == live["id"]
+    assert props(live)["adref ID"]["rich_text"][0]["text"]["content"] == "youtube:sea"
+    kinds = [b["type"] for b in notion.page_blocks(first.page_id)]
+    assert kinds.count("image") == 4 and notion.problems == []
+    stored = page_of(
+        Warehouse(settings.warehouse), "video", "youtube:sea", notion.state.database_id
+    )
+    assert stored is not None and stored.page_id == first.page_id
+
+    with publisher(settings) as p:
+        second = p.video("youtube:sea")
+    assert not second.created and second.page_id == first.page_id
+    assert len(notion.live_pages()) == 1
+    assert notion.count("PATCH", f"/v1/pages/{first.page_id}") == 1
+    assert [b["type"] for b in notion.page_blocks(first.page_id)] == kinds, "body replaced"
+    assert notion.problems == []
+
+
+def test_a_create_done_whose_answer_was_lost_is_adopted_too(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    public = settings.model_copy(update={"viewer_url": "https://adref.example.com"})
+    notion.fail_next(DROP, path_prefix="/v1/pages", after=True)
+    with publisher(public) as p:  # linked images: a second create would be accepted
+        pushed = p.board(mb.create_board(Warehouse(settings.warehouse), "mina", "Night"))
+    assert pushed.created and notion.count("POST", "/v1/pages") == 1
+    assert [pg["id"] for pg in notion.live_pages()] == [pushed.page_id]
+
+
+def test_a_page_the_warehouse_lost_is_found_by_its_adref_id_and_updated(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    wh = Warehouse(settings.warehouse)
+    with publisher(settings) as p:
+        first = p.video("vimeo:city")
+    with wh.connect(read_only=False) as con:  # as if the push died before noting the page
+        con.execute("DELETE FROM notion_pages")
+    with publisher(settings) as p:
+        again = p.video("vimeo:city")
+    assert not again.created and again.page_id == first.page_id
+    assert len(notion.live_pages()) == 1 and notion.problems == []
+    stored = page_of(wh, "video", "vimeo:city", notion.state.database_id)
+    assert stored is not None and stored.page_id == first.page_id
+
+
+def test_only_a_failure_that_may_have_been_done_makes_the_create_look_first(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    query = r"/v1/data_sources/[^/]+/query"
+    notion.fail_next(429, path_prefix="/v1/pages", retry_after="0")
+    with publisher(settings) as p:
+        p.video("youtube:sea")
+    assert notion.count("POST", query) == 1, "only the look-up before a first create"
+    notion.fail_next(400, path_prefix="/v1/pages")
+    with publisher(settings) as p, pytest.raises(NotionError):
+        p.video("vimeo:city")
+    assert notion.count("POST", query) == 2, "a 400 was refused: nothing to look for"
+    notion.fail_next(502, path_prefix="/v1/pages")  # not done: looked for, not found, sent again
+    with publisher(settings) as p:
+        assert p.video("vimeo:city").created
+    assert notion.count("POST", query) == 4
+    assert len(notion.live_pages()) == 2 and notion.problems == []
+
+
 def test_a_validation_error_fails_at_once_in_one_line(
     settings: Settings, notion: FakeNotion
 ) -> None:
@@ -236,6 +310,7 @@ def test_a_moodboard_is_a_grid_of_frames_with_source_and_timecode(
     page = notion.state.pages[first.page_id]
     assert props(page)["Name"]["title"][0]["text"]["content"] == "Summer, sea"
     assert props(page)["Kind"]["select"]["name"] == "moodboard"
+    assert props(page)["adref ID"]["rich_text"][0]["text"]["content"] == f"moodboard:{board}"
     (row,) = [b for b in notion.page_blocks(first.page_id) if b["type"] == "column_list"]
     cells = notion.state.children[row["id"]]
     assert len(cells) == 3
@@ -447,3 +522,49 @@ def test_asking_for_notion_with_no_database_is_refused_before_any_work(
         assert pushed.exit_code == 2 and "Notion is not configured" in pushed.output
     finally:
         reset_settings()
+
+
+@pytest.mark.slow
+def test_the_token_can_come_from_a_prefect_secret_block(
+    prefect_api: str, adref_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from prefect.blocks.system import Secret
+    from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    from adref.settings import get_settings, reset_settings
+
+    block_token = "secret_NOTION-from-a-BLOCK-7731"
+    for name in ("NOTION_API_KEY", "ADREF_NOTION_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeNotion(token=block_token) as notion:
+        for key, value in {
+            "NOTION_DATABASE_ID": notion.state.database_id,
+            "ADREF_NOTION_BASE_URL": notion.base_url,
+            "ADREF_NOTION_REQUESTS_PER_S": "50",
+        }.items():
+            monkeypatch.setenv(key, value)
+        reset_settings()
+        settings = get_settings()
+        assert settings.notion_api_key is None
+        assert notion_config(settings) is None, "no block yet: Notion is off"
+        Secret(value=block_token).save(settings.notion_secret_block, overwrite=True)
+        try:
+            config = notion_config(settings)
+            assert config is not None and config.token.get_secret_value() == block_token
+            assert block_token not in repr(config)
+            build_library(settings.warehouse)
+            with Publisher(settings, config) as p:
+                pushed = p.video("youtube:sea")
+        finally:
+            Secret(value="").save(settings.notion_secret_block, overwrite=True)
+        assert pushed.created and len(notion.live_pages()) == 1 and notion.problems == []
+        assert {c.headers["authorization"] for c in notion.calls} == {f"Bearer {block_token}"}
+        assert notion_config(settings) is None, "a blank block: off again"
+
+    database = PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split(":///", 1)[1]
+    roots = (adref_home, Path(os.environ["PREFECT_HOME"]), Path(database).parent)
+    files = [f for root in roots for f in root.rglob("*") if f.is_file()]
+    assert files and any(f.is_relative_to(adref_home) for f in files)
+    assert [f for f in files if block_token.encode() in f.read_bytes()] == []

@@ -7,6 +7,13 @@ limit instead of bouncing off it. The SDK's own retries are off: this loop is th
 a 429 is waited out once, for as long as Notion asks, and a 5xx, a timeout or a dropped
 connection is retried with exponential backoff.
 
+A 429 means Notion did not run the request; a 5xx, a timeout or a dropped connection does not
+say: the request may have taken effect and only its answer been lost. Retrying is harmless for
+an update, but a create sent again makes a second object. So ``call`` takes ``found``: asked
+after such a failure (after the backoff wait, which also gives Notion's query index time to
+show a page made a moment ago) and before the request is sent again, it looks for what the
+request would have made and, when it is there, its answer stands in for the request's.
+
 Why Notion-Version 2025-09-03 (notion-client 3.1.0): it is what a team making an integration
 today gets; a database's properties live on its data source, and pages are created under the
 data source. The version is pinned here, not left to the SDK's default, so an SDK upgrade
@@ -119,9 +126,21 @@ class NotionAPI:
     def close(self) -> None:
         self.sdk.close()
 
-    def call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def call(
+        self,
+        what: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        found: Callable[[], dict[str, Any] | None] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
         """``fn(*args, **kwargs)`` (an SDK endpoint), paced, retried when a retry can help;
-        returns Notion's answer (a JSON object)."""
+        returns Notion's answer (a JSON object).
+
+        ``found`` makes a request that is not safe to repeat (a create) idempotent: after a
+        failure that may have been executed (a 5xx, a timeout, a lost connection; not a 429
+        or a 4xx) it is asked before any retry, and what it finds is returned instead.
+        """
         for attempt in range(self.retries + 1):
             self.waited_s += self.bucket.take()
             self.requests += 1
@@ -129,14 +148,26 @@ class NotionAPI:
                 answer = fn(*args, **kwargs)
             except Exception as exc:
                 error, wait = _classify(what, exc, attempt)
+                done = found if found is not None and _maybe_executed(error) else None
                 if wait is None or attempt >= self.retries:
+                    if done is not None and (made := done()) is not None:
+                        return made
                     raise error from None
                 log.info("Notion %s: %s; retrying in %.1f s", what, error.why, wait)
                 self.waited_s += wait
-                self.sleep(wait)
+                self.sleep(wait)  # first: a query may lag a page made a moment ago
+                if done is not None and (made := done()) is not None:
+                    log.info("Notion %s: %s, yet it was done", what, error.why)
+                    return made
                 continue
             return answer if isinstance(answer, dict) else {}
         raise AssertionError("the loop returns or raises")
+
+
+def _maybe_executed(error: NotionError) -> bool:
+    """Whether Notion may have run the request although it failed: a 5xx, or no answer at all
+    (timeout, connection). A 429 or another 4xx was refused before anything was done."""
+    return isinstance(error, NotionTransient) and (error.status is None or error.status >= 500)
 
 
 def _classify(what: str, exc: Exception, attempt: int) -> tuple[NotionError, float | None]:

@@ -9,7 +9,6 @@ until the SDK client is built.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,11 +71,16 @@ def require_config(settings: Settings) -> NotionConfig:
 
 
 def _secret_block(name: str) -> str | None:
-    """A Secret block's value, when a Prefect API is at hand (inside a run, or a server set)."""
+    """A Secret block's value, when a Prefect API is at hand (inside a run, or a server set).
+
+    "A server set" is Prefect's own setting, not only the environment variable: a profile or
+    a test harness names the server that way too. Unset, nothing is asked (asking would start
+    an ephemeral server just to find no block)."""
     # lazy: importing Prefect must wait for prefect_env.configure(), and most callers never ask
     from prefect.context import FlowRunContext, TaskRunContext
+    from prefect.settings import PREFECT_API_URL
 
-    if not (FlowRunContext.get() or TaskRunContext.get() or os.environ.get("PREFECT_API_URL")):
+    if not (FlowRunContext.get() or TaskRunContext.get() or PREFECT_API_URL.value()):
         return None
     try:
         # lazy: as above

@@ -6,6 +6,15 @@ deleted or archived (moved to the trash) in Notion is made again. An update rewr
 properties and replaces the body (its blocks deleted, the new ones appended), so the page
 shows what adref holds now, a person's corrections included.
 
+Each page also says which item it shows (the ``adref ID`` property: the video id, or
+``moodboard:<id>``), because the warehouse can miss a page that exists: Notion may run a create
+and still answer 5xx, or the answer may be lost. So a create is never simply sent again: after
+such a failure the data source is queried for the item's page, and a page found is the create's
+answer: Notion makes a page with the properties and the blocks sent with it in one request, so
+it has the first blocks, and the rest are appended as after any create. And before a first create the same query
+runs, so a page left by a push that gave up (or died before noting the page) is adopted and
+updated like a known one, its body rewritten since nobody knows how much of it was written.
+
 Keyframes are uploaded with Notion's file upload API (create, send, then an image block that
 names the upload), unless the viewer has a public address (``ADREF_VIEWER_URL`` not on
 loopback or a private network): then the image blocks link to the viewer's media, and nothing
@@ -25,7 +34,7 @@ from adref.notion import shape
 from adref.notion.client import NotionAPI, NotionNotFound
 from adref.notion.config import NotionConfig, require_config
 from adref.notion.pages import PageContent, Part, Picture, board_page, local_file, video_page
-from adref.notion.setup import Schema, ensure_schema
+from adref.notion.setup import ID_PROPERTY, Schema, ensure_schema
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.corrections import effective
@@ -41,6 +50,11 @@ class Pushed:
     page_id: str
     url: str | None
     created: bool  # a new page (first push, or the old one was deleted or archived)
+
+
+def item_key(kind: Kind, item_id: str) -> str:
+    """What the page's ``adref ID`` holds: a video's id as is, a moodboard's prefixed."""
+    return item_id if kind == "video" else f"{kind}:{item_id}"
 
 
 def public_viewer(viewer_url: str) -> bool:
@@ -110,10 +124,14 @@ class Publisher:
 
     def _publish(self, kind: Kind, item_id: str, content: PageContent) -> Pushed:
         schema, sdk, database = self.schema, self.api.sdk, self.config.database_id
+        key = item_key(kind, item_id)
+        mine = content.properties | {ID_PROPERTY: shape.text_value(key)}
         properties = {schema.title_property: shape.title_value(content.title)} | {
-            name: value for name, value in content.properties.items() if schema.writable(name)
+            name: value for name, value in mine.items() if schema.writable(name)
         }
         page_id = self._live_page(kind, item_id)
+        if page_id is None and (left := self._find_page(key)) is not None:
+            page_id = str(left["id"])  # one the warehouse missed: adopted, then updated in full
         blocks = self._blocks(content)
         if page_id is None:
             first, rest = blocks[: shape.MAX_BLOCKS], blocks[shape.MAX_BLOCKS :]
@@ -123,6 +141,7 @@ class Publisher:
                 parent={"type": "data_source_id", "data_source_id": schema.data_source_id},
                 properties=properties,
                 children=first,
+                found=lambda: self._find_page(key),
             )
             page_id, url = str(page["id"]), page.get("url")
             remember_page(self.wh, kind, item_id, database, page_id, url)
@@ -146,6 +165,29 @@ class Publisher:
         if page.get("archived") or page.get("in_trash"):
             return None
         return known.page_id
+
+    def _find_page(self, key: str) -> dict[str, Any] | None:
+        """The live page whose ``adref ID`` is ``key`` (the oldest, should there be several),
+        or None; always None when the database's ``adref ID`` is not ours to read."""
+        schema = self.schema
+        if not schema.writable(ID_PROPERTY):
+            return None
+        listed = self.api.call(
+            "page lookup",
+            self.api.sdk.data_sources.query,
+            schema.data_source_id,
+            filter={"property": ID_PROPERTY, "rich_text": {"equals": key}},
+            sorts=[{"timestamp": "created_time", "direction": "ascending"}],
+            page_size=10,
+        )
+        pages = [
+            p
+            for p in listed.get("results") or []
+            if p.get("object") == "page" and not (p.get("archived") or p.get("in_trash"))
+        ]
+        if not pages:
+            return None
+        return pages[0]
 
     def _clear(self, page_id: str) -> None:
         sdk, cursor, children = self.api.sdk, None, []

@@ -15,6 +15,10 @@ from typing import Any
 from adref.errors import InputError
 from adref.notion.client import NotionAPI
 
+# Which adref item a page shows (a video id, or ``moodboard:<id>``): what a push looks a page
+# up by when the warehouse does not know it, e.g. after a create that failed yet was done.
+ID_PROPERTY = "adref ID"
+
 # name → Notion property type, in the order people read them
 PROPERTIES: dict[str, str] = {
     "Kind": "select",
@@ -31,6 +35,7 @@ PROPERTIES: dict[str, str] = {
     "Model": "select",
     "Analysed": "date",
     "Viewer": "url",
+    ID_PROPERTY: "rich_text",
 }
 
 

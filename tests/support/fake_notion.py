@@ -1,12 +1,15 @@
 """Notion's API (Notion-Version 2025-09-03) on loopback: keeps state, checks shapes, fails on cue.
 
 The real ``notion-client`` is pointed at ``base_url``. It speaks the endpoints adref uses:
-database and data source retrieve, data source update (properties), pages create, retrieve and
-update, block children append and list, block delete, and file uploads (create, send). A
+database and data source retrieve, data source update (properties) and query (by one rich text
+property equal to a value; archived pages left out), pages create, retrieve and update, block
+children append and list, block delete, and file uploads (create, send). A
 request with another ``Notion-Version``, a bad token, or a body Notion would refuse (a comma in
 a select option, a rich text over 2,000 characters, more than 100 blocks, an image naming an
 upload never sent) gets Notion's own 400/401 error body, and the problem is kept in
-``problems`` so a test can say exactly what was wrong.
+``problems`` so a test can say exactly what was wrong. ``fail_next(..., after=True)`` runs the
+request and then answers the failure, as Notion does when it fails after doing the work;
+``fail_next(DROP, after=True)`` runs it and closes the connection unanswered (a lost answer).
 
     with FakeNotion(token="secret_x") as notion:
         notion.fail_next(429, count=3, retry_after="0")
@@ -19,6 +22,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 import threading
 import uuid
 from collections import deque
@@ -29,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 VERSION = "2025-09-03"
+DROP = 0  # as a failure's status: close the connection without an answer
 _PROPERTY_TYPES = {
     "title", "rich_text", "number", "select", "multi_select", "date", "url", "checkbox",
     "people", "files", "email", "phone_number", "status",
@@ -46,6 +51,7 @@ class Failure:
     status: int
     code: str
     retry_after: str | None = None
+    after: bool = False  # the request is executed, then answered with the failure
 
 
 @dataclass
@@ -91,12 +97,14 @@ class FakeNotion:
         count: int = 1,
         retry_after: str | None = None,
         path_prefix: str | None = None,
+        after: bool = False,
     ) -> None:
-        """The next ``count`` requests (to paths starting with ``path_prefix``) fail so."""
+        """The next ``count`` requests (to paths starting with ``path_prefix``) fail so; with
+        ``after`` each is executed first, so the failure hides work that was done."""
         code = {429: "rate_limited", 500: "internal_server_error", 502: "bad_gateway", 503: "service_unavailable", 400: "validation_error"}.get(status, "internal_server_error")  # fmt: skip
         with self._lock:
             for _ in range(count):
-                self._failures.append((path_prefix, Failure(status, code, retry_after)))
+                self._failures.append((path_prefix, Failure(status, code, retry_after, after)))
 
     def archive(self, page_id: str) -> None:
         self.state.pages[page_id]["in_trash"] = True
@@ -157,11 +165,9 @@ class FakeNotion:
             body = json.loads(raw)
         with self._lock:
             self.calls.append(Call(method, path, headers, body))
-            for i, (prefix, failure) in enumerate(self._failures):
-                if prefix is None or path.startswith(prefix):
-                    del self._failures[i]
-                    extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
-                    return failure.status, extra, _error(failure.status, failure.code, "scripted")
+            failure = self._scripted(path)
+            if failure is not None and not failure.after:
+                return _failed(failure)
             try:
                 if headers.get("notion-version") != VERSION:
                     raise Problem(
@@ -171,10 +177,18 @@ class FakeNotion:
                     )
                 if headers.get("authorization") != f"Bearer {self.token}":
                     raise Problem("API token is invalid.", 401, "unauthorized")
-                return 200, {}, self._route(method, path, parse_qs(query), body, raw, ctype)
+                answer = self._route(method, path, parse_qs(query), body, raw, ctype)
+                return (200, {}, answer) if failure is None else _failed(failure)
             except Problem as p:
                 self.problems.append(str(p))
                 return p.status, {}, _error(p.status, p.code, str(p))
+
+    def _scripted(self, path: str) -> Failure | None:
+        for i, (prefix, failure) in enumerate(self._failures):
+            if prefix is None or path.startswith(prefix):
+                del self._failures[i]
+                return failure
+        return None
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any, raw: bytes, ctype: str
@@ -195,6 +209,8 @@ class FakeNotion:
                         raise Problem(f"property {name!r} needs exactly one type")
                     s.properties[name] = {"id": name, "name": name, "type": kinds[0], kinds[0]: spec[kinds[0]]}  # fmt: skip
                 return {"object": "data_source", "id": ds, "properties": s.properties}
+            case "POST", ["data_sources", ds, "query"] if ds == s.data_source_id:
+                return self._query(body or {})
             case "POST", ["pages"]:
                 return self._create_page(body)
             case "GET", ["pages", pid]:
@@ -247,6 +263,36 @@ class FakeNotion:
                 upload["status"] = "uploaded"
                 return upload
         raise Problem(f"no route {method} {path}", 400, "invalid_request_url")
+
+    def _query(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Only what adref asks: one rich_text property equal to a value, oldest first."""
+        unknown = set(body) - {"filter", "sorts", "page_size", "start_cursor"}
+        if unknown:
+            raise Problem(f"query: unexpected {sorted(unknown)}")
+        filt = body.get("filter") or {}
+        name = filt.get("property")
+        spec = self.state.properties.get(name or "")
+        if spec is None:
+            raise Problem(f"Could not find property with name or id: {name}")
+        if set(filt) != {"property", "rich_text"} or spec["type"] != "rich_text":
+            raise Problem(f"query: filter {filt} is not a rich_text filter on a rich_text property")
+        if set(filt["rich_text"]) != {"equals"} or not isinstance(filt["rich_text"]["equals"], str):
+            raise Problem(f"query: rich_text filter {filt['rich_text']} is not an equals")
+        if body.get("sorts", []) not in ([], [{"timestamp": "created_time", "direction": "ascending"}]):  # fmt: skip
+            raise Problem(f"query: sorts {body.get('sorts')} not supported here")
+        size = body.get("page_size", 100)
+        if not isinstance(size, int) or not 1 <= size <= 100:
+            raise Problem(f"body.page_size should be ≤ `100`, instead was `{size}`.")
+        want = filt["rich_text"]["equals"]
+        hits = [
+            p
+            for p in self.state.pages.values()
+            if not p.get("in_trash")
+            and "".join(t["text"]["content"] for t in p["properties"].get(name, {}).get("rich_text", [])) == want
+        ]  # fmt: skip
+        start = int(body.get("start_cursor") or 0)
+        more = start + size < len(hits)
+        return {"object": "list", "type": "page_or_data_source", "results": hits[start : start + size], "has_more": more, "next_cursor": str(start + size) if more else None}  # fmt: skip
 
     def _page(self, pid: str) -> dict[str, Any]:
         page = self.state.pages.get(pid)
@@ -359,6 +405,11 @@ def _option(name: str, where: str) -> None:
         raise Problem(f"{where}: bad select option {name!r}")
 
 
+def _failed(failure: Failure) -> tuple[int, dict[str, str], Any]:
+    extra = {"Retry-After": failure.retry_after} if failure.retry_after else {}
+    return failure.status, extra, _error(failure.status, failure.code, "scripted")
+
+
 def _error(status: int, code: str, message: str) -> dict[str, Any]:
     return {"object": "error", "status": status, "code": code, "message": message}
 
@@ -376,6 +427,10 @@ def _handler(owner: FakeNotion) -> type[BaseHTTPRequestHandler]:
             raw = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, extra, body = owner.answer(self.command, parts.path, parts.query, headers, raw)
+            if status == DROP:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
