@@ -29,15 +29,18 @@ from adref.video.downscale import plan
 
 log = logging.getLogger(__name__)
 
-# Planar 8-bit formats sampled in place: chroma subsampling (horizontal, vertical).
+# Planar 8-bit formats sampled in place: chroma subsampling (horizontal, vertical), and the
+# format of the tiny picture their gathered pixels are converted in. FFmpeg converts 4:2:0 and
+# 4:2:2 with the same per-pixel arithmetic (every Y, U, V triple: tests/test_decode_tiny.py),
+# and in 4:2:2 each pixel needs a pair of columns to itself, not a 2x2 block: half the work.
 _PLANAR = {
-    "yuv420p": (2, 2),
-    "yuvj420p": (2, 2),
-    "yuv422p": (2, 1),
-    "yuvj422p": (2, 1),
-    "yuv444p": (1, 1),
-    "yuvj444p": (1, 1),
-    "gray": (1, 1),
+    "yuv420p": (2, 2, "yuv422p"),
+    "yuvj420p": (2, 2, "yuvj422p"),
+    "yuv422p": (2, 1, "yuv422p"),
+    "yuvj422p": (2, 1, "yuvj422p"),
+    "yuv444p": (1, 1, "yuv444p"),
+    "yuvj444p": (1, 1, "yuvj444p"),
+    "gray": (1, 1, "gray"),
 }
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
@@ -112,9 +115,9 @@ class VideoReader:
         self.downscale = plan(ctx.width, ctx.height)
         self.small_size = self.downscale.size
         rows = self.downscale.rows
-        self._cols = self.downscale.cols
         self._rows_padded = np.concatenate([rows, np.repeat(rows[-1:], _PAD_ROWS)])
         self._reformatter = VideoReformatter()
+        self._tiny: dict[str, tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]] = {}
 
     def __enter__(self) -> VideoReader:
         return self
@@ -173,38 +176,40 @@ class VideoReader:
         OpenCV hands PySceneDetect frames converted by FFmpeg's scaler (which honours the
         frame's colour matrix and range tags), and one level off is enough to flip the hue of a
         neutral grey. So the pixels the downscale reads are gathered into a tiny picture of the
-        frame's own format (each alone in its chroma block, so none borrows a neighbour's
-        colour) and converted by that same scaler: the same BGR, bit for bit, at a few hundred
+        frame's own family (each alone in its chroma block, so none borrows a neighbour's
+        colour; kept from frame to frame) and converted by that same scaler: the same BGR, bit for bit, at a few hundred
         microseconds. Luma (one source pixel per detect pixel) stays in the range it was stored
         in; its gain is what frame differences need.
         """
         down = self.downscale
         fmt = frame.format.name
-        sub = _PLANAR.get(fmt)
-        if sub is None or frame.width != self.header.coded_width:
+        if fmt not in _PLANAR or frame.width != self.header.coded_width:
             return self._converted(frame)
-        cx, cy = sub
-        rows, cols = self._rows_padded, self._cols
-        gh, gw = len(down.rows), len(cols)
-        y = _plane(frame.planes[0])[rows][:, cols]
-        tiny = av.VideoFrame(gw * cx, (gh + _PAD_ROWS) * cy, fmt)
-        _fill(tiny.planes[0], y, cx, cy)
-        if fmt != "gray":
-            crows, ccols = rows // cy, cols // cx
-            _fill(tiny.planes[1], _plane(frame.planes[1])[crows][:, ccols])
-            _fill(tiny.planes[2], _plane(frame.planes[2])[crows][:, ccols])
+        cx = _PLANAR[fmt][0]
+        gh, gw = len(down.rows), len(down.cols)
+        tiny, sources = self._tiny.get(fmt) or self._tiny_picture(fmt)
+        for plane, to, (rows, cols) in zip(frame.planes, tiny.planes, sources, strict=False):
+            _plane(to)[:] = _plane(plane)[rows][:, cols]  # whole rows first: memory in order
         tiny.colorspace = frame.colorspace
         tiny.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
-        blocks = self._reformatter.reformat(tiny, format="bgr24").to_ndarray()[: gh * cy]
-        # One pixel of each block; OpenCV's nearest resize copies it faster than numpy's slicing.
-        grid = (
-            blocks
-            if cx * cy == 1
-            else cv2.resize(blocks, (gw, gh), interpolation=cv2.INTER_NEAREST)
-        )
-        luma = np.ascontiguousarray(down.corner(y))
+        pairs = self._reformatter.reformat(tiny, format="bgr24").to_ndarray()[:gh]
+        # One pixel of each pair; OpenCV's nearest resize copies it faster than numpy's slicing.
+        grid = pairs if cx == 1 else cv2.resize(pairs, (gw, gh), interpolation=cv2.INTER_NEAREST)
+        luma = down.corner(_plane(tiny.planes[0])[:, ::cx]).copy()  # tiny is refilled next frame
         return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
+
+    def _tiny_picture(self, fmt: str) -> tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]:
+        """The tiny picture for frames of this format, and the rows and columns of the frame's
+        planes each of its planes is gathered from (luma twice per chroma pair in 4:2:2)."""
+        cx, cy, tiny_format = _PLANAR[fmt]
+        rows, cols = self._rows_padded, self.downscale.cols
+        tiny = av.VideoFrame(len(cols) * cx, len(rows), tiny_format)
+        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, np.repeat(cols, cx))]
+        if fmt != "gray":
+            sources += [(rows // cy, cols // cx)] * 2
+        self._tiny[fmt] = tiny, sources
+        return tiny, sources
 
     def _converted(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
         """Formats not read in place (10-bit, packed RGB ...): the whole frame converted, then
@@ -219,16 +224,6 @@ class VideoReader:
             same = (sw, sh) == (frame.width, frame.height)
             bgr = whole if same else cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_LINEAR)
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
-
-
-def _fill(plane: av.video.plane.VideoPlane, pixels: np.ndarray, cx: int = 1, cy: int = 1) -> None:
-    """Write ``pixels`` into a plane's own buffer, each repeated over a ``cx`` by ``cy`` block."""
-    target = _plane(plane)
-    if cx * cy == 1:
-        target[:] = pixels
-    else:
-        size = (target.shape[1], target.shape[0])
-        cv2.resize(pixels, size, dst=target, interpolation=cv2.INTER_NEAREST)
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:

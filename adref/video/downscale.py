@@ -105,23 +105,37 @@ class Downscale:
         assert self.x is not None and self.y is not None
         flat = grid.reshape(grid.shape[0], -1)
         n = w * grid.shape[2]
+        # In place, in buffers kept from frame to frame: the arithmetic is a dozen passes over
+        # ~100k int32 values, and fresh arrays would cost as much again in page faults.
+        horizontal = self._buffer("horizontal", (len(flat), n))
         if self.x.second is None:
-            horizontal = flat.astype(np.int32) << (_COEF_BITS - 4)
+            np.left_shift(flat, _COEF_BITS - 4, out=horizontal, dtype=np.int32)
         else:
-            horizontal = np.multiply(flat[:, :n], self._map("a0", n), dtype=np.int32)
-            horizontal += flat[:, n:] * self._map("a1", n)
+            right = self._buffer("right", (len(flat), n))
+            np.multiply(flat[:, :n], self._map("a0", n), out=horizontal)
+            np.multiply(flat[:, n:], self._map("a1", n), out=right)
+            horizontal += right
             horizontal >>= 4
+        mixed = self._buffer("mixed", (h, n))
         if self.y.second is None:
-            mixed = horizontal >> (16 - _COEF_BITS)
+            np.right_shift(horizontal, 16 - _COEF_BITS, out=mixed)
         else:
-            mixed = horizontal[:h] * self._map("b0", n)
+            bottom = self._buffer("bottom", (h, n))
+            np.multiply(horizontal[:h], self._map("b0", n), out=mixed)
             mixed >>= 16
-            bottom = horizontal[h:] * self._map("b1", n)
+            np.multiply(horizontal[h:], self._map("b1", n), out=bottom)
             bottom >>= 16
             mixed += bottom
         mixed += 2
         mixed >>= 2
         return mixed.astype(np.uint8).reshape(h, w, grid.shape[2])
+
+    def _buffer(self, name: str, shape: tuple[int, int]) -> np.ndarray:
+        """An int32 scratch array of this shape, kept for the next frame."""
+        buffer = self._maps.get(name)
+        if buffer is None or buffer.shape != shape:
+            buffer = self._maps[name] = np.empty(shape, np.int32)
+        return buffer
 
     def _map(self, name: str, n: int) -> np.ndarray:
         """Weights laid out like the pixels they multiply (built once per reader)."""
