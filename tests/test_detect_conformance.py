@@ -54,6 +54,25 @@ LAST_CUT = Clip(
     fps=NTSC,
 )
 
+# Over 256 px PySceneDetect sees each pixel mixed from its neighbours (OpenCV's linear resize),
+# never one source pixel: 1-pixel stripes that swap phase change every sampled pixel fully but
+# the mixed ones by half on average (scores 20 and 10 for a 60-level swap, 40 and 20 for a
+# 120-level one), so nearest sampling cut where PySceneDetect did not: at frame 20 for
+# AdaptiveDetector (min_content_val 15), at 80 for ContentDetector (threshold 27).
+STRIPES = Clip(
+    "stripes-swap-at-threshold",
+    (
+        Seg(20, (128,) * 3, stripes=60),
+        Seg(20, (128,) * 3, stripes=60, phase=1),
+        Seg(20, (30,) * 3),
+        Seg(20, (128,) * 3, stripes=120),
+        Seg(20, (128,) * 3, stripes=120, phase=1),
+    ),
+    size=(480, 270),
+    grey_input=True,
+    out_args=("-qp", "0", "-preset", "ultrafast"),
+)
+
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -96,13 +115,17 @@ def test_a_cut_fifteen_frames_before_the_end_at_ntsc_rate(folder: Path, kind: st
     assert _agree(LAST_CUT, folder, kind) == [40, 80, 120, 135]
 
 
+@pytest.mark.parametrize("kind", DETECTORS)
+def test_stripes_swapping_phase_cut_only_where_the_linear_downscale_does(
+    folder: Path, kind: str
+) -> None:
+    """The frames PySceneDetect's downscale makes, not the nearest pixels, decide the cut."""
+    assert _agree(STRIPES, folder, kind) == {"adaptive": [40, 60, 80], "content": [40, 60]}[kind]
+
+
 # The corpus: one row per clip, ~2 s each. Cuts are PySceneDetect's (the oracle runs here);
 # ``differs`` says where, and why, the two decoders may disagree.
 MIXED = (shot(16, 1), shot(17, 2), grey(128, 16), shot(14, 3))
-WIDER = (
-    "over 256 px: adref samples the nearest pixel where PySceneDetect's downscale interpolates "
-    "(flat areas agree exactly: see the grey fade)"
-)
 BW = (Seg(20, texture=4), Seg(18, (90, 90, 90), texture=5), Seg(16, (200,) * 3, texture=6))
 VFR = "round(if(lt(N,20),N*0.04,if(lt(N,35),0.8+(N-20)*0.08,2.0+(N-35)*0.02))/TB)"
 CORPUS = [
@@ -143,7 +166,7 @@ CORPUS = [
     ),
     # codecs
     Clip("codec-hevc", MIXED, codec="libx265", out_args=X265),
-    Clip("codec-mpeg4", MIXED, codec="mpeg4", size=(480, 320), fps=NTSC, pixels=WIDER),
+    Clip("codec-mpeg4", MIXED, codec="mpeg4", size=(480, 320), fps=NTSC),
     Clip("codec-vp9", MIXED, codec="libvpx-vp9", ext="webm", out_args=VP9),
     Clip("codec-mjpeg", MIXED, codec="mjpeg", pix_fmt="yuvj422p", ext="avi"),
     # pictures
@@ -159,7 +182,12 @@ CORPUS = [
     # sizes around PySceneDetect's 256-pixel downscale
     Clip("width-200", MIXED, size=(200, 112)),
     Clip("width-256", MIXED, size=(256, 144)),
-    Clip("width-480", MIXED, size=(480, 270), fps=NTSC, pixels=WIDER),
+    Clip("width-480", MIXED, size=(480, 270), fps=NTSC),
+    Clip("width-333-odd-yuv444p", MIXED, size=(333, 187), pix_fmt="yuv444p"),
+    Clip("width-300-odd-target", MIXED, size=(300, 170)),  # 256x145
+    Clip("width-512-halved", MIXED, size=(512, 288)),  # OpenCV's exact 2x: an area average
+    Clip("portrait-270x480", MIXED, size=(270, 480)),
+    Clip("width-640-4x3", MIXED, size=(640, 480)),
     # containers and timing
     Clip(
         "rotated",

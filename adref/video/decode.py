@@ -2,11 +2,11 @@
 
 Decoding 1080p H.264 is the floor of the detect stage; everything else must ride along nearly
 free. So per frame we never convert the full picture to BGR: the Y, U and V planes are read in
-place and only the sampled pixels (a ~256-pixel-wide frame, the size PySceneDetect's SceneManager
-would auto-downscale to) are colour-converted, by the same FFmpeg conversion OpenCV gives
-PySceneDetect, so a sampled pixel has exactly the BGR PySceneDetect sees there. The decoded
-frame itself is kept by reference only where a caller wants a keyframe, and converted once, at
-thumbnail size.
+place and only the pixels PySceneDetect's auto-downscale reads (``downscale``: two neighbours
+per axis for each pixel of a ~256-pixel-wide frame) are colour-converted, by the same FFmpeg
+conversion OpenCV gives PySceneDetect, then mixed with OpenCV's own fixed-point arithmetic: the
+detectors get the frame SceneManager would hand them, bit for bit. The decoded frame itself is
+kept by reference only where a caller wants a keyframe, and converted once, at thumbnail size.
 """
 
 from __future__ import annotations
@@ -25,32 +25,25 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from adref.errors import InputError
+from adref.video.downscale import plan
 
 log = logging.getLogger(__name__)
 
-DETECT_MIN_WIDTH = 256  # PySceneDetect's DEFAULT_MIN_WIDTH for auto-downscale
-
-# Planar 8-bit formats sampled in place: chroma subsampling (horizontal, vertical).
+# Planar 8-bit formats sampled in place: chroma subsampling (horizontal, vertical), and the
+# format of the tiny picture their gathered pixels are converted in. FFmpeg converts 4:2:0 and
+# 4:2:2 with the same per-pixel arithmetic (every Y, U, V triple: tests/test_decode_tiny.py),
+# and in 4:2:2 each pixel needs a pair of columns to itself, not a 2x2 block: half the work.
 _PLANAR = {
-    "yuv420p": (2, 2),
-    "yuvj420p": (2, 2),
-    "yuv422p": (2, 1),
-    "yuvj422p": (2, 1),
-    "yuv444p": (1, 1),
-    "yuvj444p": (1, 1),
-    "gray": (1, 1),
+    "yuv420p": (2, 2, "yuv422p"),
+    "yuvj420p": (2, 2, "yuvj422p"),
+    "yuv422p": (2, 1, "yuv422p"),
+    "yuvj422p": (2, 1, "yuvj422p"),
+    "yuv444p": (1, 1, "yuv444p"),
+    "yuvj444p": (1, 1, "yuvj444p"),
+    "gray": (1, 1, "gray"),
 }
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
-
-
-def detect_size(width: int, height: int) -> tuple[int, int]:
-    """The size SceneManager's auto-downscale would give a frame of this size."""
-    longest = max(width, height)
-    if longest < DETECT_MIN_WIDTH:
-        return width, height
-    factor = longest / DETECT_MIN_WIDTH
-    return max(1, round(width / factor)), max(1, round(height / factor))
 
 
 @dataclass(frozen=True)
@@ -119,12 +112,12 @@ class VideoReader:
             duration_s=duration_s,
             sample_aspect=Fraction(sar) if sar and sar > 0 else Fraction(1),
         )
-        self.small_size = detect_size(ctx.width, ctx.height)
-        sw, sh = self.small_size
-        self._cols = _centres(ctx.width, sw)
-        self._rows = _centres(ctx.height, sh)
-        self._rows_padded = np.concatenate([self._rows, np.repeat(self._rows[-1:], _PAD_ROWS)])
+        self.downscale = plan(ctx.width, ctx.height)
+        self.small_size = self.downscale.size
+        rows = self.downscale.rows
+        self._rows_padded = np.concatenate([rows, np.repeat(rows[-1:], _PAD_ROWS)])
         self._reformatter = VideoReformatter()
+        self._tiny: dict[str, tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]] = {}
 
     def __enter__(self) -> VideoReader:
         return self
@@ -178,57 +171,59 @@ class VideoReader:
                 log.debug("skipped an undecodable packet in %s: %s", self.path.name, exc)
 
     def _small(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
-        """Detect-size BGR as PySceneDetect would see it at these pixels; luma and its gain.
+        """Detect-size BGR exactly as PySceneDetect would see it; luma and its gain.
 
         OpenCV hands PySceneDetect frames converted by FFmpeg's scaler (which honours the
         frame's colour matrix and range tags), and one level off is enough to flip the hue of a
-        neutral grey. So the sampled pixels are gathered into a tiny picture of the frame's own
-        format (each sample alone in its chroma block, so none borrows a neighbour's colour) and
-        converted by that same scaler: the same BGR, bit for bit, at a few hundred microseconds.
-        Luma stays in the range it was stored in; its gain is what frame differences need.
+        neutral grey. So the pixels the downscale reads are gathered into a tiny picture of the
+        frame's own family (each alone in its chroma block, so none borrows a neighbour's
+        colour; kept from frame to frame) and converted by that same scaler: the same BGR, bit for bit, at a few hundred
+        microseconds. Luma (one source pixel per detect pixel) stays in the range it was stored
+        in; its gain is what frame differences need.
         """
-        sw, sh = self.small_size
+        down = self.downscale
         fmt = frame.format.name
-        sub = _PLANAR.get(fmt)
-        if sub is None or frame.width != self.header.coded_width:
-            bgr = frame.reformat(width=sw, height=sh, format="bgr24").to_ndarray()
-            return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
-        cx, cy = sub
-        rows, cols = self._rows_padded, self._cols
-        y = _plane(frame.planes[0])[rows][:, cols]
-        tiny = av.VideoFrame(sw * cx, (sh + _PAD_ROWS) * cy, fmt)
-        _fill(tiny.planes[0], y, cx, cy)
-        if fmt != "gray":
-            crows, ccols = rows // cy, cols // cx
-            _fill(tiny.planes[1], _plane(frame.planes[1])[crows][:, ccols])
-            _fill(tiny.planes[2], _plane(frame.planes[2])[crows][:, ccols])
+        if fmt not in _PLANAR or frame.width != self.header.coded_width:
+            return self._converted(frame)
+        cx = _PLANAR[fmt][0]
+        gh, gw = len(down.rows), len(down.cols)
+        tiny, sources = self._tiny.get(fmt) or self._tiny_picture(fmt)
+        for plane, to, (rows, cols) in zip(frame.planes, tiny.planes, sources, strict=False):
+            _plane(to)[:] = _plane(plane)[rows][:, cols]  # whole rows first: memory in order
         tiny.colorspace = frame.colorspace
         tiny.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
-        blocks = self._reformatter.reformat(tiny, format="bgr24").to_ndarray()[: sh * cy]
-        # One pixel of each block; OpenCV's nearest resize copies it faster than numpy's slicing.
-        small = (
-            blocks
-            if cx * cy == 1
-            else cv2.resize(blocks, (sw, sh), interpolation=cv2.INTER_NEAREST)
-        )
-        return small, np.ascontiguousarray(y[:sh]), 1.0 if full else _LIMITED_GAIN
+        pairs = self._reformatter.reformat(tiny, format="bgr24").to_ndarray()[:gh]
+        # One pixel of each pair; OpenCV's nearest resize copies it faster than numpy's slicing.
+        grid = pairs if cx == 1 else cv2.resize(pairs, (gw, gh), interpolation=cv2.INTER_NEAREST)
+        luma = down.corner(_plane(tiny.planes[0])[:, ::cx]).copy()  # tiny is refilled next frame
+        return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
 
+    def _tiny_picture(self, fmt: str) -> tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]:
+        """The tiny picture for frames of this format, and the rows and columns of the frame's
+        planes each of its planes is gathered from (luma twice per chroma pair in 4:2:2)."""
+        cx, cy, tiny_format = _PLANAR[fmt]
+        rows, cols = self._rows_padded, self.downscale.cols
+        tiny = av.VideoFrame(len(cols) * cx, len(rows), tiny_format)
+        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, np.repeat(cols, cx))]
+        if fmt != "gray":
+            sources += [(rows // cy, cols // cx)] * 2
+        self._tiny[fmt] = tiny, sources
+        return tiny, sources
 
-def _centres(size: int, samples: int) -> np.ndarray:
-    """The source pixel nearest each sample's centre (where linear resizing weighs most)."""
-    centres = (np.arange(samples) + 0.5) * size / samples - 0.5
-    return np.clip(np.rint(centres), 0, size - 1).astype(np.intp)
-
-
-def _fill(plane: av.video.plane.VideoPlane, pixels: np.ndarray, cx: int = 1, cy: int = 1) -> None:
-    """Write ``pixels`` into a plane's own buffer, each repeated over a ``cx`` by ``cy`` block."""
-    target = _plane(plane)
-    if cx * cy == 1:
-        target[:] = pixels
-    else:
-        size = (target.shape[1], target.shape[0])
-        cv2.resize(pixels, size, dst=target, interpolation=cv2.INTER_NEAREST)
+    def _converted(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
+        """Formats not read in place (10-bit, packed RGB ...): the whole frame converted, then
+        OpenCV's own resize, as SceneManager does. A frame of another size than the stream's
+        is scaled by FFmpeg (SceneManager skips such frames)."""
+        sw, sh = self.small_size
+        bgr: np.ndarray
+        if frame.width != self.header.coded_width or frame.height != self.header.coded_height:
+            bgr = frame.reformat(width=sw, height=sh, format="bgr24").to_ndarray()
+        else:
+            whole = frame.reformat(format="bgr24").to_ndarray()
+            same = (sw, sh) == (frame.width, frame.height)
+            bgr = whole if same else cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_LINEAR)
+        return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:

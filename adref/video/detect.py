@@ -44,7 +44,7 @@ from adref.video.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
-DETECT_VERSION = "3"  # bump whenever cuts or features would change for the same input
+DETECT_VERSION = "4"  # bump whenever cuts or features would change for the same input
 
 _TRUNCATED = 0.8  # decoding less than this share of what the container promises is an error
 

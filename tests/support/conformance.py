@@ -36,6 +36,8 @@ class Seg:
     to: BGR | None = None
     texture: int | None = None  # seed of a blocky texture laid over the colour
     product: bool = False  # a small dark product moving across the colour
+    stripes: int = 0  # 1-pixel vertical stripes this far apart in level, around the colour
+    phase: int = 0  # which columns (even 0, odd 1) hold the brighter stripes
 
 
 def grey(level: int, frames: int) -> Seg:
@@ -90,6 +92,9 @@ def frames(clip: Clip) -> Iterator[np.ndarray]:
             frame[:] = colour
             if tex is not None:
                 frame += tex
+            if seg.stripes:
+                frame[:, seg.phase :: 2] += seg.stripes / 2
+                frame[:, 1 - seg.phase :: 2] -= seg.stripes / 2
             if seg.product:
                 x = int((w - w // 6) * k / max(1, seg.frames - 1))
                 frame[h // 3 : h // 3 + h // 4, x : x + w // 6] = (40, 60, 150)
