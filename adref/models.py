@@ -128,6 +128,7 @@ class TextResult(BaseModel):
     engine: str = ""  # e.g. "tesseract-5.5.4:kor+eng"
     params: dict[str, Any] = Field(default_factory=dict)
     key: str = ""
+    skipped: str = ""  # why shots flagged with text were not read (one line), if they were not
 
 
 class SceneGroup(BaseModel):

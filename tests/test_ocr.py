@@ -14,7 +14,7 @@ import tesserocr
 from PIL import Image
 
 from adref.errors import InputError
-from adref.models import ShotText
+from adref.models import DetectResult, ShotText
 from adref.ocr import engine
 from adref.ocr.read import TextParams, kept, plan, read_frame, read_texts
 from adref.video.detect import DetectParams, detect_shots
@@ -176,3 +176,28 @@ def test_text_that_appears_during_a_shot_is_read_once(tmp_path: Path) -> None:
     assert min(cer(held.text, t) for t in texts) <= _LOOSE_CER
     assert min(cer(late.text, t) for t in texts) <= _LOOSE_CER
     assert result.engine.startswith("tesseract-5") and result.engine.endswith(":kor+eng")
+
+
+def test_without_language_data_text_is_skipped_in_one_line_and_read_once_installed(
+    tmp_path: Path,
+) -> None:
+    """A machine without Tesseract's data still analyses its videos (make demo on a fresh one);
+    the key differs once the data is there, so the text is then read, not served from cache."""
+    from adref.settings import Settings
+    from adref.tasks.text import text_key
+
+    shot = make_shot(0, 0.0, 0.8).model_copy(update={"keyframe_s": 0.4, "has_text": True})
+    empty = tmp_path / "tessdata"
+    empty.mkdir()
+    missing = TextParams.from_settings(Settings(home=tmp_path / "home", tessdata_dir=empty))
+    installed = TextParams.from_settings(Settings(home=tmp_path / "home"))
+    assert "Tesseract language data for kor+eng not found" in missing.unavailable
+    assert installed.unavailable == ""
+
+    result = read_texts(tmp_path / "never-opened.mp4", [shot], missing)
+    assert result.texts == [] and result.frames_read == 0
+    assert result.skipped.startswith("on-screen text not read: Tesseract language data")
+    assert "apt-get install" in result.skipped and "\n" not in result.skipped
+
+    detected = DetectResult.model_construct(shots=[shot], key="shots-key")
+    assert text_key(detected, missing) != text_key(detected, installed)

@@ -199,6 +199,9 @@ def run_flow(source: str, options: RunOptions) -> Any:
             progress.set_listener(None)
 
 
+_STAGE_NOTES = ("Notion:", "on-screen text")  # notes that say which step they come from
+
+
 def show_summary(summary: Any, *, attach: bool = True) -> None:
     """A run's summary table (or its plan, for --estimate) and what its provider chain did."""
     if summary.status == "estimated":
@@ -206,7 +209,7 @@ def show_summary(summary: Any, *, attach: bool = True) -> None:
         return
     console.print(summary_table(summary))
     for note in summary.notes:
-        what = "" if note.startswith("Notion:") else "provider chain: "
+        what = "" if note.startswith(_STAGE_NOTES) else "provider chain: "
         err_console.print(f"[yellow]{what}[/]{note}", highlight=False)
     if attach:
         console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")

@@ -68,6 +68,7 @@ def analyze_video(
         texts = book.stage(
             "text", read_text, video.path, quote(detected), TextParams.from_settings(s)
         )
+        book.note(texts.skipped)
         max_groups = shown_groups(s.image_mode, s.max_analysis_images)
         # quote(): Prefect would otherwise walk every shot's numbers looking for futures.
         grouping = book.stage("group", group, quote(detected), s.granularity, max_groups)

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from adref.errors import InputError
 from adref.models import Shot, ShotText, TextResult
 from adref.ocr import engine
 from adref.ocr.frames import grey_frames
@@ -53,14 +54,22 @@ class TextParams(BaseModel):
     min_confidence: float = 0.6
     tessdata: str | None = None
     version: str = TEXT_VERSION
+    # Why Tesseract cannot read here (its language data is not installed); empty when it can.
+    # Part of the key, so text is read once the data is installed, not served from cache.
+    unavailable: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TextParams:
-        return cls(
+        params = cls(
             languages=settings.ocr_languages,
             min_confidence=settings.ocr_min_confidence,
             tessdata=str(settings.tessdata_dir) if settings.tessdata_dir else None,
         )
+        try:
+            engine.tessdata_dir(params.languages, settings.tessdata_dir)
+        except InputError as exc:
+            return params.model_copy(update={"unavailable": exc.one_line()})
+        return params
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,12 @@ def read_texts(
     engine_name = f"{engine.version()}:{params.languages}"
     if not moments:  # nothing flagged: Tesseract is not even started
         return TextResult(engine=engine_name, params=params.model_dump())
+    if params.unavailable:  # the rest of the analysis does not need the words
+        return TextResult(
+            engine=engine_name,
+            params=params.model_dump(),
+            skipped=f"on-screen text not read: {params.unavailable}",
+        )
     reader = _reader(params.languages, params.tessdata)
     by_time: dict[float, list[Moment]] = {}
     for m in moments:
