@@ -92,7 +92,7 @@ def test_first_push_then_second_push_updates_the_same_page(
     page = notion.state.pages[first.page_id]
     assert props(page)["Name"]["title"][0]["text"]["content"] == "여름 음료 광고 — 바다"
     assert props(page)["Genre"]["select"]["name"] == "TV commercial"
-    assert props(page)["Video ID"]["rich_text"][0]["text"]["content"] == "youtube:sea"
+    assert props(page)["adref ID"]["rich_text"][0]["text"]["content"] == "youtube:sea"
     kinds = [b["type"] for b in notion.page_blocks(first.page_id)]
     assert kinds.count("image") == 4, "a keyframe per scene group"
     assert all(u["status"] == "attached" for u in notion.state.uploads.values())

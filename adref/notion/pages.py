@@ -63,7 +63,6 @@ def video_page(view: VideoView, eff: Effective, viewer_url: str, language: str) 
     title = str(video.get("title") or view.video_id)
     properties: dict[str, dict[str, Any]] = {
         "Kind": shape.select_value("video"),
-        "Video ID": shape.text_value(view.video_id),
         "Source": shape.url_value(source),
         "Genre": shape.select_value(label(genres(), genre, language) if genre else None),
         "Format": shape.select_value(label(formats(), fmt, language) if fmt else None),

@@ -22,7 +22,7 @@ ID_PROPERTY = "adref ID"
 # name → Notion property type, in the order people read them
 PROPERTIES: dict[str, str] = {
     "Kind": "select",
-    "Video ID": "rich_text",
+    ID_PROPERTY: "rich_text",
     "Source": "url",
     "Genre": "select",
     "Format": "select",
@@ -35,7 +35,6 @@ PROPERTIES: dict[str, str] = {
     "Model": "select",
     "Analysed": "date",
     "Viewer": "url",
-    ID_PROPERTY: "rich_text",
 }
 
 
