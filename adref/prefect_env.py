@@ -9,11 +9,13 @@ embedded server starts with the first run.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from adref.runcard import process_identity
 from adref.settings import Settings, resolved
@@ -152,3 +154,28 @@ def withdraw(settings: Settings, supervisor: int) -> None:
     stack = read_stack(settings)
     if stack is not None and stack.processes.get("supervisor", (0, ""))[0] == supervisor:
         state_file(settings).unlink(missing_ok=True)
+
+
+def secret_block(name: str) -> str | None:
+    """A Prefect Secret block's value, when a Prefect API is at hand (inside a run, or a server
+    set by Prefect's own setting: the environment, a profile or a test harness). With none,
+    nothing is asked: asking would start an ephemeral server just to find no block."""
+    # lazy: Prefect is imported only after configure(), and most callers never ask
+    from prefect.context import FlowRunContext, TaskRunContext
+    from prefect.settings import PREFECT_API_URL
+
+    if not (FlowRunContext.get() or TaskRunContext.get() or PREFECT_API_URL.value()):
+        return None
+    try:
+        from prefect.blocks.system import Secret
+
+        block: Any = Secret.load(name, _sync=True)  # type: ignore[call-arg]
+        value = block.get()
+    except ValueError:  # no such block
+        return None
+    except Exception as exc:
+        logging.getLogger(__name__).debug(
+            "could not read Secret block %s: %s", name, type(exc).__name__
+        )
+        return None
+    return str(value).strip() or None

@@ -8,17 +8,14 @@ until the SDK client is built.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import SecretStr
 
 from adref.errors import InputError
 from adref.notion.client import NotionAPI
+from adref.prefect_env import secret_block
 from adref.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,7 +42,7 @@ def notion_config(settings: Settings) -> NotionConfig | None:
         return None
     token = settings.notion_api_key
     if token is None or not token.get_secret_value().strip():
-        block = _secret_block(settings.notion_secret_block)
+        block = secret_block(settings.notion_secret_block)
         token = SecretStr(block) if block else None
     if token is None:
         return None
@@ -68,29 +65,3 @@ def require_config(settings: Settings) -> NotionConfig:
             f"{settings.notion_secret_block!r})",
         )
     return config
-
-
-def _secret_block(name: str) -> str | None:
-    """A Secret block's value, when a Prefect API is at hand (inside a run, or a server set).
-
-    "A server set" is Prefect's own setting, not only the environment variable: a profile or
-    a test harness names the server that way too. Unset, nothing is asked (asking would start
-    an ephemeral server just to find no block)."""
-    # lazy: importing Prefect must wait for prefect_env.configure(), and most callers never ask
-    from prefect.context import FlowRunContext, TaskRunContext
-    from prefect.settings import PREFECT_API_URL
-
-    if not (FlowRunContext.get() or TaskRunContext.get() or PREFECT_API_URL.value()):
-        return None
-    try:
-        # lazy: as above
-        from prefect.blocks.system import Secret
-
-        block: Any = Secret.load(name, _sync=True)  # type: ignore[call-arg]
-        value = block.get()
-    except ValueError:  # no such block
-        return None
-    except Exception as exc:
-        log.debug("could not read Secret block %s: %s", name, type(exc).__name__)
-        return None
-    return str(value).strip() or None

@@ -6,16 +6,11 @@ never a value.
 
 from __future__ import annotations
 
-import logging
-import os
-from typing import Any
-
 from pydantic import SecretStr
 
 from adref.errors import ProviderHardError
+from adref.prefect_env import secret_block
 from adref.settings import Settings
-
-log = logging.getLogger(__name__)
 
 # provider → (settings field, Secret block name, environment variables a user may set)
 KEYS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -47,7 +42,7 @@ def api_key(provider: str, settings: Settings) -> str:
     value: SecretStr | None = getattr(settings, field)
     if value is not None and value.get_secret_value().strip():
         return value.get_secret_value().strip()
-    secret = _secret_block(block)
+    secret = secret_block(block)
     if secret:
         return secret
     raise ProviderHardError(
@@ -56,22 +51,3 @@ def api_key(provider: str, settings: Settings) -> str:
         f"set {names[0]} or create the Secret block {block!r} in the Prefect UI",
         provider=provider,
     )
-
-
-def _secret_block(name: str) -> str | None:
-    """A Secret block's value, when a Prefect API is at hand (inside a run, or a server set)."""
-    from prefect.context import FlowRunContext, TaskRunContext
-
-    if not (FlowRunContext.get() or TaskRunContext.get() or os.environ.get("PREFECT_API_URL")):
-        return None
-    try:
-        from prefect.blocks.system import Secret
-
-        block: Any = Secret.load(name, _sync=True)  # type: ignore[call-arg]
-        value = block.get()
-    except ValueError:  # no such block
-        return None
-    except Exception as exc:
-        log.debug("could not read Secret block %s: %s", name, type(exc).__name__)
-        return None
-    return str(value).strip() or None
