@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from adref.notion import shape
 from adref.notion.client import NotionAPI, NotionError, TokenBucket
@@ -477,6 +478,15 @@ def test_a_flow_run_with_notion_failing_stores_the_video_and_notes_it(
             assert con.execute("SELECT count(*) FROM videos").fetchone() == (1,)
             (notes,) = con.execute("SELECT notes FROM runs").fetchone() or ("",)
         assert "Notion:" in notes
+
+        import adref.cli  # noqa: F401  (registers every command)
+        from adref.cli.app import app
+
+        vid = str(summary.video_id)
+        cli = CliRunner().invoke(app, ["reanalyze", vid, "--notion", "--refresh", "--yes"])
+        assert cli.exit_code == 0, cli.output
+        said = " ".join(cli.stderr.split())
+        assert f"note: Notion: {vid} not published: Notion database retrieve failed: 503" in said
 
         notion._failures.clear()
         with Publisher(get_settings()) as p:  # what `adref notion push` does to catch up

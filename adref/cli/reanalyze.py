@@ -208,6 +208,7 @@ def run_plan(
     for name in ("video", "analysis", "provider / model", "genre", "cache", "time", "result"):
         results.add_column(name, overflow="fold")
     failed = 0
+    notes: list[tuple[str, str]] = []  # (video, note): what the chain or the Notion step said
     with bars, prefect_env.in_process_run():
         for p in todo:
             task_id = bars.add_task(p.video_id, status="waiting", start=False)
@@ -234,6 +235,7 @@ def run_plan(
             finally:
                 progress.set_listener(None)
                 bars.stop_task(task_id)
+            notes += [(p.video_id, note) for note in s.notes]
             cache = f"{s.cache_hits}/{s.tasks} cached"
             bars.update(task_id, status=f"[green]done[/] {s.provider} / {s.model}, {cache}")
             results.add_row(
@@ -246,6 +248,9 @@ def run_plan(
                 "[green]completed[/]",
             )
     console.print(results)
+    for video_id, note in notes:
+        said = note if video_id in note else f"{video_id}: {note}"
+        err_console.print(f"[yellow]note:[/] {said}", highlight=False)
     console.print(
         'compare them: adref sql "select video_id, provider, model, prompt_version, genre '
         'from analyses order by video_id"',
