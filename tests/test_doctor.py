@@ -146,7 +146,7 @@ def test_two_opencvs_are_an_error_and_errors_decide_the_exit_code() -> None:
     assert exit_code([Check("a", "ok", ""), Check("b", "error", "")]) == 1
 
 
-def test_missing_tesseract_language_data_is_an_error_with_its_fix(tmp_path: Path) -> None:
+def test_missing_tesseract_language_data_is_a_warning_with_its_fix(tmp_path: Path) -> None:
     from adref.doctor.environment import tesseract_check
     from adref.settings import Settings
 
@@ -155,6 +155,7 @@ def test_missing_tesseract_language_data_is_an_error_with_its_fix(tmp_path: Path
     broken = tesseract_check(
         Settings(home=tmp_path / "h", tessdata_dir=tmp_path, ocr_languages="kor")
     )
-    assert broken.status == "error"
+    assert broken.status == "warning"
     assert "Tesseract language data for kor not found" in broken.detail
+    assert "on-screen text is not read" in broken.detail
     assert "apt-get install tesseract-ocr-kor" in broken.fix

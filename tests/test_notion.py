@@ -578,3 +578,36 @@ def test_the_token_can_come_from_a_prefect_secret_block(
     files = [f for root in roots for f in root.rglob("*") if f.is_file()]
     assert files and any(f.is_relative_to(adref_home) for f in files)
     assert [f for f in files if block_token.encode() in f.read_bytes()] == []
+
+
+def test_doctor_says_whether_notion_is_set_up_and_never_shows_the_token(
+    tmp_path: Path, notion: FakeNotion
+) -> None:
+    from adref.doctor.notion import notion_checks
+
+    home = tmp_path / "doctor"
+    assert notion_checks(Settings(home=home)) == [], "off and unmentioned: no row"
+    half = notion_checks(Settings(home=home, notion_database_id=notion.state.database_id))
+    assert [(c.status, "no token" in c.detail) for c in half] == [("warning", True)]
+
+    s = Settings(
+        home=home,
+        notion_api_key=TOKEN,
+        notion_database_id=notion.state.database_id,
+        notion_base_url=notion.base_url,
+        notion_requests_per_s=50,
+    )
+    (offline,) = notion_checks(s)
+    assert offline.status == "ok" and "--online" in offline.detail
+    assert notion.calls == [], "offline, Notion is not asked"
+    (missing,) = notion_checks(s, online=True)
+    assert missing.status == "warning" and "adref notion setup" in missing.fix
+    with Publisher(s) as p:
+        assert p.schema.added  # what `adref notion setup` does
+    (ready,) = notion_checks(s, online=True)
+    assert ready.status == "ok" and "every property in place" in ready.detail
+    notion.fail_next(401)
+    (refused,) = notion_checks(s.model_copy(update={"notion_retries": 0}), online=True)
+    assert refused.status == "error" and "401" in refused.detail
+    rows = [half, [offline, missing, ready, refused]]
+    assert TOKEN not in repr(rows)

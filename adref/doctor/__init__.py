@@ -11,6 +11,7 @@ import time
 
 from adref.doctor import environment, services, storage
 from adref.doctor.check import Check, Status
+from adref.doctor.notion import notion_checks
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 
@@ -29,6 +30,7 @@ def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -
         *storage.disk_checks(settings),
         *services.prefect_checks(settings),
         *services.provider_checks(settings, online=online),
+        *notion_checks(settings, online=online),
         *storage.leftover_checks(settings, fix=fix),
         storage.cache_check(settings, time.time(), os.environ.get("PREFECT_HOME")),
     ]
