@@ -7,6 +7,7 @@ own and reads the results where they are kept: ``/proc``, Prefect's database, th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -233,6 +234,20 @@ def test_adref_up_takes_over_from_the_background_server_and_refuses_a_second_up(
     assert _flow_run_states(env, clip_ad.path.name) == ["COMPLETED", "COMPLETED"]
 
 
+@contextlib.contextmanager
+def _held_run(
+    env: dict[str, str], gate: Callable[[RecordedRequest], Route]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`adref analyze` of a download the test holds (``gate``), once the run has asked for it."""
+    with LocalHTTPServer() as server:
+        url = server.add("/held.mp4", Route(handler=gate))
+        analyze = subprocess.Popen(
+            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
+        yield url, analyze
+
+
 def test_down_lets_a_run_on_the_background_server_finish_and_down_now_does_not_wait(
     env: dict[str, str], tmp_path: Path, clip_ad: ClipTruth
 ) -> None:
@@ -244,13 +259,8 @@ def test_down_lets_a_run_on_the_background_server_finish_and_down_now_does_not_w
         return Route(body=clip_ad.path, content_type="video/mp4")
 
     down_log = tmp_path / "down.log"
-    with LocalHTTPServer() as server:
-        url = server.add("/held.mp4", Route(handler=gate))
-        analyze = subprocess.Popen(
-            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+    with _held_run(env, gate) as (url, analyze):
         try:
-            _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
             background = _procs(_state(env))
             with down_log.open("wb") as out:
                 down = subprocess.Popen([ADREF, "down"], env=env, stdout=out, stderr=out)
@@ -270,13 +280,8 @@ def test_down_lets_a_run_on_the_background_server_finish_and_down_now_does_not_w
 
     # --now: the run is not waited for (the server is stopped under it).
     release.clear()
-    with LocalHTTPServer() as server:
-        url = server.add("/held.mp4", Route(handler=gate))
-        analyze = subprocess.Popen(
-            [ADREF, "analyze", url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+    with _held_run(env, gate) as (url, analyze):
         try:
-            _wait("held mid-run", lambda: server.request_count("/held.mp4") > 0)
             now = _adref(env, "down", "--now")
             assert now.returncode == 0, now.stderr
             assert (
