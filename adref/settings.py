@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     output_language: Literal["ko", "en"] = Field(
         default="ko", description="Language of the analysis text."
     )
+    prompt_text_tokens: int = Field(
+        default=600,
+        ge=0,
+        le=20_000,
+        description="Most tokens of on-screen text a model prompt carries (0: none).",
+    )
 
     # Model providers: keys (the vendors' usual variable names work too), endpoints, limits
     openai_api_key: SecretStr | None = Field(

@@ -98,6 +98,8 @@ def test_load_request_rebuilds_what_was_written(
     for loaded, original in zip(request.shots, w.shots, strict=True):
         assert loaded.model_dump(exclude={"vector"}) == original.model_dump(exclude={"vector"})
         assert loaded.vector == pytest.approx(original.vector, abs=1e-6)  # stored as FLOAT
+    # What was read on screen comes back too, so a re-analysis is given the same words.
+    assert w.texts and request.texts == w.texts
 
 
 def test_an_unknown_video_is_an_input_error_with_a_hint(
