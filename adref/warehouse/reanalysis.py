@@ -93,6 +93,24 @@ def load_request(
     )
 
 
+def media_copy(wh: Warehouse, video_id: str) -> Path:
+    """The kept playable copy of a stored video, for reading what the warehouse lacks (the text
+    on screen of a video stored before it was read); an InputError when none is kept."""
+    with contextlib.closing(wh.connect(read_only=True)) as con:
+        row = con.execute(
+            "SELECT media_path FROM videos WHERE video_id = $v", {"v": video_id}
+        ).fetchone()
+    if row is None:
+        raise InputError(f"no video {video_id} in the warehouse", hint=LIST_HINT)
+    if not row[0] or not (wh.root / row[0]).is_file():
+        raise InputError(
+            f"no kept copy of {video_id} to read its text from",
+            "it was stored without one (ADREF_KEEP_VIDEO=false) or the file is gone",
+            "analyse it again from its source with `adref analyze SOURCE --refresh`",
+        )
+    return Path(wh.root / row[0])
+
+
 def select_videos(
     wh: Warehouse,
     *,
