@@ -7,13 +7,15 @@ analyser cannot know stays ``None`` or empty: an honest gap beats an invented an
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from adref.categories import formats, genres
-from adref.models import Grouping, Shot, StreamInfo, VideoMeta
+from adref.models import Grouping, Shot, ShotText, StreamInfo, VideoMeta
 
 
 class Features(BaseModel):
@@ -97,7 +99,11 @@ class Analysis(AnalysisContent):
 
 
 class AnalysisRequest(BaseModel):
-    """What every provider is given: everything measured so far about one video."""
+    """What every provider is given: everything measured so far about one video.
+
+    What the ad says comes beside the pictures: ``texts``, the lines read on screen (the text
+    stage's ``shot_texts``). The voice-over transcript belongs beside them, and in ``words_key``.
+    """
 
     meta: VideoMeta
     stream: StreamInfo
@@ -105,3 +111,11 @@ class AnalysisRequest(BaseModel):
     grouping: Grouping
     output_language: Literal["ko", "en"] = "ko"
     model: str | None = None
+    texts: list[ShotText] = Field(default_factory=list)
+
+    def words_key(self) -> str:
+        """A hash of what the ad says, as given here: a cached answer is reused only for the
+        same words (the pictures and the groups have their own keys)."""
+        said = [t.model_dump(mode="json") for t in self.texts]
+        raw = json.dumps({"texts": said}, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:16]

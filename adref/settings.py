@@ -14,6 +14,46 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Calls to action as Korean and English ads write them (ADREF_CTA_PHRASES replaces the list).
+CTA_PHRASES = (
+    "지금 구매",
+    "구매하기",
+    "구매하세요",
+    "주문하기",
+    "주문하세요",
+    "지금 바로",
+    "다운로드",
+    "설치하기",
+    "자세히 보기",
+    "더 알아보기",
+    "검색하세요",
+    "검색창에",
+    "방문하세요",
+    "만나보세요",
+    "신청하기",
+    "신청하세요",
+    "예약하기",
+    "가입하기",
+    "바로가기",
+    "buy now",
+    "shop now",
+    "order now",
+    "download",
+    "install",
+    "learn more",
+    "sign up",
+    "subscribe",
+    "book now",
+    "visit",
+    "get it",
+    "try it",
+    "call now",
+    "apply now",
+    "available now",
+    "find out more",
+    "search",
+)
+
 
 def _default_home() -> Path:
     return Path.home() / ".adref"
@@ -159,6 +199,17 @@ class Settings(BaseSettings):
     )
     output_language: Literal["ko", "en"] = Field(
         default="ko", description="Language of the analysis text."
+    )
+    cta_phrases: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CTA_PHRASES),
+        description="Call-to-action phrases the local analyser looks for on screen, "
+        "comma-separated (any case and spacing).",
+    )
+    prompt_text_tokens: int = Field(
+        default=600,
+        ge=0,
+        le=20_000,
+        description="Most tokens of on-screen text a model prompt carries (0: none).",
     )
 
     # Model providers: keys (the vendors' usual variable names work too), endpoints, limits
@@ -407,7 +458,7 @@ class Settings(BaseSettings):
         "changed meanwhile is still being written and waits for the next ingest.",
     )
 
-    @field_validator("input_dirs", "viewer_origins", mode="before")
+    @field_validator("input_dirs", "viewer_origins", "cta_phrases", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from adref.analysis import Analysis, GroupAnalysis
-from adref.models import Grouping, SceneGroup, VideoMeta, analysis_id
+from adref.models import Grouping, SceneGroup, ShotText, VideoMeta, analysis_id
 from adref.search.index import refresh
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
@@ -40,7 +40,9 @@ def video(
     owner: str | None = None,
     size: tuple[int, int] = (1920, 1080),
     seed: int = 0,
+    screen: tuple[tuple[int, str], ...] = (),
 ) -> VideoWrite:
+    """``screen``: lines read on screen, as (shot index, text)."""
     shots = make_shots([(look, 2.0) for look in looks], jitter=0.01, seed=seed)
     aid = analysis_id(video_id, provider, "m", "p1")
     descriptions = list(groups) or ["" for _ in shots]
@@ -51,6 +53,16 @@ def video(
         content_hash=uuid.uuid4().hex,
         stream=make_stream(2.0 * len(shots), size[0], size[1], fps=25.0),
         shots=shots,
+        texts=[
+            ShotText(
+                shot_index=i,
+                start_s=shots[i].start_s,
+                text=text,
+                confidence=0.9,
+                box=(10, 10 + 30 * n, 200, 24),
+            )
+            for n, (i, text) in enumerate(screen)
+        ],
         keyframe_paths={
             s.shot_index: f"media/keyframes/{video_id}/{s.shot_index:04d}.jpg" for s in shots
         },

@@ -115,6 +115,21 @@ def test_ratios_are_consistent_with_the_table(bench: TokensBench) -> None:
         assert bench.ratio(vendor, "contact_sheet") < bench.ratio(vendor, "frames")
 
 
+def test_the_prompt_counts_the_on_screen_text_within_its_cap(
+    clips_folder: Path, bench: TokensBench, tmp_path: Path
+) -> None:
+    ad, single = bench.videos
+    assert bench.text_source == "the text stage"
+    assert ad.text_lines > 0 and 0 < ad.text_tokens <= Settings().prompt_text_tokens + 200
+    assert single.text_lines == 0 and single.text_tokens == 0
+    # With no on-screen text sent, the ad's prompt is lighter by about that block.
+    clips = bench_clips(clips_folder, ("ad",), SIZE)
+    bare = run_tokens_bench(clips, Settings(home=tmp_path, prompt_text_tokens=0)).videos[0]
+    assert bare.text_tokens == 0
+    saved = ad.vendors[0].prompt_tokens - bare.vendors[0].prompt_tokens
+    assert abs(saved - ad.text_tokens) <= 2
+
+
 runner = CliRunner()
 
 
@@ -126,6 +141,7 @@ def test_cli_prints_a_table_and_the_target_line(clips_folder: Path, tmp_path: Pa
     for vendor in VENDORS:
         assert f"{vendor}: ours/seed" in result.output
     assert result.output.count("Target <= 1/3 with every group represented") == 3
+    assert "on-screen text:" in result.output
 
 
 def test_cli_json(clips_folder: Path, tmp_path: Path) -> None:

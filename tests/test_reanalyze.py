@@ -98,6 +98,8 @@ def test_load_request_rebuilds_what_was_written(
     for loaded, original in zip(request.shots, w.shots, strict=True):
         assert loaded.model_dump(exclude={"vector"}) == original.model_dump(exclude={"vector"})
         assert loaded.vector == pytest.approx(original.vector, abs=1e-6)  # stored as FLOAT
+    # What was read on screen comes back too, so a re-analysis is given the same words.
+    assert w.texts and request.texts == w.texts
 
 
 def test_an_unknown_video_is_an_input_error_with_a_hint(
@@ -381,3 +383,62 @@ def test_the_command_estimates_then_runs_then_skips_what_is_stored(
     assert skipped.exit_code == 0, skipped.output
     assert "stored already" in skipped.stdout and "total: 0 to analyse" in skipped.stdout
     assert _query("select count(*) from runs") == [(2,)]
+
+
+# -- adding the text on screen to videos stored before it was read -----------------------------
+
+
+def test_write_texts_replaces_only_the_lines_and_needs_the_video(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    w = _stored(wh, "youtube:t1")
+    before = counts(wh, "youtube:t1")
+    line = w.texts[0].model_copy(update={"text": "BRAND NEW"})
+    wh.write_texts("youtube:t1", [line])
+    assert load_request(wh, "youtube:t1").texts == [line]
+    assert {k: v for k, v in counts(wh, "youtube:t1").items() if k != "shot_texts"} == {
+        k: v for k, v in before.items() if k != "shot_texts"
+    }
+    wh.write_texts("youtube:t1", [])
+    assert load_request(wh, "youtube:t1").texts == []
+    with pytest.raises(WarehouseError, match="no such video"):
+        wh.write_texts("youtube:none", [line])
+
+
+def test_without_a_kept_copy_the_text_cannot_be_read_again(
+    library: tuple[Warehouse, dict[str, VideoWrite]],
+) -> None:
+    from adref.warehouse.reanalysis import media_copy
+
+    with pytest.raises(InputError, match="no kept copy of youtube:a1") as err:
+        media_copy(library[0], "youtube:a1")
+    assert "adref analyze SOURCE --refresh" in err.value.hint
+    with pytest.raises(InputError, match="no video youtube:zz"):
+        media_copy(library[0], "youtube:zz")
+
+
+def test_reanalyze_with_text_reads_the_kept_copy_stores_and_uses_it(korean: RunSummary) -> None:
+    from adref.flows.reanalyze import reanalyze_video
+    from adref.search.index import search
+    from adref.search.query import SearchQuery
+
+    vid = korean.video_id
+    assert vid is not None
+    settings = get_settings()
+    first = _query("select shot_index, text from shot_texts order by shot_index, text")
+    assert any("SALE" in str(t) for _, t in first)
+    Warehouse(settings.warehouse).write_texts(vid, [])  # as stored before text was read
+    assert _query("select count(*) from shot_texts") == [(0,)]
+
+    again = reanalyze_video(video_id=vid, text=True)
+    assert again.status == "completed"
+    (text_stage,) = [s for s in again.stages if s.stage == "text"]
+    assert text_stage.tasks == 2  # read from the kept copy, then stored
+    assert _query("select shot_index, text from shot_texts order by shot_index, text") == first
+    assert again.analysis_id == korean.analysis_id, "the same analysis, now told the words"
+    ((cta, language),) = _query(
+        f"select call_to_action, ad_language from analyses where analysis_id = '{again.analysis_id}'"
+    )
+    assert cta == "화면 문구: “Shop now”" and language == "en"
+    hits = search(settings, SearchQuery(text="sale")).hits
+    sale_shot = next(i for i, t in first if "SALE" in str(t))
+    assert [(h.video_id, h.shot_index) for h in hits] == [(vid, sale_shot)]

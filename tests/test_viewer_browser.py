@@ -117,6 +117,45 @@ def test_search_a_tag_see_its_keyframe_and_open_the_video(
     expect(page.locator("button.shot").first).to_be_visible()
 
 
+def test_a_word_only_on_screen_finds_its_shot_and_the_video_page_shows_the_text(
+    viewer: Viewer, page: Page, tmp_path: Path
+) -> None:
+    from adref.warehouse.catalog import Warehouse
+
+    with Warehouse(viewer.home / "warehouse").connect(read_only=True) as con:
+        row = con.execute(
+            "SELECT t.shot_index, t.text, s.keyframe_path FROM shot_texts t JOIN shots s"
+            " USING (video_id, shot_index) WHERE t.text ILIKE '%sale%'"
+        ).fetchone()
+        said = con.execute(
+            "SELECT count(*) FROM analyses WHERE summary ILIKE '%sale%'"
+            " OR genre_reason ILIKE '%sale%'"
+        ).fetchone()
+    assert row is not None, "the text stage read the SALE super of the test ad"
+    assert said == (0,), "the word must be only on screen for this test to mean anything"
+    shot_index, text, keyframe = row
+
+    page.goto(f"{viewer.url}/search")
+    expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+    _search(page, "sale")
+    card = page.locator(".card")
+    # Before the search the page lists every video at its first shot: wait for the answer.
+    assert shot_index != 0
+    expect(card).to_have_attribute("data-shot", str(shot_index))
+    expect(card).to_have_count(1)
+    expect(page.get_by_text("1 result", exact=True)).to_be_visible()
+    image = card.locator("img")
+    assert (image.get_attribute("src") or "").endswith(str(keyframe))
+    page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
+    page.screenshot(path=tmp_path / "search-on-screen-word.png", full_page=True)
+
+    card.locator("a.title").click()
+    page.wait_for_url("**/video?id=*")
+    shot = page.locator(f"button.shot[data-shot='{shot_index}']").locator("..")
+    expect(shot.locator(".said")).to_contain_text(text, timeout=20_000)
+    expect(page.locator(".said")).not_to_have_count(0)
+
+
 def test_a_second_browser_session_does_not_see_the_first_ones_state(
     viewer: Viewer, browser: Browser
 ) -> None:

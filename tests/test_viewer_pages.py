@@ -80,6 +80,22 @@ def test_video_page_shows_player_shots_pacing_and_analyses(wh: Warehouse) -> Non
     assert len([p for p in view.select(pn.pane.HTML) if p.name == "analysis"]) == 2
 
 
+def test_each_shot_shows_the_text_read_on_it_escaped(wh: Warehouse, tmp_path: Path) -> None:
+    view = video_view(wh, "youtube:abc")
+    assert view is not None
+    assert [s.texts for s in view.shots] == [("지금 구매하세요",), ("SUMMER SALE 50%",), (), ()]
+    html = _html(render("video", _ctx(wh, id="youtube:abc")))
+    assert html.count("class='said'") == 2
+    assert "<span>지금 구매하세요</span>" in html and "<span>SUMMER SALE 50%</span>" in html
+    # Anything can be written on screen: it is escaped like the titles.
+    other = Warehouse(tmp_path / "wh")
+    hostile = make_write("youtube:x", shots=2)
+    texts = [hostile.texts[0].model_copy(update={"text": "<img src=x onerror=alert(1)>"})]
+    other.write_video(hostile.model_copy(update={"texts": texts}))
+    html = _html(render("video", _ctx(other, id="youtube:x")))
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
 def test_labels_follow_the_output_language(wh: Warehouse) -> None:
     html = _html(render("video", _ctx(wh, lang="ko", id="youtube:abc")))
     assert "TVC (tvc)" in html and "실사 (live_action)" in html
@@ -114,8 +130,12 @@ def _enter(state: Any, text: str) -> None:
 def two(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     warehouse = Warehouse(tmp_path_factory.mktemp("viewer-search") / "wh")
     warehouse.init()
-    warehouse.write_video(make_write("youtube:one", title="Beach <b>day</b>", user_tags=["summer"]))
-    warehouse.write_video(make_write("youtube:two", title="Snow night", user_tags=["winter"]))
+    # No text read on screen: make_write's ("SUMMER SALE 50%") would be found by "summer" too.
+    for write in (
+        make_write("youtube:one", title="Beach <b>day</b>", user_tags=["summer"]),
+        make_write("youtube:two", title="Snow night", user_tags=["winter"]),
+    ):
+        warehouse.write_video(write.model_copy(update={"texts": []}))
     return warehouse
 
 

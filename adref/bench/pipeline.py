@@ -107,7 +107,11 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     texts = text.read_text.fn(got.path, detected, TextParams.from_settings(settings))
     grouping = group.group.fn(detected, settings.granularity, 10)
     request = AnalysisRequest(
-        meta=got.meta, stream=detected.stream, shots=detected.shots, grouping=grouping
+        meta=got.meta,
+        stream=detected.stream,
+        shots=detected.shots,
+        grouping=grouping,
+        texts=texts.texts,
     )
     analysis = analyze.analyze.fn("local", request, settings).analysis
     persist.persist.fn(got.meta, got, detected, texts, grouping, analysis, None, [], settings)

@@ -9,7 +9,8 @@ past it are dropped), or every group tiled onto at most that many contact sheets
 
 The target (ours at most a third of the seed's) is judged on the pictures: the prompt is ours on
 both sides (the seed's own is not at hand), so it is counted apart and the ratio with it added
-is printed beside. Counts, not timings: the result is the same on any machine.
+is printed beside. The prompt carries the on-screen text as a run reads it (the text stage on the
+clip, capped by ``ADREF_PROMPT_TEXT_TOKENS``); its share of the prompt is counted apart too. Counts, not timings: the result is the same on any machine.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from adref.errors import AdrefError
 from adref.grouping import group_shots
-from adref.models import VideoMeta
+from adref.models import Shot, ShotText, VideoMeta
+from adref.ocr.read import TextParams, read_texts
 from adref.providers.base import AnalysisRequest
 from adref.providers.remote.cost_estimates import DEFAULT_MODELS, image_tokens, text_tokens
 from adref.providers.remote.images import Frame, ImageMode, prepare, select_frames, shown_groups
@@ -60,7 +63,7 @@ class WayTokens(BaseModel):
 class VendorTokens(BaseModel):
     vendor: Vendor
     model: str
-    prompt_tokens: int  # the prompt text, the same on both sides
+    prompt_tokens: int  # the prompt text, the same on both sides (on-screen text included)
     seed: WayTokens
     ours: dict[str, WayTokens]  # by image mode
 
@@ -80,6 +83,8 @@ class VideoTokens(BaseModel):
     shots: int
     groups: list[int]  # every scene group's index
     vendors: list[VendorTokens]
+    text_lines: int = 0  # lines the text stage read on screen
+    text_tokens: int = 0  # what the prompt's on-screen text block costs (within the cap)
 
     def vendor(self, vendor: str) -> VendorTokens:
         return next(v for v in self.vendors if v.vendor == vendor)
@@ -92,6 +97,7 @@ class VideoTokens(BaseModel):
 class TokensBench(BaseModel):
     videos: list[VideoTokens]
     prompt_source: str  # where the prompt's token count came from
+    text_source: str = ""  # where the on-screen text came from
 
     def totals(self, vendor: str, with_prompt: bool = False) -> dict[str, int]:
         """Input tokens summed over the videos: ``seed`` and one entry per image mode."""
@@ -143,10 +149,13 @@ def run_tokens_bench(
     settings = settings or get_settings()
     videos: list[VideoTokens] = []
     sources: set[str] = set()
+    text_sources: set[str] = set()
     for kind, path in clips:
         if on_step is not None:
-            on_step(f"detecting and grouping {path.name}")
+            on_step(f"detecting, reading and grouping {path.name}")
         detected = detect_shots(path, DetectParams.from_settings(settings))
+        texts, text_source = _texts(path, detected.shots, settings)
+        text_sources.add(text_source)
         meta = VideoMeta(
             video_id=f"bench:{path.stem}",
             title=f"{kind} test clip",
@@ -166,14 +175,40 @@ def run_tokens_bench(
                     shown_groups(mode, settings.max_analysis_images),
                 ),
                 output_language=settings.output_language,
+                texts=texts,
             )
             for mode in MODES
         }
         request = requests["contact_sheet"]
-        prompt, source = prompt_tokens(request, [f.label for f in select_frames(request)])
+        budget = settings.prompt_text_tokens
+        labels = [f.label for f in select_frames(request)]
+        prompt, source = prompt_tokens(request, labels, budget)
         sources.add(source)
-        videos.append(count_video(kind, path.name, requests, prompt, settings.max_analysis_images))
-    return TokensBench(videos=videos, prompt_source="; ".join(sorted(sources)))
+        video = count_video(kind, path.name, requests, prompt, settings.max_analysis_images)
+        video.text_lines, video.text_tokens = len(texts), screen_tokens(request, budget)
+        videos.append(video)
+    return TokensBench(
+        videos=videos,
+        prompt_source="; ".join(sorted(sources)),
+        text_source="; ".join(sorted(text_sources)),
+    )
+
+
+def _texts(path: Path, shots: list[Shot], settings: Settings) -> tuple[list[ShotText], str]:
+    """The clip's lines read on screen as a run reads them, or none and why."""
+    try:
+        return read_texts(path, shots, TextParams.from_settings(settings)).texts, "the text stage"
+    except AdrefError as exc:  # no Tesseract data here: count the rest
+        return [], f"no on-screen text ({exc.what})"
+
+
+def screen_tokens(request: AnalysisRequest, budget: int) -> int:
+    """Tokens of the prompt's on-screen text section (0 when nothing is read or sent)."""
+    try:
+        prompt = importlib.import_module("adref.providers.remote.prompt")
+    except ImportError:
+        return 0
+    return sum(text_tokens(part) for part in prompt.said_sections(request, budget))
 
 
 def count_video(
@@ -211,7 +246,9 @@ def count_video(
     )
 
 
-def prompt_tokens(request: AnalysisRequest, labels: list[str]) -> tuple[int, str]:
+def prompt_tokens(
+    request: AnalysisRequest, labels: list[str], text_budget: int | None = None
+) -> tuple[int, str]:
     """Tokens of our rendered prompt (repo defaults), or a fixed estimate and why."""
     fallback = f"a fixed {FALLBACK_PROMPT_TOKENS}-token estimate"
     try:
@@ -220,7 +257,8 @@ def prompt_tokens(request: AnalysisRequest, labels: list[str]) -> tuple[int, str
         return FALLBACK_PROMPT_TOKENS, f"{fallback} (adref.providers.remote.prompt is not there)"
     try:
         facts = prompt.facts_from_local(request)
-        system, user = prompt.render(prompt.default_prompt(), request, facts, labels)
+        budget = prompt.SCREEN_TOKENS if text_budget is None else text_budget
+        system, user = prompt.render(prompt.default_prompt(), request, facts, labels, budget)
     except Exception as exc:  # an optional collaborator: say why, count the rest
         return FALLBACK_PROMPT_TOKENS, f"{fallback} (rendering the prompt failed: {exc})"
     return text_tokens(str(system)) + text_tokens(str(user)), "our rendered prompt"

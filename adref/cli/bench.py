@@ -343,6 +343,12 @@ def bench_tokens(
         f"prompt text: ~{prompt:,} tokens a call, the same on both sides ({bench.prompt_source}); "
         "the target is judged on the pictures, the ratio with the prompt is shown beside"
     )
+    lines = sum(video.text_lines for video in bench.videos)
+    screen = round(sum(v.text_tokens for v in bench.videos) / max(1, len(bench.videos)))
+    console.print(
+        f"on-screen text: {lines:,} lines read in {len(bench.videos)} clips ({bench.text_source}); "
+        f"~{screen:,} tokens a call of the prompt's, capped at ADREF_PROMPT_TEXT_TOKENS"
+    )
     for vendor in vendors:
         verdicts = ", ".join(
             f"{m.replace('_', ' ')} "

@@ -6,7 +6,8 @@ overrides (Prefect Variables) count in the plan when a Prefect API is configured
 (``PREFECT_API_URL``); the embedded server is only up while a flow runs.
 
 An analysis already stored under the same id (same video, provider, model and prompt) is skipped
-unless ``--refresh``: asking again would only pay for the same answer.
+unless ``--refresh`` (or ``--text``, which reads the text on screen again from the kept copy
+first): asking again would only pay for the same answer.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def reanalyze(
         help="Publish each video to Notion as a last step (default: ADREF_NOTION_PUBLISH).",
         show_default=False,
     ),
+    text: bool = typer.Option(
+        False,
+        "--text",
+        help="First read the text on screen again from each video's kept copy and store it "
+        "(videos stored before text was read); the analysis is then given it.",
+    ),
 ) -> None:
     """Analyse stored videos again with another provider, model or prompt; keep every analysis."""
     settings = get_settings()
@@ -102,7 +109,8 @@ def reanalyze(
         return
     # A provider's prompt version may read Prefect Variables: configure Prefect first.
     start_prefect(background_server=True)
-    plan = make_plan(warehouse, chosen, chain, model, refresh)
+    # With --text the words given may change, so a stored analysis is asked again.
+    plan = make_plan(warehouse, chosen, chain, model, refresh or text)
     console.print(plan_table(plan, chain))
     todo = [p for p in plan if not p.stored]
     total = sum(p.estimate.cost_usd for p in todo)
@@ -114,7 +122,7 @@ def reanalyze(
     if total > 0 and not yes:
         typer.confirm(f"Spend up to ${total:.4f} on {len(todo)} analyses?", abort=True)
     settle_dead_runs()
-    failed = run_plan(todo, chain, model, refresh, notion)
+    failed = run_plan(todo, chain, model, refresh, notion, text)
     if failed:
         raise typer.Exit(1)
 
@@ -191,7 +199,12 @@ class _Line:
 
 
 def run_plan(
-    todo: list[Planned], chain: str, model: str | None, refresh: bool, notion: bool | None = None
+    todo: list[Planned],
+    chain: str,
+    model: str | None,
+    refresh: bool,
+    notion: bool | None = None,
+    text: bool = False,
 ) -> int:
     """One flow run per video, one after another; returns how many failed."""
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
@@ -223,6 +236,7 @@ def run_plan(
                     model=model,
                     refresh=refresh,
                     notion=notion,
+                    text=text,
                 )
             except Exception as exc:
                 failed += 1

@@ -85,6 +85,7 @@ def analyze_video(
             grouping=grouping,
             output_language=s.output_language,
             model=model,
+            texts=texts.texts,
         )
         if estimate_only:
             return book.estimated(book.stage("analyze", estimate, provider, request), detected)

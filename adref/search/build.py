@@ -39,6 +39,7 @@ from adref.search import engine, textdb
 from adref.search.documents import read_documents, shot_batches
 from adref.search.segments import Segment, merge, write_segment
 from adref.search.store import (
+    FORMAT,
     Manifest,
     SegmentRef,
     folder,
@@ -54,8 +55,8 @@ MAX_SEGMENTS = 8
 COMPACT_GROWTH, COMPACT_FROM = 2.0, 1 << 20  # rewrite the text database once it doubled
 CATCH_UP_LIMIT = 2000  # more missed videos than this: rebuild whole
 # Every change a document reflects touches one of these: a video (re)stored or deleted, an
-# analysis added, a correction made.
-CHANGE_TABLES = ("videos", "analyses", "corrections")
+# analysis added, a correction made, text read on screen added to a stored video.
+CHANGE_TABLES = ("videos", "analyses", "corrections", "shot_texts")
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ def refresh_index(wh: Warehouse, video_ids: Sequence[str] | None = None) -> Refr
             video_ids is None
             or old is None
             or old.identity != identity
+            or old.format != FORMAT
             or not _intact(wh.root, old)
         )
         with _snapshot(wh) as wcon:
@@ -189,22 +191,19 @@ def _update(
             con.execute(f"ATTACH {sql_str(source)} AS old (READ_ONLY)")
             con.execute("INSERT INTO docs SELECT * FROM old.docs")
             con.execute("INSERT INTO postings SELECT * FROM old.postings ORDER BY term")
+            con.execute("INSERT INTO screen SELECT * FROM old.screen ORDER BY term")
             con.execute("DETACH old")
     else:
         shutil.copyfile(source, base / text)
     with contextlib.closing(engine.connect(base / text)) as con:
         con.execute("BEGIN TRANSACTION")
-        placeholders = ", ".join("?" * len(ids))
-        removed = con.execute(
-            f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids
-        ).fetchone()  # DuckDB answers a DELETE with the count of rows deleted
-        con.execute(f"DELETE FROM postings WHERE video_id IN ({placeholders})", ids)
+        removed = textdb.delete(con, ids)
         textdb.insert(con, docs)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")
         documents = textdb.count(con)
     gone = {*ids} - {d.video_id for d in docs}
-    taken_out = min(len(gone), int(removed[0]) if removed else 0)
+    taken_out = min(len(gone), removed)
 
     refs = []
     for ref in old.segments:

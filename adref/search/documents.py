@@ -1,8 +1,9 @@
 """What the warehouse says about each video, gathered into one search document per video.
 
 A document holds the text BM25 reads — title, description, every analysis' summary and genre
-reason, tags (site, user, model, corrected), moods, scene-group descriptions and a correction's
-note — and the values facets count. Several analyses of a video (re-analyses) all contribute
+reason, tags (site, user, model, corrected), moods, scene-group descriptions, a correction's
+note and the lines read on screen — and the values facets count. The lines read on screen are
+also kept per shot (``screen``), so a hit for a word written on screen shows that shot. Several analyses of a video (re-analyses) all contribute
 text, moods, tags and providers; genre and format are the latest analysis' answer.
 
 Corrections win: the latest ``corrections`` row per video and field (by ``created_at``, then
@@ -30,6 +31,16 @@ SQUARE = (0.9, 1.1)  # width / height (as displayed) between these is square
 SHOT_COLUMNS = "video_id, shot_index, start_s, keyframe_path, palette, vector"
 
 
+@dataclass(frozen=True)
+class ScreenLine:
+    """One line read on screen in one shot, with the shot's keyframe (what a hit shows)."""
+
+    shot_index: int
+    start_s: float
+    keyframe_path: str | None
+    text: str
+
+
 @dataclass
 class VideoDoc:
     video_id: str
@@ -48,6 +59,7 @@ class VideoDoc:
     keyframe_path: str | None = None
     start_s: float = 0.0
     text: list[str] = field(default_factory=list)
+    screen: list[ScreenLine] = field(default_factory=list)
 
     @property
     def tags(self) -> list[str]:
@@ -125,6 +137,7 @@ def read_documents(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) ->
     _add_groups(con, docs, where, params)
     _add_corrections(con, docs, where, params)
     _add_representatives(con, docs, where, params)
+    _add_screen_text(con, docs, where, params)
     for doc in docs.values():
         for code, table in ((doc.genre, genres()), (doc.format, formats())):
             if code:
@@ -207,6 +220,28 @@ def _add_representatives(
     ):
         doc.shot_index, doc.keyframe_path = r["shot_index"] or 0, r["keyframe_path"]
         doc.start_s = r["start_s"] or 0.0
+
+
+def _add_screen_text(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
+) -> None:
+    for doc, t in _per_doc(
+        con,
+        docs,
+        "SELECT t.video_id, t.shot_index, t.text, coalesce(s.start_s, t.start_s) AS start_s,"
+        f" s.keyframe_path FROM (SELECT * FROM shot_texts{where}) AS t"
+        f" LEFT JOIN (SELECT video_id, shot_index, start_s, keyframe_path FROM shots{where}) AS s"
+        " ON s.video_id = t.video_id AND s.shot_index = t.shot_index"
+        " ORDER BY t.video_id, t.shot_index, t.box[2], t.box[1]",
+        [*params, *params],
+    ):
+        if t["text"]:
+            doc.text.append(t["text"])
+            doc.screen.append(
+                ScreenLine(
+                    int(t["shot_index"]), float(t["start_s"] or 0.0), t["keyframe_path"], t["text"]
+                )
+            )
 
 
 def shot_batches(

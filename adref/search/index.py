@@ -2,7 +2,9 @@
 
 Text and facet searches answer one hit per video; colour and "more like this" one hit per shot,
 among the videos the text and filters allow. A missing index is built on first search (or an
-empty page is returned when there is no warehouse yet).
+empty page is returned when there is no warehouse yet), and so is an index of an older layout.
+A text hit shows the shot whose on-screen words match the query most, else the video's first
+scene group's representative.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def search(settings: Settings, query: SearchQuery) -> SearchPage:
     q = sq.normalised(query)
     root = settings.warehouse
     index = store.opened(root)
-    if index is None:
+    if index is None or index.manifest.format != store.FORMAT:  # none yet, or an older layout
         try:
             refresh_index(Warehouse.of(settings), None)
         except (OSError, AdrefError) as exc:

@@ -4,7 +4,9 @@ Every value from a query reaches SQL as a bound parameter; the SQL text is assem
 the fixed fragments below, chosen by which filters are set.
 
 Text ranks by BM25 over the ``postings`` table, with fts's parameters (k1 = 1.2, b = 0.75) and
-every query term required; no text (or text without a word, only punctuation) lists videos
+every query term required; a matched video's hit shows the shot whose lines read on screen hold
+the most of the query's terms (the ``screen`` table; the earliest such shot on a tie), and its
+first scene group's representative when no term is written on screen; no text (or text without a word, only punctuation) lists videos
 newest first. Queries are cut at ``MAX_TEXT`` characters and ``MAX_TERMS`` terms, pages at
 ``MAX_PAGE_SIZE`` hits. Facet counts are for the current
 text and the *other* filters (a facet's own filter is left out of its counts, so picking
@@ -149,7 +151,12 @@ def filters(q: SearchQuery) -> Filters:
 
 
 ALL_DOCS = "docs d"
-MATCHED_DOCS = "docs d JOIN matched m USING (video_id)"
+MATCHED_DOCS = "docs d JOIN matched m USING (video_id) LEFT JOIN screened s USING (video_id)"
+# A matched video's hit shows the shot where its words are written, when they are.
+SCREENED_HIT_COLUMNS = (
+    "d.video_id, coalesce(s.shot_index, d.shot_index), coalesce(s.keyframe_path, d.keyframe_path),"
+    " coalesce(s.start_s, d.start_s), d.title, d.genre, d.tags, d.duration_s"
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,23 @@ class Source:
 
     sql: str
     size: int | None = None
+
+
+def screened_shots(con: duckdb.DuckDBPyConnection, terms: Sequence[str]) -> pa.Table:
+    """(video_id, shot_index, start_s, keyframe_path): per video, the shot whose lines read on
+    screen hold the most of ``terms`` (the earliest on a tie)."""
+    placeholders = ", ".join("?" * len(terms))
+    sql = f"""
+        SELECT video_id, arg_max(shot_index, rank) AS shot_index,
+            arg_max(start_s, rank) AS start_s, arg_max(keyframe_path, rank) AS keyframe_path
+        FROM (
+            SELECT video_id, shot_index, any_value(start_s) AS start_s,
+                any_value(keyframe_path) AS keyframe_path,
+                count(DISTINCT term) * 1e6 - shot_index AS rank
+            FROM screen WHERE term IN ({placeholders}) AND keyframe_path IS NOT NULL
+            GROUP BY video_id, shot_index
+        ) GROUP BY video_id"""
+    return con.execute(sql, list(terms)).to_arrow_table()
 
 
 def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> Source | None:
@@ -170,6 +194,7 @@ def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> Source | None:
     if scored.num_rows == 0:
         return None
     con.register("matched", scored)
+    con.register("screened", screened_shots(con, terms))
     return Source(MATCHED_DOCS, scored.num_rows)
 
 
@@ -186,8 +211,9 @@ def text_page(
     else:
         row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
         total = int(row[0]) if row else 0
+    columns = SCREENED_HIT_COLUMNS if ranked else HIT_COLUMNS
     rows = con.execute(
-        f"SELECT {HIT_COLUMNS}, {score} FROM {source} WHERE {where} ORDER BY {order}"
+        f"SELECT {columns}, {score} FROM {source} WHERE {where} ORDER BY {order}"
         " LIMIT $limit OFFSET $offset",
         {**params, "limit": q.page_size, "offset": q.page * q.page_size},
     ).fetchall()

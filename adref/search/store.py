@@ -33,6 +33,9 @@ FOLDER = "search"
 MANIFEST = "current.json"
 LOCK = ".refresh.lock"
 MEMO_SIZE = 256
+# The index's layout: an index of another format is rebuilt whole by the next refresh.
+# 2: the ``screen`` table (words read on screen, per shot).
+FORMAT = 2
 T = TypeVar("T")
 
 
@@ -56,6 +59,7 @@ class Manifest:
     previous: tuple[str, ...] = ()  # the previous generation's files, kept for its readers
     identity: str = ""  # the warehouse's: a recreated warehouse gets a new index
     snapshot: int = 0  # the DuckLake snapshot this generation reflects
+    format: int = FORMAT
 
     def files(self) -> set[str]:
         return {self.text, *(s.name for s in self.segments)}
@@ -70,6 +74,7 @@ class Manifest:
             "previous": list(self.previous),
             "identity": self.identity,
             "snapshot": self.snapshot,
+            "format": self.format,
         }
         return json.dumps(data, ensure_ascii=False)
 
@@ -85,6 +90,7 @@ class Manifest:
             previous=tuple(d.get("previous", ())),
             identity=str(d.get("identity", "")),
             snapshot=int(d.get("snapshot", 0)),
+            format=int(d.get("format", 1)),
         )
 
 

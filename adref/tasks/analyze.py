@@ -1,8 +1,9 @@
 """Ask a provider (or a fallback chain) what the ad is; cached on what shapes the answer.
 
 The cache key is the chain with each provider's planned analysis id (video, provider, model,
-prompt version), so a re-run makes no model call, and an edited prompt or another model asks
-again. When a chain fell back, the fallback's answer is what is cached for that chain: asking the
+prompt version), the groups' key and what the ad says (``AnalysisRequest.words_key``), so a
+re-run makes no model call, and an edited prompt, another model or other words read on screen
+ask again. When a chain fell back, the fallback's answer is what is cached for that chain: asking the
 first provider again is a ``--refresh`` away.
 """
 
@@ -51,7 +52,9 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     request: AnalysisRequest = inputs["request"]
     if not request.grouping.key:
         raise ValueError("the scene groups carry no key: they were not made by a task")
-    return cache_key("analyze", plan(inputs["provider_spec"], request), request.grouping.key)
+    return cache_key(
+        "analyze", plan(inputs["provider_spec"], request), request.grouping.key, request.words_key()
+    )
 
 
 def run_analysis(

@@ -11,13 +11,14 @@ once more; ``adref reanalyze`` skips those.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from adref.analysis import AnalysisRequest
 from adref.grouping import is_short_form
 from adref.settings import Settings
 from adref.sources.probe import probe_video
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.reanalysis import load_request
+from adref.warehouse.reanalysis import load_request, media_copy
 
 
 def stored_request(video_id: str, settings: Settings, model: str | None) -> AnalysisRequest:
@@ -31,6 +32,11 @@ def stored_request(video_id: str, settings: Settings, model: str | None) -> Anal
     )
     grouping = request.grouping.model_copy(update={"key": stored_work_key(request)})
     return request.model_copy(update={"grouping": grouping})
+
+
+def stored_media(video_id: str, settings: Settings) -> Path:
+    """The stored video's kept copy (an InputError when none is kept)."""
+    return media_copy(Warehouse.of(settings), video_id)
 
 
 def stored_work_key(request: AnalysisRequest) -> str:

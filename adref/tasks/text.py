@@ -1,5 +1,6 @@
 """On-screen text of the shots the detect stage flagged, cached on the shots' key and what
-changes the reading (languages, threshold, the step's version)."""
+changes the reading (languages, threshold, the step's version); and, for a re-analysis, the text
+of a stored video read from its kept copy, and stored."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 from prefect import task
 from prefect.context import TaskRunContext
 
-from adref.models import DetectResult, TextResult
+from adref.models import DetectResult, Shot, TextResult
 from adref.ocr.read import TextParams, read_texts
 from adref.progress import fraction_reporter
+from adref.settings import Settings
+from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
+from adref.warehouse.catalog import Warehouse
 
 
 def text_key(detected: DetectResult, params: TextParams) -> str:
@@ -29,3 +33,18 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 def read_text(path: Path, detected: DetectResult, params: TextParams) -> TextResult:
     result = read_texts(path, detected.shots, params, fraction_reporter("text"))
     return result.model_copy(update={"key": text_key(detected, params)})
+
+
+@task(name="text")
+def read_stored_text(path: Path, shots: list[Shot], params: TextParams) -> TextResult:
+    """The text on screen of a stored video, read from its kept copy at its stored shots (for
+    ``adref reanalyze --text``): not cached, as what it reads is the warehouse's, not a key's."""
+    return read_texts(path, shots, params, fraction_reporter("text"))
+
+
+@task(name="persist-text")
+def persist_text(video_id: str, texts: TextResult, settings: Settings) -> int:
+    """Replace the stored video's lines read on screen; its search entry is refreshed."""
+    Warehouse.of(settings).write_texts(video_id, texts.texts)
+    refresh_search(video_id, settings)
+    return len(texts.texts)

@@ -31,6 +31,9 @@ CARD_CSS = """
   text-align: center; font-size: 11px; color: #444; }
 .shot:hover, .shot.at { border-color: #2a6df4; }
 .shot img { width: 120px; height: 68px; object-fit: cover; display: block; }
+.said { width: 120px; font-size: 11px; color: #333; background: #fffbe6; border-radius: 3px;
+  padding: 1px 3px; overflow-wrap: anywhere; }
+.said span { display: block; }
 .swatches { display: flex; height: 36px; border-radius: 4px; overflow: hidden; }
 .swatches div { color: #fff; font-size: 11px; display: flex; align-items: flex-end;
   padding: 2px; text-shadow: 0 0 2px #000; }

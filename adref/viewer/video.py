@@ -1,5 +1,5 @@
 """The video page (``/video?id=VIDEO_ID[&t=SECONDS]``): the player from the kept copy, its shots
-as a strip (a click seeks the player), the pacing, the palette, and every analysis of it side
+as a strip (a click seeks the player; the lines read on screen in a shot under its thumbnail), the pacing, the palette, and every analysis of it side
 by side with each scene group's description.
 
 The player and the strip are one HTML pane, so a thumbnail finds its player in its own shadow
@@ -140,9 +140,22 @@ def player_html(ctx: ViewerContext, view: VideoView, start: float | None) -> str
                 else ""
             )
             + f"{_timecode(shot.start_s)}</button>"
-            f'<a class="more" href="{escape(more)}">More like this</a></div>'
+            + _said_html(shot.texts)
+            + f'<a class="more" href="{escape(more)}">More like this</a></div>'
         )
     return f"{player}<div class='strip'>{''.join(thumbs)}</div>"
+
+
+def _said_html(lines: tuple[str, ...]) -> str:
+    """The lines read on screen in a shot, under its thumbnail (escaped: anything can be
+    written on screen)."""
+    if not lines:
+        return ""
+    return (
+        "<div class='said' title='read on screen'>"
+        + "".join(f"<span>{escape(line)}</span>" for line in lines)
+        + "</div>"
+    )
 
 
 def pacing_chart(view: VideoView) -> Any:

@@ -56,7 +56,7 @@ import duckdb
 
 from adref.analysis import Analysis
 from adref.errors import WarehouseError
-from adref.models import utcnow
+from adref.models import ShotText, utcnow
 from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, connect_with, file_lock, sql_str
@@ -217,6 +217,10 @@ class Warehouse:
         """Replace one video's rows and one analysis's rows in a single transaction; returns
         the ``videos`` row as stored (its title is the first source's, see ``write.described``)."""
         return write.write_video(self, w)
+
+    def write_texts(self, video_id: str, texts: list[ShotText]) -> None:
+        """Replace the lines read on screen of a stored video, leaving its other rows alone."""
+        write.write_texts(self, video_id, texts)
 
     def write_analysis(self, analysis: Analysis) -> None:
         """Replace one analysis's rows of a stored video, leaving its other analyses alone."""

@@ -42,6 +42,7 @@ class ShotView:
     end_s: float
     keyframe_path: str | None
     palette: tuple[tuple[str, float], ...]
+    texts: tuple[str, ...] = ()  # the lines read on screen in this shot, top to bottom
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,18 @@ def video_view(wh: Warehouse, video_id: str) -> VideoView | None:
                 "FROM group_analyses WHERE video_id = $v ORDER BY group_index",
                 video_id,
             )
+            texts = video_rows(
+                con,
+                "SELECT shot_index, text FROM shot_texts WHERE video_id = $v "
+                "ORDER BY shot_index, box[2], box[1]",
+                video_id,
+            )
         finally:
             con.execute("COMMIT")
+    read: dict[int, list[str]] = {}
+    for t in texts:
+        if t["text"]:
+            read.setdefault(int(t["shot_index"]), []).append(str(t["text"]))
     shot_views = tuple(
         ShotView(
             shot_index=int(s["shot_index"]),
@@ -127,6 +138,7 @@ def video_view(wh: Warehouse, video_id: str) -> VideoView | None:
             end_s=float(s["end_s"]),
             keyframe_path=s["keyframe_path"],
             palette=tuple((p["hex"], float(p["weight"])) for p in s["palette"] or []),
+            texts=tuple(read.get(int(s["shot_index"]), ())),
         )
         for s in shots
     )

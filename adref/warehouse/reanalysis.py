@@ -1,8 +1,8 @@
 """What a re-analysis reads: a stored video as the analyser needs it again, and the videos a bulk
 re-analysis selects.
 
-A re-analysis works from the warehouse alone: the shots, scene groups and keyframes stored by the
-first run are the detect and group work, so nothing is downloaded or decoded again. Everything is
+A re-analysis works from the warehouse alone: the shots, scene groups, keyframes and lines read
+on screen (``shot_texts``) stored by the first run are the detect, text and group work, so nothing is downloaded or decoded again. Everything is
 read in one snapshot, so a writer replacing the video meanwhile cannot mix two versions.
 
 The stream is rebuilt from ``videos`` (width, height, fps, duration, codec, frame count, rotation,
@@ -27,7 +27,15 @@ from typing import Any, Literal
 from adref import tags
 from adref.analysis import AnalysisRequest
 from adref.errors import InputError, WarehouseError
-from adref.models import Grouping, PaletteColor, SceneGroup, Shot, StreamInfo, VideoMeta
+from adref.models import (
+    Grouping,
+    PaletteColor,
+    SceneGroup,
+    Shot,
+    ShotText,
+    StreamInfo,
+    VideoMeta,
+)
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.read import execute, open_reader, read_statements, video_rows
@@ -65,6 +73,11 @@ def load_request(
                 "SELECT * FROM scene_groups WHERE video_id = $v ORDER BY group_index",
                 video_id,
             )
+            texts = video_rows(
+                con,
+                "SELECT * FROM shot_texts WHERE video_id = $v ORDER BY shot_index, start_s",
+                video_id,
+            )
         finally:
             con.execute("COMMIT")
     video = videos[0]
@@ -76,7 +89,26 @@ def load_request(
         grouping=_grouping(video, groups, stream, short_form),
         output_language=output_language,
         model=model,
+        texts=[_text(row) for row in texts],
     )
+
+
+def media_copy(wh: Warehouse, video_id: str) -> Path:
+    """The kept playable copy of a stored video, for reading what the warehouse lacks (the text
+    on screen of a video stored before it was read); an InputError when none is kept."""
+    with contextlib.closing(wh.connect(read_only=True)) as con:
+        row = con.execute(
+            "SELECT media_path FROM videos WHERE video_id = $v", {"v": video_id}
+        ).fetchone()
+    if row is None:
+        raise InputError(f"no video {video_id} in the warehouse", hint=LIST_HINT)
+    if not row[0] or not (wh.root / row[0]).is_file():
+        raise InputError(
+            f"no kept copy of {video_id} to read its text from",
+            "it was stored without one (ADREF_KEEP_VIDEO=false) or the file is gone",
+            "analyse it again from its source with `adref analyze SOURCE --refresh`",
+        )
+    return Path(wh.root / row[0])
 
 
 def select_videos(
@@ -210,6 +242,12 @@ def _shot(root: Path, row: dict[str, Any]) -> Shot:
     fields["palette"] = [PaletteColor(**p) for p in row.get("palette") or []]
     fields["vector"] = [float(x) for x in row.get("vector") or []]
     return Shot(**fields, keyframe_jpeg=jpeg)
+
+
+def _text(row: dict[str, Any]) -> ShotText:
+    fields = {k: row[k] for k in ShotText.model_fields if k in row}
+    fields["box"] = tuple(row.get("box") or (0, 0, 0, 0))
+    return ShotText.model_validate(fields)
 
 
 def _grouping(

@@ -31,7 +31,7 @@ import pyarrow as pa
 from adref import tags
 from adref.analysis import Analysis
 from adref.errors import TransientError, WarehouseError
-from adref.models import VideoMeta, utcnow
+from adref.models import ShotText, VideoMeta, utcnow
 from adref.warehouse import schema
 from adref.warehouse.engine import ALIAS, file_lock, sql_str
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite, as_utc
@@ -377,3 +377,21 @@ def write_analysis(wh: Warehouse, analysis: Analysis) -> None:
         _replace(con, "analyses", "analysis_id", aid, table)
 
     run_in_transaction(wh, txn, f"analysis {aid} of video {vid}")
+
+
+def write_texts(wh: Warehouse, video_id: str, texts: list[ShotText]) -> None:
+    """Replace the lines read on screen of a video already stored (``adref reanalyze --text``):
+    ``shot_texts`` only, in one transaction; refused when the video is not stored."""
+    rows = [{**t.model_dump(), "video_id": video_id, "box": list(t.box)} for t in texts]
+    table = _table("shot_texts", rows)
+
+    def txn(con: duckdb.DuckDBPyConnection) -> None:
+        if con.execute("SELECT 1 FROM videos WHERE video_id = ?", [video_id]).fetchone() is None:
+            raise WarehouseError(
+                f"cannot store the text read on screen of {video_id}",
+                "no such video in the warehouse",
+                "analyse the video first with `adref analyze`",
+            )
+        _replace(con, "shot_texts", "video_id", video_id, table)
+
+    run_in_transaction(wh, txn, f"text read on screen of video {video_id}")

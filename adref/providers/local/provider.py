@@ -1,8 +1,9 @@
 """The ``local`` analyser: rule-based reading of the measured features, no key, no network.
 
 It reports what the pixels measurably show (pacing, light, colour, faces, text, motion,
-format) and leaves what they cannot show (audience, brand, the ad's language, the words on
-screen) empty. A genre or expression format is given only on a clear cue, with the cue cited.
+format) and what the lines read on screen tell by rule (``local.said``: the ad's language, a
+call-to-action phrase from ``ADREF_CTA_PHRASES``, brand name candidates, the hook's first words),
+and leaves what they cannot show (audience, the message) empty. A genre or expression format is given only on a clear cue, with the cue cited.
 Measuring lives in ``local_measure``, wording in ``local_text`` and ``local_words``.
 """
 
@@ -18,14 +19,20 @@ from adref.models import SceneGroup, Shot
 from adref.providers.base import AnalysisRequest, Provider, ProviderResult
 from adref.providers.local import text
 from adref.providers.local.measure import measure, span
+from adref.providers.local.rules import HOOK_S
+from adref.providers.local.said import Said, read_said
 from adref.providers.local.words import Words
+from adref.settings import CTA_PHRASES, Settings, get_settings
 
-RULES_VERSION = "local-rules-1"  # bump on any rule or wording change: cached analyses then renew
+RULES_VERSION = "local-rules-2"  # bump on any rule or wording change: cached analyses then renew
 
 
 class LocalProvider(Provider):
     name = "local"
     default_model = "adref-cv-1"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.cta_phrases = tuple((settings or get_settings()).cta_phrases)
 
     def prompt_version(self, request: AnalysisRequest) -> str:
         key = "|".join(
@@ -34,6 +41,7 @@ class LocalProvider(Provider):
                 request.output_language,
                 ",".join(sorted(genres())),
                 ",".join(sorted(formats())),
+                "\x1f".join(self.cta_phrases),
             )
         )
         return hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -47,7 +55,7 @@ class LocalProvider(Provider):
                 f"its only model is {self.default_model}",
                 "leave the model unset for the local provider",
             )
-        content = describe(request)
+        content = describe(request, self.cta_phrases)
         return ProviderResult(
             content=content,
             model=model,
@@ -58,8 +66,11 @@ class LocalProvider(Provider):
         )
 
 
-def describe(request: AnalysisRequest) -> AnalysisContent:
-    """The whole analysis from the request's measured features (no pixels are decoded here)."""
+def describe(
+    request: AnalysisRequest, cta_phrases: tuple[str, ...] | list[str] = CTA_PHRASES
+) -> AnalysisContent:
+    """The whole analysis from the request's measured features and the lines read on screen
+    (no pixels are decoded here)."""
     if not request.shots:
         raise InputError("no shots to analyse", "shot detection found nothing", "check the video")
     words = Words(request.output_language)
@@ -70,6 +81,7 @@ def describe(request: AnalysisRequest) -> AnalysisContent:
         for g in request.grouping.groups
     ]
     mood = text.mood_words(m, words)
+    said = read_said(request.texts, cta_phrases)
     # A user's own category lists may lack a code the rules know: then say nothing, not a wrong code.
     genre = m.genre if m.genre in genres() else None
     return AnalysisContent(
@@ -87,15 +99,43 @@ def describe(request: AnalysisRequest) -> AnalysisContent:
         mood=mood,
         tone=words.join(mood[:2]) or None,
         target_audience=None,
-        hook=text.hook(m, words),
-        call_to_action=words("cta.end_card") if m.end_card_text else None,
-        brand_cues=[],
+        hook=text.hook(m, words, _opening_line(request)),
+        call_to_action=_call_to_action(request, said, m.end_card_text, words),
+        brand_cues=said.brands,
         visual_style=text.visual_style(m, words),
-        summary=text.summary(m, len(groups), words),
+        summary=text.summary(m, len(groups), words, _read_phrase(request, said, words)),
         model_tags=text.tags(m, words),
-        ad_language=None,
+        ad_language=said.language,
         groups=groups,
     )
+
+
+def _opening_line(request: AnalysisRequest) -> str | None:
+    """The first line read in the hook's 3 s, as read."""
+    opening = sorted(
+        (t for t in request.texts if t.start_s < HOOK_S), key=lambda t: (t.start_s, t.box[1])
+    )
+    return " ".join(opening[0].text.split()) if opening else None
+
+
+def _call_to_action(
+    request: AnalysisRequest, said: Said, end_card_text: bool, words: Words
+) -> str | None:
+    """The line with a call-to-action phrase; else what the end card reads; else, with no line
+    read at all, only that the end card carries text."""
+    if said.cta:
+        return words("cta.read", text=said.cta)
+    last = max(request.shots, key=lambda s: s.start_s).shot_index
+    end_card = [" ".join(t.text.split()) for t in request.texts if t.shot_index == last]
+    if end_card:
+        return words("cta.end_card_read", text=" / ".join(end_card))
+    return words("cta.end_card") if end_card_text and not request.texts else None
+
+
+def _read_phrase(request: AnalysisRequest, said: Said, words: Words) -> str | None:
+    if not request.texts or said.language is None:
+        return None
+    return words("part.read", n=len(request.texts), language=words(f"language.{said.language}"))
 
 
 def _group_shots(group: SceneGroup, by_index: dict[int, Shot]) -> list[Shot]:

@@ -145,7 +145,8 @@ def mood_words(m: Measures, words: Words) -> list[str]:
     return [words(f"mood.{k}") for k in keys if k != "monochrome"]
 
 
-def hook(m: Measures, words: Words) -> str:
+def hook(m: Measures, words: Words, says: str | None = None) -> str:
+    """The first 3 s as measured; ``says``: the first line read on screen there, if any."""
     opening = m.hook
     cuts = {0: "hook.no_cut", 1: "hook.one_cut"}.get(m.hook_cuts, "hook.cuts")
     parts = [words(cuts, n=m.hook_cuts)]
@@ -153,7 +154,9 @@ def hook(m: Measures, words: Words) -> str:
         parts.append(words("hook.from_black"))
     if opening.face_share > 0:
         parts.append(words("hook.face"))
-    if opening.text_share > 0:
+    if says:
+        parts.append(words("hook.says", text=says))
+    elif opening.text_share > 0:
         parts.append(words("hook.text"))
     moving = opening.camera_shares.get("pan", 0) + opening.camera_shares.get("tilt", 0)
     if moving >= HOOK_MOVE_SHARE:
@@ -176,7 +179,8 @@ def _format_phrase(m: Measures, words: Words) -> str:
     return words("format.bumper", format=phrase) if m.bumper else phrase
 
 
-def summary(m: Measures, n_groups: int, words: Words) -> str:
+def summary(m: Measures, n_groups: int, words: Words, read: str | None = None) -> str:
+    """``read``: what the text stage read on screen, as a phrase (``part.read``)."""
     head = words(
         "summary.head",
         duration=m.duration_s,
@@ -192,6 +196,8 @@ def summary(m: Measures, n_groups: int, words: Words) -> str:
     )
     if video.text_share:
         parts.append(words("part.text", share=video.text_share))
+    if read:
+        parts.append(read)
     tail = words("summary.tail", parts=words.join(parts, parts=True))
     return f"{head} {tail[:1].upper()}{tail[1:]}"
 

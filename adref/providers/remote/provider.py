@@ -85,8 +85,9 @@ class RemoteProvider(Provider):
     def _version(self, spec: PromptSpec, request: AnalysisRequest) -> str:
         schema = answer_schema(list(spec.genres), list(spec.formats))
         text = prompt_version(spec, schema, output_language=request.output_language)
-        # How the pictures are cut shapes the answer too: a mode change is a new analysis.
-        raw = f"{text}|{self.settings.image_mode}"
+        # How the pictures are cut and how much on-screen text is sent shape the answer too:
+        # a change is a new analysis. (The words themselves are facts: the task's cache key.)
+        raw = f"{text}|{self.settings.image_mode}|{self.settings.prompt_text_tokens}"
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
     def plan_call(self, request: AnalysisRequest) -> VendorCall:
@@ -101,7 +102,11 @@ class RemoteProvider(Provider):
         mode, cap = self.settings.image_mode, self.settings.max_analysis_images
         images = prepare_images(select_frames(request), self.vendor, mode, cap)
         system, user_text = render(
-            spec, request, facts_from_local(request), [image.label for image in images]
+            spec,
+            request,
+            facts_from_local(request),
+            [image.label for image in images],
+            self.settings.prompt_text_tokens,
         )
         return VendorCall(
             model=self.model_for(request),
