@@ -1,0 +1,179 @@
+"""The speech step: audio extracted once with the bundled ffmpeg, transcribed by the configured
+engine (here the real ``openai`` SDK against a fake OpenAI on loopback), never failing a run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+import pytest
+
+from adref.settings import Settings
+from adref.speech.audio import SAMPLE_RATE, AudioTrack, extract_audio, read_track
+from adref.speech.run import SKIPPED, SpeechParams, transcribe_video
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_vendor import Reply
+
+KEY = "sk-test-speech-0123456789"
+SENTENCE = "Buy one coffee and get the second one free today."
+
+
+def _ffmpeg(*args: str) -> None:
+    exe = imageio_ffmpeg.get_ffmpeg_exe()
+    subprocess.run([exe, "-nostdin", "-loglevel", "error", "-y", *args], check=True)
+
+
+def _video(out: Path, audio: list[str] | None, seconds: float = 3.0) -> Path:
+    """A small H.264 video; ``audio`` are ffmpeg input arguments for its sound, or none."""
+    picture = ["-f", "lavfi", "-i", f"color=c=navy:s=160x120:r=25:d={seconds}"]
+    sound = [*audio, "-c:a", "aac", "-shortest"] if audio else []
+    inputs = picture + (sound[: len(audio)] if audio else [])
+    codecs = ["-c:v", "libx264", "-pix_fmt", "yuv420p", *(sound[len(audio) :] if audio else [])]
+    _ffmpeg(*inputs, *codecs, str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def spoken_video(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float]:
+    """A video whose sound is espeak-ng saying SENTENCE, and the speech's length in seconds."""
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng; .ci/run does)")
+    folder = tmp_path_factory.mktemp("speech")
+    wav = folder / "said.wav"
+    subprocess.run([espeak, "-v", "en", "-w", str(wav), SENTENCE], check=True)
+    seconds = extract_audio_seconds(wav)
+    video = _video(folder / "spoken.mp4", ["-i", str(wav)], seconds + 0.5)
+    return video, seconds
+
+
+def extract_audio_seconds(wav: Path) -> float:
+    import wave
+
+    with wave.open(str(wav), "rb") as w:
+        return w.getnframes() / w.getframerate()
+
+
+def read_track_bytes(audio: bytes, folder: Path) -> AudioTrack:
+    (folder / "upload.wav").write_bytes(audio)
+    return read_track(folder / "upload.wav")
+
+
+def _settings(tmp_path: Path, fake: FakeOpenAI | None = None, **kw: object) -> Settings:
+    fields: dict[str, object] = {"home": tmp_path / "home", "provider_retries": 2}
+    if fake is not None:
+        fields |= {"openai_api_key": KEY, "openai_base_url": fake.base_url}
+        fields |= {"speech_engine": "openai"}
+    return Settings(_env_file=None, **(fields | kw))  # type: ignore[call-arg, arg-type]
+
+
+def _verbose(text: str, language: str = "english") -> dict[str, object]:
+    return {
+        "task": "transcribe",
+        "language": language,
+        "duration": 3.1,
+        "text": text,
+        "segments": [
+            {"id": 0, "seek": 0, "start": 0.2, "end": 1.5, "text": " Buy one coffee", "tokens": []},
+            {"id": 1, "seek": 0, "start": 1.5, "end": 2.5, "text": " get one free. ", "tokens": []},
+        ],
+    }
+
+
+def test_audio_is_extracted_as_16k_mono_pcm_and_a_video_without_sound_has_none(
+    tmp_path: Path,
+) -> None:
+    tone = _video(tmp_path / "tone.mp4", ["-f", "lavfi", "-i", "sine=f=440:d=3"])
+    track = extract_audio(tone, tmp_path / "work" / "a.wav")
+    assert track is not None and not track.silent
+    assert track.duration_s == pytest.approx(3.0, abs=0.1)
+    import wave
+
+    with wave.open(str(track.path), "rb") as w:
+        assert (w.getnchannels(), w.getframerate(), w.getsampwidth()) == (1, SAMPLE_RATE, 2)
+    mute = _video(tmp_path / "mute.mp4", None)
+    assert extract_audio(mute, tmp_path / "work" / "b.wav") is None
+
+
+def test_with_no_engine_the_step_is_skipped_with_one_line(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    assert settings.speech_engine == "none"
+    got = transcribe_video(
+        tmp_path / "never-read.mp4", tmp_path, SpeechParams.from_settings(settings), settings
+    )
+    assert (got.status, got.segments, got.note) == ("skipped", [], SKIPPED)
+    assert "\n" not in got.note and "ADREF_SPEECH_ENGINE" in got.note
+    assert not got.heard, "a skipped step leaves a stored transcript alone"
+
+
+def test_silent_and_soundless_videos_give_an_empty_transcript_without_a_request(
+    tmp_path: Path,
+) -> None:
+    silent = _video(tmp_path / "silent.mp4", ["-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo"])
+    mute = _video(tmp_path / "mute.mp4", None)
+    with FakeOpenAI() as fake:
+        settings = _settings(tmp_path, fake)
+        params = SpeechParams.from_settings(settings)
+        quiet = transcribe_video(silent, tmp_path / "w1", params, settings)
+        none = transcribe_video(mute, tmp_path / "w2", params, settings)
+        assert fake.request_count() == 0
+    assert (quiet.status, quiet.segments, quiet.heard) == ("silent", [], True)
+    assert (none.status, none.segments, none.heard) == ("no_audio", [], True)
+    assert quiet.provider == "openai" and quiet.model == "whisper-1"
+
+
+def test_openai_gets_the_spoken_audio_as_a_multipart_upload_and_retries_a_429(
+    tmp_path: Path, spoken_video: tuple[Path, float]
+) -> None:
+    video, seconds = spoken_video
+    with FakeOpenAI() as fake:
+        fake.push(Reply.rate_limit(retry_after="0"), Reply.json(_verbose(SENTENCE)))
+        settings = _settings(tmp_path, fake, speech_language="en")
+        got = transcribe_video(
+            video, tmp_path / "w", SpeechParams.from_settings(settings), settings
+        )
+        assert got.status == "done", got.note
+        assert len(fake.uploads) == 2 and fake.problems == []
+        upload = fake.uploads[-1]
+        assert fake.headers[-1]["authorization"] == f"Bearer {KEY}"
+        assert fake.headers[-1]["content-type"].startswith("multipart/form-data; boundary=")
+    assert upload.fields["model"] == "whisper-1"
+    assert upload.fields["response_format"] == "verbose_json"
+    assert upload.fields["language"] == "en"
+    assert upload.filename.endswith(".wav")
+    channels, rate, bits, duration = upload.wav()
+    print(f"uploaded {duration:.2f} s of audio; espeak-ng spoke {seconds:.2f} s")
+    assert (channels, rate, bits) == (1, SAMPLE_RATE, 16)
+    assert duration == pytest.approx(seconds, abs=0.15), "the whole spoken track, once"
+    assert read_track_bytes(upload.audio, tmp_path).peak_dbfs > -30, "the voice, not silence"
+    assert [(s.start_s, s.end_s, s.text) for s in got.segments] == [
+        (0.2, 1.5, "Buy one coffee"),
+        (1.5, 2.5, "get one free."),
+    ]
+    assert (got.language, got.provider, got.model) == ("en", "openai", "whisper-1")
+
+
+def test_a_bad_answer_or_a_lasting_429_is_a_note_not_a_failure(
+    tmp_path: Path, spoken_video: tuple[Path, float]
+) -> None:
+    video, _ = spoken_video
+    with FakeOpenAI() as fake:
+        settings = _settings(tmp_path, fake, provider_retries=1)
+        params = SpeechParams.from_settings(settings)
+        fake.push(Reply.text("<html>gateway error</html>"))
+        broken = transcribe_video(video, tmp_path / "w1", params, settings)
+        fake.push(Reply.json({"segments": [{"start": 0.1}]}))
+        partial = transcribe_video(video, tmp_path / "w2", params, settings)
+        fake.push(Reply.rate_limit(retry_after="0"), Reply.rate_limit(retry_after="0"))
+        limited = transcribe_video(video, tmp_path / "w3", params, settings)
+        assert len(fake.uploads) == 4
+    for got in (broken, partial, limited):
+        assert got.status == "failed" and not got.heard and got.segments == []
+        assert got.note.startswith("speech: not transcribed (openai whisper-1): ")
+        assert KEY not in got.note and "\n" not in got.note
+    assert "not a transcription" in broken.note
+    assert "segment lacks" in partial.note
+    assert "rate limit" in limited.note
+    print(broken.note, partial.note, limited.note, sep="\n")
