@@ -177,3 +177,99 @@ def test_a_bad_answer_or_a_lasting_429_is_a_note_not_a_failure(
     assert "segment lacks" in partial.note
     assert "rate limit" in limited.note
     print(broken.note, partial.note, limited.note, sep="\n")
+
+
+def test_the_flow_stores_the_transcript_and_does_not_keep_a_failed_try(
+    prefect_api: str,
+    adref_home: Path,
+    spoken_video: tuple[Path, float],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adref.settings import reset_settings
+    from tests.test_flow_analyze_video import _query, _run
+
+    video, _ = spoken_video
+    with FakeOpenAI() as fake:
+        for name, value in {
+            "ADREF_SPEECH_ENGINE": "openai",
+            "ADREF_OPENAI_API_KEY": KEY,
+            "ADREF_OPENAI_BASE_URL": fake.base_url,
+            "ADREF_PROVIDER_RETRIES": "0",
+        }.items():
+            monkeypatch.setenv(name, value)
+        reset_settings()
+        fake.push(Reply.rate_limit(retry_after="0"))
+        first = _run(video)
+        assert first.status == "completed", "speech never fails the run"
+        (note,) = [n for n in first.notes if n.startswith("speech:")]
+        assert "rate limit" in note and KEY not in note
+        assert _query("select count(*) from transcripts") == [(0,)]
+
+        fake.push(Reply.json(_verbose(SENTENCE)))
+        second = _run(video)
+        assert not [n for n in second.notes if n.startswith("speech:")]
+        assert second.tasks == 9, "the cached failure is tried again (one more speech task)"
+        rows = _query(
+            "select start_s, end_s, text, language, provider, model from transcripts "
+            "order by start_s"
+        )
+        assert rows == [
+            (0.2, 1.5, "Buy one coffee", "en", "openai", "whisper-1"),
+            (1.5, 2.5, "get one free.", "en", "openai", "whisper-1"),
+        ]
+
+        third = _run(video)
+        assert third.cache_hits == third.tasks == 8
+        assert len(fake.uploads) == 2, "a stored transcript is not asked for again"
+    assert _query("select count(*) from transcripts") == [(2,)]
+
+
+def test_a_transcript_is_replaced_only_by_another_heard_one_and_goes_with_the_video(
+    tmp_path: Path,
+) -> None:
+    from adref.models import SpeechResult, TranscriptSegment
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.delete import delete_rows
+    from tests.test_warehouse import make_write
+
+    wh = Warehouse(tmp_path / "wh")
+    wh.init()
+    heard = SpeechResult(
+        status="done",
+        segments=[TranscriptSegment(start_s=0.5, end_s=2.0, text="지금 주문하세요")],
+        language="ko",
+        provider="local",
+        model="faster-whisper:small",
+    )
+
+    def rows() -> list[tuple[object, ...]]:
+        with wh.connect() as con:
+            return con.execute(
+                "select video_id, start_s, end_s, text, language, provider, model from transcripts"
+            ).fetchall()
+
+    wh.write_video(make_write("youtube:abc").model_copy(update={"transcript": heard}))
+    stored = [("youtube:abc", 0.5, 2.0, "지금 주문하세요", "ko", "local", "faster-whisper:small")]
+    assert rows() == stored
+    wh.write_video(make_write("youtube:abc"))  # no engine this time, or it failed
+    assert rows() == stored
+    silent = SpeechResult(status="silent", provider="local", model="faster-whisper:small")
+    wh.write_video(make_write("youtube:abc").model_copy(update={"transcript": silent}))
+    assert rows() == []
+    wh.write_video(make_write("youtube:abc").model_copy(update={"transcript": heard}))
+    delete_rows(wh, "youtube:abc")
+    assert rows() == []
+
+
+def test_the_local_engine_needs_a_model_folder_and_never_downloads_one(
+    tmp_path: Path, spoken_video: tuple[Path, float]
+) -> None:
+    video, _ = spoken_video
+    unset = _settings(tmp_path, speech_engine="local")
+    got = transcribe_video(video, tmp_path / "w1", SpeechParams.from_settings(unset), unset)
+    assert got.status == "failed" and "ADREF_SPEECH_MODEL_DIR is not set" in got.note
+    (tmp_path / "empty-model").mkdir()
+    empty = _settings(tmp_path, speech_engine="local", speech_model_dir=tmp_path / "empty-model")
+    got = transcribe_video(video, tmp_path / "w2", SpeechParams.from_settings(empty), empty)
+    assert got.status == "failed" and "holds no model.bin and config.json" in got.note
+    assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("model.bin"))
