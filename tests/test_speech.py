@@ -273,3 +273,45 @@ def test_the_local_engine_needs_a_model_folder_and_never_downloads_one(
     got = transcribe_video(video, tmp_path / "w2", SpeechParams.from_settings(empty), empty)
     assert got.status == "failed" and "holds no model.bin and config.json" in got.note
     assert not (tmp_path / "home").exists() or not any((tmp_path / "home").rglob("model.bin"))
+
+
+def test_gemini_gets_the_audio_as_an_inline_part_and_its_bad_answer_is_a_note(
+    tmp_path: Path, spoken_video: tuple[Path, float]
+) -> None:
+    import base64
+    import io
+    import wave
+
+    from tests.support.fake_gemini import FakeGemini
+
+    video, seconds = spoken_video
+    answer = {
+        "language": "en",
+        "segments": [{"start_s": 0.1, "end_s": 2.4, "text": "Buy one coffee, get one free."}],
+    }
+    with FakeGemini() as fake:
+        settings = _settings(
+            tmp_path,
+            speech_engine="gemini",
+            gemini_api_key=KEY,
+            gemini_base_url=fake.base_url,
+        )
+        params = SpeechParams.from_settings(settings)
+        fake.push(Reply.rate_limit(retry_after="0"), Reply.json(answer))
+        got = transcribe_video(video, tmp_path / "w1", params, settings)
+        fake.push(Reply.text("Sure! Here is the transcript: Buy one coffee"))
+        bad = transcribe_video(video, tmp_path / "w2", params, settings)
+        assert fake.problems == []
+        body = fake.calls[1]
+    assert got.status == "done", got.note
+    assert [(s.start_s, s.end_s, s.text) for s in got.segments] == [
+        (0.1, 2.4, "Buy one coffee, get one free.")
+    ]
+    assert (got.language, got.provider, got.model) == ("en", "gemini", "gemini-2.5-flash")
+    (blob,) = [p["inlineData"] for p in body["contents"][0]["parts"] if "inlineData" in p]
+    assert blob["mimeType"] == "audio/wav"
+    data = base64.urlsafe_b64decode(blob["data"] + "=" * (-len(blob["data"]) % 4))
+    with wave.open(io.BytesIO(data), "rb") as w:
+        assert (w.getnchannels(), w.getframerate()) == (1, SAMPLE_RATE)
+        assert w.getnframes() / w.getframerate() == pytest.approx(seconds, abs=0.15)
+    assert bad.status == "failed" and "not JSON" in bad.note and KEY not in bad.note
