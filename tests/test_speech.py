@@ -315,3 +315,21 @@ def test_gemini_gets_the_audio_as_an_inline_part_and_its_bad_answer_is_a_note(
         assert (w.getnchannels(), w.getframerate()) == (1, SAMPLE_RATE)
         assert w.getnframes() / w.getframerate() == pytest.approx(seconds, abs=0.15)
     assert bad.status == "failed" and "not JSON" in bad.note and KEY not in bad.note
+
+
+def test_an_engine_surprise_is_a_note_without_the_key(
+    tmp_path: Path, spoken_video: tuple[Path, float]
+) -> None:
+    video, _ = spoken_video
+
+    class Broken:
+        provider, model = "openai", "whisper-1"
+
+        def transcribe(self, audio: Path, language: str | None, duration_s: float) -> None:
+            raise RuntimeError(f"the SDK echoed Bearer {KEY}")
+
+    settings = _settings(tmp_path, openai_api_key=KEY, speech_engine="openai")
+    got = transcribe_video(
+        video, tmp_path / "w", SpeechParams.from_settings(settings), settings, lambda p, s: Broken()
+    )
+    assert got.status == "failed" and KEY not in got.note and "RuntimeError" in got.note

@@ -107,8 +107,17 @@ def transcribe_video(
         status="failed",
         provider=params.engine,
         model=params.model or "",
-        note=f"speech: not transcribed ({label}): {why.rstrip('.')[:300]}",
+        note=scrubbed(f"speech: not transcribed ({label}): {why.rstrip('.')[:300]}", settings),
     )
+
+
+def scrubbed(text: str, settings: Settings) -> str:
+    """``text`` with the vendors' keys blanked out, should anything ever have echoed one."""
+    for secret in (settings.openai_api_key, settings.gemini_api_key):
+        key = secret.get_secret_value().strip() if secret is not None else ""
+        if key:
+            text = text.replace(key, "***")
+    return text
 
 
 def _empty(status: str, engine: Transcriber, audio_s: float) -> SpeechResult:
