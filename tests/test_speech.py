@@ -333,3 +333,27 @@ def test_an_engine_surprise_is_a_note_without_the_key(
         video, tmp_path / "w", SpeechParams.from_settings(settings), settings, lambda p, s: Broken()
     )
     assert got.status == "failed" and KEY not in got.note and "RuntimeError" in got.note
+
+
+def test_bench_times_the_local_engine_on_the_audio_only_when_configured(
+    tmp_path: Path, spoken_video: tuple[Path, float]
+) -> None:
+    from adref.bench.text import bench_speech
+    from adref.speech.base import Segment, Transcript
+
+    video, seconds = spoken_video
+    calls: list[float] = []
+
+    class Timed:
+        provider, model = "local", "faster-whisper:fake"
+
+        def transcribe(self, audio: Path, language: str | None, duration_s: float) -> Transcript:
+            calls.append(duration_s)
+            return Transcript([Segment(0.0, 1.0, "hello")], "en", self.provider, self.model)
+
+    off = _settings(tmp_path)
+    assert bench_speech(video, off, lambda p, s: Timed()) is None and calls == []
+    local = _settings(tmp_path, speech_engine="local", speech_model_dir=tmp_path)
+    got = bench_speech(video, local, lambda p, s: Timed())
+    assert got is not None and got.segments == 1 and len(calls) == 2, "warmed, then timed"
+    assert got.audio_s == pytest.approx(seconds, abs=0.15) and got.real_time_factor >= 0
