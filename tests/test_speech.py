@@ -386,3 +386,25 @@ def test_the_local_engine_transcribes_the_spoken_sentence_from_a_model_folder(
     tone = _video(tmp_path / "tone.mp4", ["-f", "lavfi", "-i", "sine=f=440:d=3"])
     music = transcribe_video(tone, tmp_path / "w2", params, settings)
     assert (music.status, music.segments) == ("done", []), "a tone is sound, but no speech"
+
+
+def test_a_long_track_goes_to_openai_in_pieces_under_its_upload_limit(
+    tmp_path: Path, spoken_video: tuple[Path, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adref.speech import remote
+
+    monkeypatch.setattr(remote, "OPENAI_PIECE_S", 2.0)  # as if the 3 s track were 15 minutes
+    video, seconds = spoken_video
+    with FakeOpenAI() as fake:
+        fake.push(Reply.json(_verbose("first")), Reply.json(_verbose("second")))
+        settings = _settings(tmp_path, fake)
+        got = transcribe_video(
+            video, tmp_path / "w", SpeechParams.from_settings(settings), settings
+        )
+        lengths = [u.wav()[3] for u in fake.uploads]
+    assert lengths == [pytest.approx(2.0, abs=0.01), pytest.approx(seconds - 2.0, abs=0.01)]
+    assert [(s.start_s, s.end_s, s.text) for s in got.segments] == [
+        (0.2, 1.5, "Buy one coffee"),
+        (1.5, 2.0, "get one free."),  # cut at the first piece's end
+        (2.2, pytest.approx(seconds, abs=0.001), "Buy one coffee"),  # offset, cut at the end
+    ], "the second piece's segment past its end is dropped"

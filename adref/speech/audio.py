@@ -104,3 +104,21 @@ def peak_dbfs(samples: np.ndarray, rate: int) -> float:
     blocks = samples[:usable].astype(np.float64).reshape(-1, window) / 32768.0
     rms = float(np.sqrt((blocks**2).mean(axis=1)).max())
     return 20.0 * math.log10(rms) if rms > 0 else -math.inf
+
+
+def pieces(track: AudioTrack, max_s: float) -> list[tuple[Path, float]]:
+    """The track cut into files of at most ``max_s`` seconds beside it, each with its offset
+    (the track itself when it is short enough): for upload limits such as OpenAI's 25 MB."""
+    if track.duration_s <= max_s:
+        return [(track.path, 0.0)]
+    out = []
+    with wave.open(str(track.path), "rb") as w:
+        rate, step = w.getframerate(), int(max_s * w.getframerate())
+        params = w.getparams()
+        for i in range(math.ceil(w.getnframes() / step)):
+            path = track.path.with_name(f"{track.path.stem}-{i:03d}.wav")
+            with wave.open(str(path), "wb") as piece:
+                piece.setparams(params)
+                piece.writeframes(w.readframes(step))
+            out.append((path, i * step / rate))
+    return out

@@ -36,11 +36,12 @@ class Transcriber(Protocol):
 
 
 def clean_segments(raw: list[Segment], duration_s: float) -> list[Segment]:
-    """Segments in order, inside the track, with text, whitespace made single."""
+    """Segments in order, inside the track, with text, whitespace made single; one that starts
+    at or past the track's end (an engine's invention) is dropped."""
     out = []
     for s in sorted(raw, key=lambda s: (s.start_s, s.end_s)):
         text = " ".join(s.text.split())
-        if not text:
+        if not text or (duration_s and s.start_s >= duration_s):
             continue
         start = max(0.0, min(float(s.start_s), duration_s))
         end = max(start, min(float(s.end_s), duration_s)) if duration_s else float(s.end_s)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,9 +21,11 @@ from adref.providers.remote.gemini import GeminiClient
 from adref.providers.remote.keys import api_key
 from adref.providers.remote.openai import OpenAIClient
 from adref.settings import Settings
+from adref.speech.audio import AudioTrack, pieces
 from adref.speech.base import Segment, Transcript, clean_segments, language_code
 
 OPENAI_MODEL = "whisper-1"
+OPENAI_PIECE_S = 600.0  # 10 min of 16 kHz mono PCM is 19.2 MB, under the API's 25 MB per file
 GEMINI_MODEL = "gemini-2.5-flash"
 
 GEMINI_INSTRUCTION = (
@@ -89,16 +92,25 @@ class OpenAITranscriber:
         )
 
     def transcribe(self, audio: Path, language: str | None, duration_s: float) -> Transcript:
-        answer = with_retries(
-            lambda: self._client.transcribe(
-                audio, self.model, language, self.settings.provider_timeout_s
-            ),
-            self.settings,
-            self._sleep,
-        )
+        track = AudioTrack(path=audio, duration_s=duration_s, peak_dbfs=0.0)
+        segments: list[Segment] = []
+        spoken: str | None = None
+        for path, offset in pieces(track, OPENAI_PIECE_S):
+            send = partial(
+                self._client.transcribe,
+                path,
+                self.model,
+                language,
+                self.settings.provider_timeout_s,
+            )
+            answer = with_retries(send, self.settings, self._sleep)
+            length = min(OPENAI_PIECE_S, duration_s - offset)
+            for s in parse_openai(answer, length):
+                segments.append(Segment(s.start_s + offset, s.end_s + offset, s.text))
+            spoken = spoken or language_code(answer.get("language"))
         return Transcript(
-            segments=parse_openai(answer, duration_s),
-            language=language_code(answer.get("language")) or language,
+            segments=clean_segments(segments, duration_s),
+            language=spoken or language,
             provider=self.provider,
             model=self.model,
         )
