@@ -20,6 +20,7 @@ from adref.errors import ProviderHardError, ProviderTransient
 from adref.providers.remote.gemini import GeminiClient
 from adref.providers.remote.keys import api_key
 from adref.providers.remote.openai import OpenAIClient
+from adref.providers.remote.vendor_call import VendorAnswer
 from adref.settings import Settings
 from adref.speech.audio import AudioTrack, pieces
 from adref.speech.base import Segment, Transcript, clean_segments, language_code
@@ -27,6 +28,7 @@ from adref.speech.base import Segment, Transcript, clean_segments, language_code
 OPENAI_MODEL = "whisper-1"
 OPENAI_PIECE_S = 600.0  # 10 min of 16 kHz mono PCM is 19.2 MB, under the API's 25 MB per file
 GEMINI_MODEL = "gemini-2.5-flash"
+GEMINI_PIECE_S = 300.0  # 5 min is 9.6 MB, 12.8 MB as base64: under the 20 MB inline request
 
 GEMINI_INSTRUCTION = (
     "Transcribe the speech in this audio track of an advertisement, verbatim, in the language "
@@ -136,32 +138,43 @@ class GeminiTranscriber:
         instruction = GEMINI_INSTRUCTION
         if language:
             instruction += f" The speech is in the language {language!r}."
-        answer = with_retries(
-            lambda: self._client.transcribe(audio, self.model, instruction, GEMINI_SCHEMA),
-            self.settings,
-            self._sleep,
-        )
-        if answer.refusal or answer.finish_reason != "stop":
-            raise _bad("gemini", answer.refusal or f"it stopped early ({answer.finish_reason})")
-        try:
-            data = json.loads(answer.text)
-        except ValueError:
-            raise _bad("gemini", "the answer is not JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
-            raise _bad("gemini", "the answer has no segments list")
-        raw = []
-        for s in data["segments"]:
-            try:
-                raw.append(Segment(float(s["start_s"]), float(s["end_s"]), str(s["text"])))
-            except (KeyError, TypeError, ValueError):
-                raise _bad("gemini", "a segment lacks its start, end or text") from None
-        spoken = data.get("language")
+        track = AudioTrack(path=audio, duration_s=duration_s, peak_dbfs=0.0)
+        segments: list[Segment] = []
+        spoken: str | None = None
+        for path, offset in pieces(track, GEMINI_PIECE_S):
+            send = partial(self._client.transcribe, path, self.model, instruction, GEMINI_SCHEMA)
+            answer = with_retries(send, self.settings, self._sleep)
+            raw, heard = parse_gemini(answer)
+            length = min(GEMINI_PIECE_S, duration_s - offset)
+            for s in clean_segments(raw, length):
+                segments.append(Segment(s.start_s + offset, s.end_s + offset, s.text))
+            spoken = spoken or heard
         return Transcript(
-            segments=clean_segments(raw, duration_s),
-            language=language_code(spoken if isinstance(spoken, str) else None) or language,
+            segments=clean_segments(segments, duration_s),
+            language=spoken or language,
             provider=self.provider,
             model=self.model,
         )
+
+
+def parse_gemini(answer: VendorAnswer) -> tuple[list[Segment], str | None]:
+    """The segments and the language of a Gemini answer; anything else is a bad answer."""
+    if answer.refusal or answer.finish_reason != "stop":
+        raise _bad("gemini", answer.refusal or f"it stopped early ({answer.finish_reason})")
+    try:
+        data = json.loads(answer.text)
+    except ValueError:
+        raise _bad("gemini", "the answer is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+        raise _bad("gemini", "the answer has no segments list")
+    raw = []
+    for s in data["segments"]:
+        try:
+            raw.append(Segment(float(s["start_s"]), float(s["end_s"]), str(s["text"])))
+        except (KeyError, TypeError, ValueError):
+            raise _bad("gemini", "a segment lacks its start, end or text") from None
+    spoken = data.get("language")
+    return raw, language_code(spoken if isinstance(spoken, str) else None)
 
 
 def parse_openai(answer: dict[str, Any], duration_s: float) -> list[Segment]:
