@@ -11,7 +11,7 @@ import hashlib
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -129,6 +129,37 @@ class TextResult(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     key: str = ""
     skipped: str = ""  # why shots flagged with text were not read (one line), if they were not
+
+
+class TranscriptSegment(BaseModel):
+    """A stretch of the voice-over: seconds into the video, ``end_s`` exclusive."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+class SpeechResult(BaseModel):
+    """What the speech step heard in one video, and what it was computed from (its cache key).
+
+    ``status``: ``done`` (transcribed; no segments when nothing was said), ``no_audio`` (the
+    video has no audio track), ``silent`` (its track is silence), ``skipped`` (no engine is
+    configured) or ``failed`` (the engine failed; ``note`` says why). Only the first three
+    replace the video's stored transcript."""
+
+    status: Literal["done", "no_audio", "silent", "skipped", "failed"]
+    segments: list[TranscriptSegment] = Field(default_factory=list)
+    language: str | None = None
+    provider: str = ""
+    model: str = ""
+    audio_s: float = 0.0  # the track's length, seconds
+    note: str = ""  # one line for the run's log or notes
+    key: str = ""
+
+    @property
+    def heard(self) -> bool:
+        """Whether this is the video's transcript (possibly empty), to be stored."""
+        return self.status in ("done", "no_audio", "silent")
 
 
 class SceneGroup(BaseModel):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-STAGES = ("download", "detect", "text", "group", "analyze", "persist")
+STAGES = ("download", "detect", "text", "speech", "group", "analyze", "persist")
 Status = Literal["start", "progress", "done", "cached", "failed"]
 
 

@@ -172,6 +172,27 @@ class Settings(BaseSettings):
         description="Folder of Tesseract's traineddata files; Debian's when unset.",
     )
 
+    # Speech (the voice-over, transcribed)
+    speech_engine: Literal["none", "openai", "gemini", "local"] = Field(
+        default="none",
+        description="Transcription engine: none (the step is skipped), openai, gemini or local.",
+    )
+    speech_model: str | None = Field(
+        default=None,
+        description="The engine's model (openai: whisper-1; gemini: gemini-2.5-flash; local: "
+        "the model folder's name) when unset.",
+    )
+    speech_model_dir: Path | None = Field(
+        default=None,
+        description="Folder of a CTranslate2 Whisper model for the local engine (never "
+        "downloaded at run time).",
+    )
+    speech_language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2,3}$",
+        description="Language spoken (ISO 639-1, e.g. ko); detected by the engine when unset.",
+    )
+
     # Group
     granularity: int = Field(
         default=5,

@@ -36,7 +36,7 @@ def test_bench_pipeline_prints_every_figure_and_pairs_warm_runs_with_empty_flows
         assert row in out, out
     for stage in ("download", "detect", "group", "analyze", "persist"):
         assert re.search(rf"\b{stage}\s*│\s*\d+\.\d\d\s*│\s*\d+\.\d\d", out, re.M), (stage, out)
-    assert re.search(r"warm re-run: \d+\.\d\dx an empty flow .*7/7 tasks from cache", out), out
+    assert re.search(r"warm re-run: \d+\.\d\dx an empty flow .*8/8 tasks from cache", out), out
     (pairs,) = re.findall(r"paired warm re-run ratios .*?: (.*)", out)
     ratios = [float(r) for r in pairs.split(", ")]
     assert len(ratios) == 5 and all(r > 0 for r in ratios), "4n+1 pairs for -n 1"

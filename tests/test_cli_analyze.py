@@ -44,15 +44,15 @@ def test_analyze_prints_a_summary_then_says_cached(
 
     second = _adref(["analyze", str(clip_ad.path), "--tag", "summer"], home, prefect_api)
     assert second.exit_code == 0, second.output
-    assert second.stderr.count("cached") == 6, second.stderr  # one per stage bar
-    assert "7/7 tasks served from cache" in second.stdout
+    assert second.stderr.count("cached") == 7, second.stderr  # one per stage bar
+    assert "8/8 tasks served from cache" in second.stdout
 
     rows = _adref(
         ["sql", "--format", "csv", "select status, cache_hits from runs order by started_at"],
         home,
         prefect_api,
     )
-    assert rows.stdout.split() == ["status,cache_hits", "completed,0", "completed,7"]
+    assert rows.stdout.split() == ["status,cache_hits", "completed,0", "completed,8"]
 
 
 @pytest.mark.parametrize(

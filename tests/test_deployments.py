@@ -353,9 +353,9 @@ def test_adref_up_runs_deployments_with_parameters_on_its_worker(
         )
     )
     assert by_flow_run[str(started[0])] == ("completed", 2, 0)
-    # resolve, download, detect, text and group come from the CLI's run in another process;
+    # resolve, download, detect, text, speech and group come from the CLI's run in another process;
     # analyze and persist are new, as the worker analyses in its own language.
-    assert by_flow_run[str(started[1])] == ("completed", 7, 5)
+    assert by_flow_run[str(started[1])] == ("completed", 8, 6)
     assert by_flow_run[str(started[2])][0] == "failed"
 
     proc.send_signal(signal.SIGINT)

@@ -159,3 +159,18 @@ def test_missing_tesseract_language_data_is_a_warning_with_its_fix(tmp_path: Pat
     assert "Tesseract language data for kor not found" in broken.detail
     assert "on-screen text is not read" in broken.detail
     assert "apt-get install tesseract-ocr-kor" in broken.fix
+
+
+def test_the_speech_check_warns_of_a_local_engine_without_a_model(tmp_path: Path) -> None:
+    from adref.doctor.environment import speech_check
+    from adref.settings import Settings
+
+    assert speech_check(Settings(home=tmp_path / "h", speech_engine="none")).status == "ok"
+    missing = speech_check(Settings(home=tmp_path / "h", speech_engine="local"))
+    assert missing.status == "warning" and "ADREF_SPEECH_MODEL_DIR" in missing.fix
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"x")
+    (folder / "config.json").write_text("{}")
+    ok = speech_check(Settings(home=tmp_path / "h", speech_engine="local", speech_model_dir=folder))
+    assert ok.status == "ok" and str(folder) in ok.detail

@@ -37,7 +37,7 @@ def test_local_file_end_to_end_then_fully_cached(
     assert first.video_id and first.video_id.startswith("sha256:")
     assert first.shots == len(clip_ad.cut_frames) + 1
     assert 1 <= first.groups <= first.shots
-    assert first.tasks == 7 and first.cache_hits == 0
+    assert first.tasks == 8 and first.cache_hits == 0
     assert abs(sum(c.weight for c in first.palette) - 1.0) < 0.01
 
     root = get_settings().warehouse
@@ -56,14 +56,16 @@ def test_local_file_end_to_end_then_fully_cached(
     assert {t for _, t, _ in texts} == drawn, "every super is read, once per shot, nothing else"
     assert all(lang == "eng" for _, _, lang in texts)
     assert _query("select count(*) from runs where text_s > 0")[0][0] == 1
+    assert _query("select count(*) from transcripts")[0][0] == 0, "no speech engine configured"
+    assert _query("select count(*) from runs where speech_s > 0")[0][0] == 1
     assert not any(get_settings().work_dir.iterdir()), "a successful run removes its workspace"
 
     second = _run(clip_ad.path, owner="tester", tags=["summer", "demo"])
     assert second.status == "completed"
-    assert second.cache_hits == second.tasks == 7
+    assert second.cache_hits == second.tasks == 8
     assert _query("select count(*) from shots")[0][0] == first.shots, "a re-run never duplicates"
     runs = _query("select status, tasks, cache_hits from runs order by started_at")
-    assert runs == [("completed", 7, 0), ("completed", 7, 7)]
+    assert runs == [("completed", 8, 0), ("completed", 8, 8)]
 
 
 @pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it

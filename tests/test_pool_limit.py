@@ -272,9 +272,9 @@ def test_a_killed_worker_s_run_is_crashed_then_retried_from_cache(stack: Stack) 
         "select status, tasks, cache_hits from runs where flow_run_id = ?",
         str(run_id),
     )
-    # resolve, fetch, detect, text and group come from the killed attempt's cache; analyze
+    # resolve, fetch, detect, text, speech and group come from the killed attempt's cache; analyze
     # and persist run.
-    assert rows == [("completed", 7, 5)], rows
+    assert rows == [("completed", 8, 6)], rows
     ours = sorted(
         (t for t in tasks if t.flow_run_id == run_id), key=lambda t: t.expected_start_time
     )

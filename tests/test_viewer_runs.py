@@ -68,7 +68,7 @@ def test_an_analyze_run_starts_with_the_pages_parameters(deployed: Settings) -> 
     assert (progress.state, progress.final, progress.video_id) == ("SCHEDULED", False, None)
     assert [(s.stage, s.state) for s in progress.stages] == [
         (stage, "pending")
-        for stage in ("download", "detect", "text", "group", "analyze", "persist")
+        for stage in ("download", "detect", "text", "speech", "group", "analyze", "persist")
     ]
 
 
@@ -231,7 +231,7 @@ def test_the_analyze_page_starts_a_run_and_shows_its_stages(deployed: Settings) 
     (progress,) = [p for p in view.select(pn.pane.HTML) if p.name == "progress"]
     html = str(progress.object)
     assert "Scheduled" in html and "waiting for a worker" in html
-    assert html.count("class='stage pending'") == 6
+    assert html.count("class='stage pending'") == 7
     flow_run_id = html.split("/runs/flow-run/")[1].split('"')[0]
     assert _read(flow_run_id)[1] == {
         "source": str(deployed.input_folders[0] / "spring" / "ad.mp4"),

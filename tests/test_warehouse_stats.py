@@ -88,7 +88,7 @@ def test_videos_runs_and_cache_hits_per_utc_day(wh: Warehouse) -> None:
 
 def test_median_time_per_stage_over_runs_that_ran_it(wh: Warehouse) -> None:
     stages = {s.stage: s for s in load_stats(wh).stages}
-    assert list(stages) == ["download", "detect", "text", "group", "analyze", "persist"]
+    assert list(stages) == ["download", "detect", "text", "speech", "group", "analyze", "persist"]
     # r5 is a re-analysis: no download, so it does not pull the median to 0.
     assert stages["download"] == StageTime("download", 1.0, 3, 1.5, 2)
     assert stages["analyze"] == StageTime("analyze", 5.5, 4, 8.0, 3)

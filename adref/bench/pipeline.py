@@ -26,7 +26,9 @@ from adref.settings import get_settings, reset_settings
 from adref.video.detect import DetectParams
 
 SETTLE_S = 1.0
-FLOW_TASKS = 7  # the analyze flow's: resolve, download, detect, text, group, analyze, persist
+FLOW_TASKS = (
+    8  # the analyze flow's: resolve, download, detect, text, speech, group, analyze, persist
+)
 
 
 class PipelineBench(BaseModel):
@@ -96,7 +98,8 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     """The stages as their tasks' own functions (``Task.fn``), for Prefect's overhead by
     difference: the same work the flow's tasks do, search refresh included."""
     # lazy: the tasks import Prefect, which reads its settings when imported (configured first)
-    from adref.tasks import analyze, detect, download, group, persist, text
+    from adref.speech.run import SpeechParams
+    from adref.tasks import analyze, detect, download, group, persist, speech, text
 
     settings = get_settings().model_copy(update={"warehouse_dir": home / "plain-warehouse"})
     started = time.perf_counter()
@@ -105,6 +108,13 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     params = DetectParams.from_settings(settings)
     detected = detect.detect.fn(got.path, got.content_hash, params)
     texts = text.read_text.fn(got.path, detected, TextParams.from_settings(settings))
+    heard = speech.transcribe.fn(
+        got.path,
+        got.content_hash,
+        SpeechParams.from_settings(settings),
+        home / "plain-work",
+        settings,
+    )
     grouping = group.group.fn(detected, settings.granularity, 10)
     request = AnalysisRequest(
         meta=got.meta,
@@ -114,7 +124,9 @@ def _plain_pipeline(video: Path, home: Path) -> float:
         texts=texts.texts,
     )
     analysis = analyze.analyze.fn("local", request, settings).analysis
-    persist.persist.fn(got.meta, got, detected, texts, grouping, analysis, None, [], settings)
+    persist.persist.fn(
+        got.meta, got, detected, texts, heard, grouping, analysis, None, [], settings
+    )
     return time.perf_counter() - started
 
 

@@ -7,6 +7,10 @@ the whole local pipeline (OCR adds at most 50 % to its wall time for a 30 s 1080
 detect stage is only part of that pipeline, so ``text ÷ detect`` is an upper bound of the share
 OCR adds, and meeting the target on it meets it on the pipeline. ``adref bench pipeline`` shows
 the text stage among the others in a real flow.
+
+With a local speech engine configured (``ADREF_SPEECH_ENGINE=local``), each video's audio is
+also transcribed once, and its real-time factor printed (transcription seconds per second of
+audio; under 1 is faster than the ad plays).
 """
 
 from __future__ import annotations
@@ -21,6 +25,9 @@ from pydantic import BaseModel
 
 from adref.ocr.read import TextParams, read_texts
 from adref.settings import Settings
+from adref.speech.audio import extract_audio
+from adref.speech.base import Transcriber
+from adref.speech.run import SpeechParams, make_transcriber
 from adref.video.detect import DetectParams, detect_shots
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
@@ -107,4 +114,46 @@ def bench_video(
         lines=len(result.texts),
         sample=[t.text for t in result.texts[:6]],
         rounds=rounds,
+    )
+
+
+class SpeechBench(BaseModel):
+    name: str
+    audio_s: float  # the track's length; 0 when the video has none
+    transcribe_s: float
+    segments: int
+    model: str
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.transcribe_s / self.audio_s if self.audio_s else 0.0
+
+
+def bench_speech(
+    video: Path,
+    settings: Settings,
+    make: Callable[[SpeechParams, Settings], Transcriber] = make_transcriber,
+) -> SpeechBench | None:
+    """The local engine's time on the video's audio (loaded first, so the model's start is not
+    counted); ``None`` when no local engine is configured."""
+    params = SpeechParams.from_settings(settings)
+    if params.engine != "local":
+        return None
+    engine = make(params, settings)
+    with tempfile.TemporaryDirectory(prefix="adref-bench-speech-") as folder:
+        track = extract_audio(video, Path(folder) / "audio.wav")
+        if track is None:
+            return SpeechBench(
+                name=video.name, audio_s=0.0, transcribe_s=0.0, segments=0, model=engine.model
+            )
+        engine.transcribe(track.path, params.language, track.duration_s)  # warm: load the model
+        started = time.perf_counter()
+        heard = engine.transcribe(track.path, params.language, track.duration_s)
+        took = time.perf_counter() - started
+    return SpeechBench(
+        name=video.name,
+        audio_s=track.duration_s,
+        transcribe_s=took,
+        segments=len(heard.segments),
+        model=engine.model,
     )

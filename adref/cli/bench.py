@@ -210,7 +210,7 @@ def bench_text(
 ) -> None:
     """Time the text step (OCR) beside the detect stage, per video, per minute, per frame read."""
     # lazy: keeps `adref --help` fast
-    from adref.bench.text import TARGET, bench_video, test_clips
+    from adref.bench.text import TARGET, bench_speech, bench_video, test_clips
     from adref.settings import get_settings
 
     chosen = list(videos or [])
@@ -250,6 +250,20 @@ def bench_text(
         f"{first.name}: OCR adds at most {first.ratio:.0%} of the detect stage's time, so at most "
         f"that of the local pipeline's: {verdict} the target ({TARGET:.0%})"
     )
+    if settings.speech_engine != "local":
+        console.print("speech: no local engine configured (ADREF_SPEECH_ENGINE=local), not timed")
+        return
+    for video in chosen:
+        with console.status(f"transcribing {video.name} ..."):
+            heard = bench_speech(video, settings)
+        if heard is not None and heard.audio_s:
+            console.print(
+                f"speech {heard.name} ({heard.model}): {heard.transcribe_s:.2f} s for "
+                f"{heard.audio_s:.1f} s of audio, real-time factor {heard.real_time_factor:.2f}, "
+                f"{heard.segments} segments"
+            )
+        elif heard is not None:
+            console.print(f"speech {heard.name}: no audio track")
 
 
 @bench_app.command("tokens")

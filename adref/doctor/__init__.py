@@ -26,6 +26,7 @@ def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -
         environment.opencv_check(),
         environment.ffmpeg_check(),
         environment.tesseract_check(settings),
+        environment.speech_check(settings),
         storage.warehouse_check(Warehouse.of(settings)),
         *storage.disk_checks(settings),
         *services.prefect_checks(settings),

@@ -1,5 +1,5 @@
 """The install: Python, the packages adref leans on, exactly one OpenCV, the bundled ffmpeg,
-Tesseract's language data."""
+Tesseract's language data, the speech engine's set-up."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from adref.doctor.check import Check
 from adref.errors import AdrefError
 from adref.ocr import engine
 from adref.settings import Settings
+from adref.speech.local import check_model_dir
 
 REINSTALL = "run `make install` (or `uv sync --locked`) in adref's folder"
 PACKAGES = ("prefect", "duckdb", "yt-dlp", "av", "imageio-ffmpeg", "scenedetect", "tesserocr")
@@ -107,3 +108,17 @@ def tesseract_check(settings: Settings) -> Check:
         what = f"{exc.what} ({exc.why}): on-screen text is not read"
         return Check("tesseract", "warning", what, exc.hint)
     return Check("tesseract", "ok", f"{engine.version()}, {spec} from {folder}")
+
+
+def speech_check(settings: Settings) -> Check:
+    """The speech step never fails a run, so a set-up that would make it fail is a warning."""
+    engine_name = settings.speech_engine
+    if engine_name == "none":
+        return Check("speech", "ok", "off (ADREF_SPEECH_ENGINE=none): the step is skipped")
+    if engine_name != "local":
+        return Check("speech", "ok", f"{engine_name} (its key is checked with the providers)")
+    try:
+        folder = check_model_dir(settings.speech_model_dir)
+    except AdrefError as exc:
+        return Check("speech", "warning", f"{exc.what} ({exc.why})", exc.hint)
+    return Check("speech", "ok", f"local: faster-whisper on {folder}")

@@ -1,4 +1,4 @@
-"""One video, one flow run: download → detect → text → group → analyze → persist."""
+"""One video, one flow run: download → detect → text → speech → group → analyze → persist."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from adref.flows.runbook import RunBook, row_written
 from adref.ocr.read import TextParams
 from adref.providers.remote.images import left_out, shown_groups
 from adref.settings import get_settings
+from adref.speech.run import SpeechParams
 from adref.tasks.analyze import analyze, estimate
 from adref.tasks.detect import detect
 from adref.tasks.download import admit, download_present, fetch, resolve
@@ -18,6 +19,7 @@ from adref.tasks.notion import notion as publish_to_notion
 from adref.tasks.notion import wanted
 from adref.tasks.persist import persist
 from adref.tasks.runs import RunSummary
+from adref.tasks.speech import transcribe
 from adref.tasks.text import read_text
 from adref.video.detect import DetectParams
 
@@ -69,6 +71,11 @@ def analyze_video(
             "text", read_text, video.path, quote(detected), TextParams.from_settings(s)
         )
         book.note(texts.skipped)
+        speech_args = (video.path, video.content_hash, SpeechParams.from_settings(s))
+        speech = book.stage("speech", transcribe, *speech_args, book.workspace, s)
+        if speech.status == "failed" and book.last_cached:  # a failure is no answer to keep
+            speech = book.stage("speech", transcribe, *speech_args, book.workspace, s, refresh=True)
+        book.heard(speech)
         max_groups = shown_groups(s.image_mode, s.max_analysis_images)
         # quote(): Prefect would otherwise walk every shot's numbers looking for futures.
         grouping = book.stage("group", group, quote(detected), s.granularity, max_groups)
@@ -98,6 +105,7 @@ def analyze_video(
             video,
             quote(detected),
             quote(texts),
+            quote(speech),
             grouping,
             analysis,
             owner,

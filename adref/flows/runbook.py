@@ -30,7 +30,14 @@ from adref import progress
 from adref.analysis import Analysis
 from adref.errors import AdrefError, ProviderError
 from adref.flows.summary import describe_analysis, markdown
-from adref.models import DetectResult, DownloadedVideo, Grouping, VideoMeta, utcnow
+from adref.models import (
+    DetectResult,
+    DownloadedVideo,
+    Grouping,
+    SpeechResult,
+    VideoMeta,
+    utcnow,
+)
 from adref.providers.base import CallEstimate
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
@@ -200,6 +207,13 @@ class RunBook:
         if line:
             self.summary.notes.append(line)
             self.logger.warning(line)
+
+    def heard(self, speech: SpeechResult) -> None:
+        """The speech step's one line: a failure goes to the run's notes, the rest to its log."""
+        if speech.status == "failed":
+            self.note(speech.note)
+        elif speech.note:
+            self.logger.info(speech.note)
 
     def note_all(self, lines: list[str]) -> None:
         for line in lines:

@@ -19,7 +19,14 @@ from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
 from adref.analysis import Analysis
-from adref.models import DetectResult, DownloadedVideo, Grouping, TextResult, VideoMeta
+from adref.models import (
+    DetectResult,
+    DownloadedVideo,
+    Grouping,
+    SpeechResult,
+    TextResult,
+    VideoMeta,
+)
 from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.tags import unique as unique_tags
@@ -36,13 +43,15 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     video: DownloadedVideo = inputs["video"]
     return cache_key(
         "persist",
-        4,  # the task takes the stages' results, keyed by the groups' and the texts' keys
+        5,  # the task takes the stages' results, keyed by the groups', texts' and speech's keys
         settings.warehouse,
         warehouse.identity(),
         inputs["analysis"].analysis_id,
         video.content_hash,
         inputs["grouping"].key,
         inputs["texts"].key,
+        inputs["speech"].key,
+        inputs["speech"].status,  # a transcript heard after a failed try is written
         inputs["owner"],
         sorted(unique_tags(inputs["tags"])),
         settings.keep_video,
@@ -61,6 +70,7 @@ def persist(
     video: DownloadedVideo,
     detected: DetectResult,
     texts: TextResult,
+    speech: SpeechResult,
     grouping: Grouping,
     analysis: Analysis,
     owner: str | None,
@@ -80,6 +90,7 @@ def persist(
             shots=detected.shots,
             keyframe_paths=keyframes,
             texts=texts.texts,
+            transcript=speech if speech.heard else None,
             grouping=grouping,
             analysis=analysis,
             media_path=media_path,

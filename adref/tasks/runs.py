@@ -87,6 +87,7 @@ def record_run(
         download_s=seconds.get("download", 0.0),
         detect_s=seconds.get("detect", 0.0),
         text_s=seconds.get("text", 0.0),
+        speech_s=seconds.get("speech", 0.0),
         group_s=seconds.get("group", 0.0),
         analyze_s=seconds.get("analyze", 0.0),
         persist_s=seconds.get("persist", 0.0),

@@ -30,6 +30,7 @@ VIDEO_TABLES = (
     "analyses",
     "scene_groups",
     "shot_texts",
+    "transcripts",
     "shots",
     "video_sources",
     "videos",

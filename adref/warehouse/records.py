@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from adref.analysis import Analysis
-from adref.models import Grouping, Shot, ShotText, StreamInfo, VideoMeta
+from adref.models import Grouping, Shot, ShotText, SpeechResult, StreamInfo, VideoMeta
 
 
 def as_utc(value: datetime) -> datetime:
@@ -37,6 +37,8 @@ class VideoWrite(BaseModel):
     shots: list[Shot]
     keyframe_paths: dict[int, str] = Field(default_factory=dict)  # shot_index -> relative path
     texts: list[ShotText] = Field(default_factory=list)  # lines read on screen, per shot
+    # the voice-over; None leaves the stored transcript as it is (no engine, or it failed)
+    transcript: SpeechResult | None = None
     grouping: Grouping
     analysis: Analysis
     media_path: str | None = None  # relative to the warehouse root
@@ -91,6 +93,7 @@ class RunRecord(BaseModel):
     download_s: float | None = None
     detect_s: float | None = None
     text_s: float | None = None
+    speech_s: float | None = None
     group_s: float | None = None
     analyze_s: float | None = None
     persist_s: float | None = None

@@ -123,6 +123,15 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "box": INTEGERS,
         "language": VARCHAR,
     },
+    "transcripts": {
+        "video_id": VARCHAR,
+        "start_s": DOUBLE,
+        "end_s": DOUBLE,
+        "text": VARCHAR,
+        "language": VARCHAR,
+        "provider": VARCHAR,
+        "model": VARCHAR,
+    },
     "scene_groups": {
         "video_id": VARCHAR,
         "group_index": INTEGER,
@@ -180,6 +189,7 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "download_s": DOUBLE,
         "detect_s": DOUBLE,
         "text_s": DOUBLE,
+        "speech_s": DOUBLE,
         "group_s": DOUBLE,
         "analyze_s": DOUBLE,
         "persist_s": DOUBLE,

@@ -212,6 +212,15 @@ def text_rows(w: VideoWrite) -> list[dict[str, Any]]:
     return [{**t.model_dump(), "video_id": w.meta.video_id, "box": list(t.box)} for t in w.texts]
 
 
+def transcript_rows(w: VideoWrite) -> list[dict[str, Any]]:
+    t = w.transcript
+    if t is None:
+        return []
+    shared = {"video_id": w.meta.video_id, "language": t.language}
+    shared |= {"provider": t.provider, "model": t.model}
+    return [{**shared, **s.model_dump()} for s in t.segments]
+
+
 def group_rows(w: VideoWrite) -> list[dict[str, Any]]:
     analysed = set(w.grouping.analysis_groups)
     return [
@@ -246,6 +255,7 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
     vid, aid = w.meta.video_id, w.analysis.analysis_id
     shots = _table("shots", shot_rows(w))
     texts = _table("shot_texts", text_rows(w))
+    transcript = _table("transcripts", transcript_rows(w))
     groups = _table("scene_groups", group_rows(w))
     analysis, group_analyses = (
         _table(n, r) for n, r in zip(("analyses", "group_analyses"), analysis_rows(w), strict=True)
@@ -257,6 +267,8 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
         _replace(con, "videos", "video_id", vid, _table("videos", [row]))
         _replace(con, "shots", "video_id", vid, shots)
         _replace(con, "shot_texts", "video_id", vid, texts)
+        if w.transcript is not None:
+            _replace(con, "transcripts", "video_id", vid, transcript)
         _replace(con, "scene_groups", "video_id", vid, groups)
         _replace(con, "group_analyses", "analysis_id", aid, group_analyses)
         _replace(con, "analyses", "analysis_id", aid, analysis)

@@ -33,6 +33,7 @@ _SIGNATURES = {
     "image/jpeg": lambda b: b.startswith(b"\xff\xd8\xff"),
     "image/png": lambda b: b.startswith(b"\x89PNG\r\n\x1a\n"),
     "image/webp": lambda b: b[:4] == b"RIFF" and b[8:12] == b"WEBP",
+    "audio/wav": lambda b: b[:4] == b"RIFF" and b[8:12] == b"WAVE",
 }
 _QUOTA_MSG = (
     "You exceeded your current quota, please check your plan and billing details. For more "
@@ -182,7 +183,7 @@ def _check_blob(blob: Any) -> str | None:
     except (ValueError, TypeError):
         return "data is not base64"
     if not check(data):
-        return f"data is not a {blob['mimeType']} image"
+        return f"data is not a {blob['mimeType']} file"
     return None
 
 

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
+import io
 import itertools
 import json
 import re
 import time
+import wave
+from dataclasses import dataclass
+from email.parser import BytesParser
 from typing import Any
 
 from tests.support.fake_vendor import FakeVendor, Reply, Script
@@ -28,6 +33,7 @@ from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 __all__ = ["FakeOpenAI"]
 
 PATH = "/v1/chat/completions"
+AUDIO_PATH = "/v1/audio/transcriptions"
 _ROLES = {"system", "developer", "user", "assistant"}
 _DETAILS = {"low", "high", "auto"}
 _SCHEMA_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -54,7 +60,10 @@ class FakeOpenAI(FakeVendor):
         self.answer_model: str | None = None  # the model the answer names; default: as asked
         self.gate: Gate | None = None  # holds well-formed calls until it opens
         self._ids = itertools.count(1)
-        self._server = LocalHTTPServer({PATH: Route(handler=self._handle)})
+        self.uploads: list[Upload] = []  # audio transcription requests, as OpenAI would read them
+        self._server = LocalHTTPServer(
+            {PATH: Route(handler=self._handle), AUDIO_PATH: Route(handler=self._handle_audio)}
+        )
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -87,6 +96,27 @@ class FakeOpenAI(FakeVendor):
             self.gate.hold()
         reply = self.script.next()
         route = self._render(reply, body or {})
+        route.delay_s = reply.delay_s
+        return route
+
+    def _handle_audio(self, request: RecordedRequest) -> Route:
+        """POST /v1/audio/transcriptions: a multipart form with ``file`` and ``model`` (OpenAI's
+        400 otherwise). A ``json`` reply's payload is the answer (``verbose_json``'s shape);
+        ``text`` is sent as it is, with a JSON content type (a gateway's broken answer)."""
+        self.headers.append(dict(request.headers))
+        try:
+            upload = _read_upload(request)
+        except RequestProblem as problem:
+            self.problems.append(problem.message)
+            return _error(400, problem.message, "invalid_request_error", None, problem.param)
+        self.uploads.append(upload)
+        reply = self.script.next()
+        if reply.kind == "json":
+            route = _json_route(200, reply.payload)
+        elif reply.kind == "text":
+            route = Route(body=str(reply.payload).encode(), content_type="application/json")
+        else:
+            route = self._render(reply, upload.fields)
         route.delay_s = reply.delay_s
         return route
 
@@ -171,6 +201,53 @@ class FakeOpenAI(FakeVendor):
 
 
 # -- request checks (what OpenAI's API would reject) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One transcription request: its form fields and the audio file as sent."""
+
+    fields: dict[str, Any]  # text fields; a repeated one (timestamp_granularities[]) as a list
+    filename: str
+    audio: bytes
+
+    def wav(self) -> tuple[int, int, int, float]:
+        """(channels, sample rate, bits, seconds) of the uploaded WAV (fails if it is not one)."""
+        with wave.open(io.BytesIO(self.audio), "rb") as w:
+            rate = w.getframerate()
+            return w.getnchannels(), rate, 8 * w.getsampwidth(), w.getnframes() / rate
+
+
+def _read_upload(request: RecordedRequest) -> Upload:
+    if request.method != "POST":
+        raise RequestProblem(f"Invalid method for URL ({request.method} {request.path}).")
+    if not request.headers.get("authorization", "").startswith("Bearer "):
+        raise RequestProblem("You didn't provide an API key.", "authorization")
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        raise RequestProblem("Invalid Content-Type header: expected multipart/form-data.")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode() + request.body
+    )
+    fields: dict[str, Any] = {}
+    file: tuple[str, bytes] | None = None
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        data = part.get_payload(decode=True) or b""
+        if name == "file":
+            file = (str(part.get_filename() or ""), data)
+        elif isinstance(name, str):
+            value = data.decode()
+            if name in fields:
+                old = fields[name]
+                fields[name] = [*(old if isinstance(old, list) else [old]), value]
+            else:
+                fields[name] = value
+    if file is None or not file[1]:
+        raise RequestProblem("Missing required parameter: 'file'.", "file")
+    if not fields.get("model"):
+        raise RequestProblem("Missing required parameter: 'model'.", "model")
+    return Upload(fields=fields, filename=file[0], audio=file[1])
 
 
 def _check_request(request: RecordedRequest, body: Any) -> None:

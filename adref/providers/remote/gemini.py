@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -79,16 +80,47 @@ class GeminiClient:
             thinking_config=_thinking(call.model),
             http_options=types.HttpOptions(timeout=_millis(min(self.timeout_s, call.timeout_s))),
         )
+        response = self._generate(
+            call.model, build_contents(call), config, min(self.timeout_s, call.timeout_s)
+        )
+        return to_answer(response, call.model)
+
+    def transcribe(
+        self, audio: Path, model: str, instruction: str, schema: dict[str, Any]
+    ) -> VendorAnswer:
+        """One audio file (an inline audio part) with the instruction, answered as JSON that
+        follows ``schema``."""
+        config = types.GenerateContentConfig(
+            response_mime_type="application/json",
+            response_json_schema=schema,
+            temperature=0.0,
+            automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+            thinking_config=_thinking(model),
+        )
+        parts = [
+            types.Part.from_text(text=instruction),
+            types.Part.from_bytes(data=audio.read_bytes(), mime_type="audio/wav"),
+        ]
+        contents: list[types.ContentUnionDict] = [types.Content(role="user", parts=parts)]
+        return to_answer(self._generate(model, contents, config, self.timeout_s), model)
+
+    def _generate(
+        self,
+        model: str,
+        contents: list[types.ContentUnionDict],
+        config: types.GenerateContentConfig,
+        timeout_s: float,
+    ) -> types.GenerateContentResponse:
         try:
-            response = self._client.models.generate_content(
-                model=call.model, contents=build_contents(call), config=config
+            return self._client.models.generate_content(
+                model=model, contents=contents, config=config
             )
         except errors.APIError as exc:
             raise self._api_error(exc) from None
         except httpx.TimeoutException:
             raise ProviderTransient(
                 "Gemini did not answer in time",
-                f"no response within {min(self.timeout_s, call.timeout_s):g} s",
+                f"no response within {timeout_s:g} s",
                 provider="gemini",
             ) from None
         except (httpx.TransportError, errors.UnknownApiResponseError, json.JSONDecodeError) as exc:
@@ -96,7 +128,6 @@ class GeminiClient:
             raise ProviderTransient(
                 "Gemini connection failed", type(exc).__name__, provider="gemini"
             ) from None
-        return to_answer(response, call.model)
 
     def _api_error(self, exc: errors.APIError) -> ProviderTransient | ProviderHardError:
         return classify_error(

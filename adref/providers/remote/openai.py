@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 import openai
@@ -101,6 +102,47 @@ class OpenAIClient:
         # Raised outside the except block so the SDK's exception (which holds the request and
         # its headers) is neither the cause nor the context of ours.
         raise error from None
+
+    def transcribe(
+        self, audio: Path, model: str, language: str | None, timeout_s: float
+    ) -> dict[str, Any]:
+        """One audio file to the transcription endpoint (a multipart upload): the answer as a
+        plain dict (``text``, and ``segments`` and ``language`` when the model gives them).
+
+        Whisper models answer ``verbose_json`` with timed segments; the ``gpt-4o-*-transcribe``
+        models only ``json`` (text alone)."""
+        verbose = not model.startswith("gpt-4o")
+        extra: dict[str, Any] = {"language": language} if language else {}
+        if verbose:
+            extra["timestamp_granularities"] = ["segment"]
+        error: ProviderError
+        try:
+            with audio.open("rb") as f:
+                response = self._sdk.audio.transcriptions.create(
+                    file=(audio.name, f, "audio/wav"),
+                    model=model,
+                    response_format="verbose_json" if verbose else "json",
+                    timeout=timeout_s,
+                    **extra,
+                )
+        except openai.OpenAIError as exc:
+            error = self._error(exc)
+        except ValueError:  # a body that is not JSON, sent as JSON (a gateway's error page)
+            error = self._not_transcription("the body is not JSON")
+        else:
+            if isinstance(response, str):  # the SDK hands back a body it could not read as JSON
+                raise self._not_transcription("the body is not a JSON object")
+            dumped = response.model_dump() if hasattr(response, "model_dump") else response
+            return dict(dumped) if isinstance(dumped, dict) else {"text": dumped}
+        raise error from None
+
+    def _not_transcription(self, why: str) -> ProviderHardError:
+        return ProviderHardError(
+            f"{self.label} answered something that is not a transcription",
+            why,
+            "check the base URL points at an OpenAI-compatible /v1 endpoint",
+            provider=self.label,
+        )
 
     def _answer(self, response: Any) -> VendorAnswer:
         choices = getattr(response, "choices", None)
