@@ -62,6 +62,10 @@ def test_every_row_moves_once_and_a_second_run_is_done(tmp_path: Path) -> None:
     assert again.already_done and again.ok
     assert rows(target) == rows(source)  # nothing written twice
 
+    source.write_video(make_write("site:later"))
+    with pytest.raises(WarehouseError, match="changed since"):
+        migrate(source, target)
+
 
 def test_a_target_with_rows_or_the_source_itself_is_refused(tmp_path: Path) -> None:
     target = elsewhere(tmp_path)

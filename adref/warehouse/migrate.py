@@ -167,6 +167,13 @@ def migrate(
         con.close()
     with contextlib.closing(target.connect(read_only=True, fresh=True)) as con:
         after = counts(con, ALIAS)
+    if already and after != before_source:
+        changed = ", ".join(t for t in schema.TABLES if after[t] != before_source[t])
+        raise WarehouseError(
+            f"{source.root} was migrated to {target.where} before and has changed since",
+            f"rows differ in {changed}; a migration copies a warehouse once",
+            "analyse the newer videos again with the new settings, or migrate into an empty target",
+        )
     return Migration(
         source=str(source.root),
         target=target.where,
