@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import shutil
@@ -608,3 +609,25 @@ def test_a_writer_stuck_holding_the_local_queue_cannot_stop_others(
         fcntl.flock(held, fcntl.LOCK_EX)
         wh.write_video(make_write("youtube:k1"))
     assert counts(wh, "youtube:k1")["shots"] == 3
+
+
+def test_a_new_video_skips_the_deletes_and_a_deleted_one_comes_back_whole(tmp_path: Path) -> None:
+    """A video with no ``videos`` row is inserted without deleting first (``write_video``): it
+    holds only because a write or a delete covers all of a video's tables at once."""
+    from adref.warehouse.delete import delete_rows
+
+    wh = Warehouse(tmp_path / "wh")
+    wh.write_video(make_write("site:back", shots=4))
+    wh.write_video(make_write("site:back", shots=3))  # stored: replaced, not doubled
+    delete_rows(wh, "site:back")
+    wh.write_video(make_write("site:back", shots=2))  # new again: inserted alone
+    with contextlib.closing(wh.connect()) as con:
+        for table, key in (
+            ("videos", 1),
+            ("shots", 2),
+            ("scene_groups", 2),
+            ("analyses", 1),
+            ("group_analyses", 2),
+        ):
+            got = con.execute(f"SELECT count(*) FROM {table} WHERE video_id = 'site:back'")
+            assert got.fetchone() == (key,), table

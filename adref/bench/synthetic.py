@@ -131,7 +131,7 @@ def _write(rng: np.random.Generator, i: int, shots: int, vid: str | None = None)
         model="bench",
         prompt_version="p1",
         output_language="ko",
-        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        created_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=i % 730),  # two years
         genre=genre,
         genre_reason=_sentence(rng, 12),
         expression_format=list(FORMATS)[int(rng.integers(0, len(FORMATS)))],
@@ -222,27 +222,39 @@ def _shots(
 
 
 def build(
-    root: Path, videos: int, shots_per_video: int, on_step: Callable[[str], None] = print
+    root: Path,
+    videos: int,
+    shots_per_video: int,
+    on_step: Callable[[str], None] = print,
+    *,
+    warehouse: Warehouse | None = None,
+    batch_videos: int = BATCH_VIDEOS,
 ) -> Library:
-    """The library at ``root``, built once (a marker says it is complete) and reused after."""
+    """The library at ``root``, built once (a marker says it is complete) and reused after.
+
+    ``warehouse``: the one to fill (its catalog and data may be elsewhere, e.g. PostgreSQL and
+    a bucket); by default the embedded one at ``root``. ``batch_videos`` videos per commit.
+    """
     import time
 
     marker = root / DONE
-    wanted = {"videos": videos, "shots_per_video": shots_per_video, "version": 1}
+    wanted = {"videos": videos, "shots_per_video": shots_per_video, "version": 2}
+    if batch_videos != BATCH_VIDEOS:
+        wanted["batch_videos"] = batch_videos
     if marker.is_file() and json.loads(marker.read_text()) == wanted:
         return Library(root, videos, shots_per_video, 0.0)
     if root.exists() and any(root.iterdir()):
         raise FileExistsError(f"{root} holds something else; give another --dir or remove it")
     started = time.perf_counter()
-    wh = Warehouse(root)
+    wh = warehouse or Warehouse(root)
     wh.init()
     rng = np.random.default_rng(11)
     pool_rgb = rng.integers(0, 256, (POOL, 3))
     pool = pa.array([f"#{r:02x}{g:02x}{b:02x}" for r, g, b in pool_rgb], pa.string())
     centres = rng.random((CLUSTERS, VECTOR_LENGTH)).astype(np.float32)
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    for first in range(0, videos, BATCH_VIDEOS):
-        count = min(BATCH_VIDEOS, videos - first)
+    for first in range(0, videos, batch_videos):
+        count = min(batch_videos, videos - first)
         writes = [_write(rng, first + j, shots_per_video) for j in range(count)]
         tables: dict[str, list[dict[str, object]]] = {
             n: [] for n in ("videos", "scene_groups", "analyses", "group_analyses")

@@ -15,6 +15,7 @@ from adref.cli import (
     sql,
     up,
     viewer,
+    warehouse,
 )
 from adref.cli.app import app, main
 
@@ -33,4 +34,5 @@ __all__ = [
     "sql",
     "up",
     "viewer",
+    "warehouse",
 ]

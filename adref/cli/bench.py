@@ -510,3 +510,90 @@ def bench_cli(video: Path | None = VIDEO_ARGUMENT) -> None:
         f"later command: {b.later_ratio:.2f}x decode only ({ok} the {LATER_TARGET}x target); "
         f"first command: {b.first_ratio:.2f}x. Background server afterwards: {b.stopped}."
     )
+
+
+@bench_app.command("warehouse")
+def bench_warehouse(
+    videos: int = typer.Option(10_000, "--videos", min=1, help="Videos in the synthetic library."),
+    shots_per_video: int = typer.Option(100, "--shots-per-video", min=1),
+    remote_videos: int | None = typer.Option(
+        None,
+        "--remote-videos",
+        min=1,
+        help="Videos for the PostgreSQL + S3 library. Default: --videos.",
+    ),
+    batch_videos: int = typer.Option(
+        250, "--videos-per-commit", min=1, help="Videos per commit while building the library."
+    ),
+    repeat: int = typer.Option(5, "--repeat", "-n", min=1, help="Rounds; medians count."),
+    remote: bool = typer.Option(
+        True,
+        "--remote/--no-remote",
+        help="Also run it on PostgreSQL + moto's S3 server, started on loopback.",
+    ),
+    local: bool = typer.Option(True, "--local/--no-local", help="Run it on the embedded default."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """The warehouse beside plain Parquet: persisting a video, analyst queries before and after
+    compaction, compaction itself; locally and on PostgreSQL + S3 (loopback)."""
+    # lazy: keeps `adref --help` fast
+    from adref.bench.warehouse import (
+        AFTER_TARGET,
+        BEFORE_TARGET,
+        PERSIST_TARGET,
+        run_warehouse_bench,
+    )
+
+    status_console = err_console if as_json else console
+    with status_console.status("building the synthetic library ...") as status:
+        b = run_warehouse_bench(
+            videos,
+            shots_per_video,
+            repeat=repeat,
+            batch_videos=batch_videos,
+            remote_videos=remote_videos,
+            local=local,
+            remote=remote,
+            on_step=lambda s: status.update(s),
+        )
+    if as_json:
+        console.print_json(b.model_dump_json())
+        return
+
+    def verdict(ratio: float, target: float) -> str:
+        return "[green]within[/]" if ratio <= target else "[red]over[/]"
+
+    for site in b.sites:
+        table = Table(
+            title=f"warehouse, {site.name}: {site.videos:,} videos, {site.shots:,} shots "
+            f"(built in {site.built_s:.0f} s, {site.batch_videos} videos a commit)",
+            caption="floor: the same rows as plain Parquet written by pyarrow (persist); the same "
+            "queries on one compacted Parquet file per table read by DuckDB (queries). "
+            f"Medians of {repeat} interleaved rounds.",
+        )
+        table.add_column("measure")
+        table.add_column("adref s", justify="right")
+        table.add_column("floor s", justify="right")
+        table.add_column("x floor", justify="right")
+        table.add_column("target", justify="right")
+        rows = [(site.persist, PERSIST_TARGET, "")]
+        rows += [(p, BEFORE_TARGET, " (before compaction)") for p in site.before]
+        rows += [(p, AFTER_TARGET, " (after compaction)") for p in site.after]
+        for pair, target, when in rows:
+            table.add_row(
+                pair.name + when,
+                f"{pair.adref_s:.3f}",
+                f"{pair.floor_s:.3f}",
+                f"{pair.ratio:.2f}",
+                f"<= {target:g} {verdict(pair.ratio, target)}",
+            )
+        console.print(table)
+        c = site.compaction
+        console.print(
+            f"{site.name}: compaction {c.seconds:.1f} s, Parquet files {c.files_before:,} -> "
+            f"{c.files_after:,}; answers "
+            + ("[green]the same as the floor's[/]" if site.same_answers else "[red]differ[/]"),
+            highlight=False,
+        )
+    if b.skipped:
+        console.print(f"PostgreSQL + S3 part skipped: {b.skipped}", highlight=False)

@@ -264,14 +264,24 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
     def txn(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         previous = _stored_video(con, vid, ("ingested_at", "user_tags", "owner", "media_path"))
         row = video_row(w, previous, utcnow())
-        _replace(con, "videos", "video_id", vid, _table("videos", [row]))
-        _replace(con, "shots", "video_id", vid, shots)
-        _replace(con, "shot_texts", "video_id", vid, texts)
+        tables = [
+            ("videos", "video_id", vid, _table("videos", [row])),
+            ("shots", "video_id", vid, shots),
+            ("shot_texts", "video_id", vid, texts),
+            ("scene_groups", "video_id", vid, groups),
+            ("group_analyses", "analysis_id", aid, group_analyses),
+            ("analyses", "analysis_id", aid, analysis),
+        ]
         if w.transcript is not None:
-            _replace(con, "transcripts", "video_id", vid, transcript)
-        _replace(con, "scene_groups", "video_id", vid, groups)
-        _replace(con, "group_analyses", "analysis_id", aid, group_analyses)
-        _replace(con, "analyses", "analysis_id", aid, analysis)
+            tables.append(("transcripts", "video_id", vid, transcript))
+        for name, key, value, t in tables:
+            if previous is not None:
+                _replace(con, name, key, value, t)
+            elif t.num_rows:
+                # A video with no ``videos`` row has no row in the others either (a write or a
+                # delete covers all its tables in one transaction), so a new video skips the
+                # deletes: each looks at every file of its table (~70 ms at 1,000 files).
+                _insert(con, name, t)
         return row
 
     return run_in_transaction(wh, txn, f"video {vid} analysis {aid}")
