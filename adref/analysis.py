@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from adref.categories import formats, genres
-from adref.models import Grouping, Shot, ShotText, StreamInfo, VideoMeta
+from adref.models import Grouping, Shot, ShotText, StreamInfo, TranscriptSegment, VideoMeta
 
 
 class Features(BaseModel):
@@ -102,7 +102,8 @@ class AnalysisRequest(BaseModel):
     """What every provider is given: everything measured so far about one video.
 
     What the ad says comes beside the pictures: ``texts``, the lines read on screen (the text
-    stage's ``shot_texts``). The voice-over transcript belongs beside them, and in ``words_key``.
+    stage's ``shot_texts``), and ``transcript``, the voice-over heard (the speech stage's
+    ``transcripts``; empty when nothing was said or no engine listened).
     """
 
     meta: VideoMeta
@@ -112,10 +113,16 @@ class AnalysisRequest(BaseModel):
     output_language: Literal["ko", "en"] = "ko"
     model: str | None = None
     texts: list[ShotText] = Field(default_factory=list)
+    transcript: list[TranscriptSegment] = Field(default_factory=list)
+    transcript_language: str | None = None
 
     def words_key(self) -> str:
         """A hash of what the ad says, as given here: a cached answer is reused only for the
-        same words (the pictures and the groups have their own keys)."""
-        said = [t.model_dump(mode="json") for t in self.texts]
-        raw = json.dumps({"texts": said}, ensure_ascii=False, sort_keys=True)
+        same words (the pictures and the groups have their own keys). Without a transcript the
+        key is what it was before transcripts existed, so no cached answer is lost to them."""
+        said: dict[str, object] = {"texts": [t.model_dump(mode="json") for t in self.texts]}
+        if self.transcript:
+            said["voice"] = [s.model_dump(mode="json") for s in self.transcript]
+            said["voice_language"] = self.transcript_language
+        raw = json.dumps(said, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:16]

@@ -93,6 +93,8 @@ def analyze_video(
             output_language=s.output_language,
             model=model,
             texts=texts.texts,
+            transcript=speech.segments if speech.heard else [],
+            transcript_language=speech.language if speech.heard else None,
         )
         if estimate_only:
             return book.estimated(book.stage("analyze", estimate, provider, request), detected)

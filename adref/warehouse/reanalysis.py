@@ -2,7 +2,7 @@
 re-analysis selects.
 
 A re-analysis works from the warehouse alone: the shots, scene groups, keyframes and lines read
-on screen (``shot_texts``) stored by the first run are the detect, text and group work, so nothing is downloaded or decoded again. Everything is
+on screen (``shot_texts``) and the voice-over heard (``transcripts``) stored by the first run are the detect, text and group work, so nothing is downloaded or decoded again. Everything is
 read in one snapshot, so a writer replacing the video meanwhile cannot mix two versions.
 
 The stream is rebuilt from ``videos`` (width, height, fps, duration, codec, frame count, rotation,
@@ -34,6 +34,7 @@ from adref.models import (
     Shot,
     ShotText,
     StreamInfo,
+    TranscriptSegment,
     VideoMeta,
 )
 from adref.settings import Settings
@@ -78,6 +79,9 @@ def load_request(
                 "SELECT * FROM shot_texts WHERE video_id = $v ORDER BY shot_index, start_s",
                 video_id,
             )
+            heard = video_rows(
+                con, "SELECT * FROM transcripts WHERE video_id = $v ORDER BY start_s", video_id
+            )
         finally:
             con.execute("COMMIT")
     video = videos[0]
@@ -90,6 +94,8 @@ def load_request(
         output_language=output_language,
         model=model,
         texts=[_text(row) for row in texts],
+        transcript=[TranscriptSegment(**{k: row[k] for k in TranscriptSegment.model_fields}) for row in heard],
+        transcript_language=next((row["language"] for row in heard if row["language"]), None),
     )
 
 
