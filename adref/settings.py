@@ -232,6 +232,12 @@ class Settings(BaseSettings):
         le=20_000,
         description="Most tokens of on-screen text a model prompt carries (0: none).",
     )
+    prompt_speech_tokens: int = Field(
+        default=600,
+        ge=0,
+        le=20_000,
+        description="Most tokens of voice-over transcript a model prompt carries (0: none).",
+    )
 
     # Model providers: keys (the vendors' usual variable names work too), endpoints, limits
     openai_api_key: SecretStr | None = Field(

@@ -141,7 +141,8 @@ def test_cli_prints_a_table_and_the_target_line(clips_folder: Path, tmp_path: Pa
     for vendor in VENDORS:
         assert f"{vendor}: ours/seed" in result.output
     assert result.output.count("Target <= 1/3 with every group represented") == 3
-    assert "on-screen text:" in result.output
+    assert "what the ad says:" in result.output
+    assert "no voice-over: no speech engine configured" in result.output
 
 
 def test_cli_json(clips_folder: Path, tmp_path: Path) -> None:

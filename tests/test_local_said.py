@@ -7,7 +7,7 @@ from typing import Literal
 import pytest
 
 from adref.grouping import group_shots
-from adref.models import ShotText, VideoMeta
+from adref.models import ShotText, TranscriptSegment, VideoMeta
 from adref.providers.base import AnalysisRequest
 from adref.providers.local import LocalProvider
 from adref.providers.local.said import (
@@ -16,6 +16,7 @@ from adref.providers.local.said import (
     call_to_action,
     cta_pattern,
     read_said,
+    read_voice,
 )
 from adref.settings import CTA_PHRASES, Settings
 from tests.factories import make_shots, make_stream
@@ -53,13 +54,13 @@ ENGLISH_AD = lines(
 
 
 def test_language_follows_the_letters_korean_winning_at_a_third() -> None:
-    assert ad_language(KOREAN_AD) == "ko"
-    assert ad_language(ENGLISH_AD) == "en"
+    assert ad_language(t.text for t in KOREAN_AD) == "ko"
+    assert ad_language(t.text for t in ENGLISH_AD) == "en"
     # Mostly English with a Korean tagline: still a Korean ad.
-    assert ad_language(lines((0, "NEW SUMMER COLLECTION"), (1, "새로운 여름"))) == "ko"
-    assert ad_language(lines((0, "SALE 50% OFF EVERYTHING MUST GO"), (1, "신상"))) == "en"
-    assert ad_language(lines((0, "期間限定セール"))) == "ja"
-    assert ad_language(lines((0, "50%"), (1, "OK"))) is None  # too few letters
+    assert ad_language(["NEW SUMMER COLLECTION", "새로운 여름"]) == "ko"
+    assert ad_language(["SALE 50% OFF EVERYTHING MUST GO", "신상"]) == "en"
+    assert ad_language(["期間限定セール"]) == "ja"
+    assert ad_language(["50%", "OK"]) is None  # too few letters
     assert ad_language([]) is None
 
 
@@ -152,3 +153,57 @@ def test_the_phrases_shape_the_local_prompt_version() -> None:
 def test_read_said_bundles_the_three() -> None:
     said = read_said(ENGLISH_AD, CTA_PHRASES)
     assert (said.language, said.cta, said.brands[0]) == ("en", "Shop now at lumo.com", "Lumo")
+
+
+def said_aloud(*segments: tuple[float, float, str]) -> list[TranscriptSegment]:
+    return [TranscriptSegment(start_s=a, end_s=b, text=t) for a, b, t in segments]
+
+
+# The FIZZ ad's voice-over: 15 words over 7.5 s of speech (two segments overlap by 1 s).
+FIZZ_VOICE = said_aloud(
+    (0.5, 3.0, "여름엔 역시 피즈"),
+    (3.5, 6.5, "상쾌한 레몬 탄산수 피즈 무설탕으로 가볍게"),
+    (5.5, 7.0, "한 잔 더"),
+    (7.5, 9.0, "지금 바로 만나보세요"),
+)
+
+
+def test_read_voice_gives_language_cta_opening_and_words_a_minute() -> None:
+    voice = read_voice(FIZZ_VOICE, None, CTA_PHRASES, hook_s=3.0)
+    assert voice is not None
+    assert voice.language == "ko"  # from the letters, no engine's language given
+    assert voice.cta == "지금 바로 만나보세요"
+    assert voice.opening == "여름엔 역시 피즈"
+    assert voice.words == 15 and voice.speech_s == pytest.approx(2.5 + 3.0 + 0.5 + 1.5)
+    assert voice.words_per_minute == pytest.approx(15 * 60 / 7.5)
+    # The engine's language wins over the letters; blanks are nothing said.
+    assert read_voice(FIZZ_VOICE, "en", CTA_PHRASES, 3.0).language == "en"  # type: ignore[union-attr]
+    assert read_voice(said_aloud((0.0, 2.0, "  ")), "ko", CTA_PHRASES, 3.0) is None
+    assert read_voice([], None, CTA_PHRASES, 3.0) is None
+    late = read_voice(said_aloud((4.0, 6.0, "Hi.")), None, CTA_PHRASES, 3.0)
+    assert late is not None and late.opening is None and late.cta is None
+    assert late.language is None  # two letters are too few
+
+
+def test_the_local_analysis_uses_the_voice_over() -> None:
+    request = analyse([], language="en").model_copy(
+        update={"transcript": FIZZ_VOICE, "transcript_language": "ko"}
+    )
+    content = LocalProvider().analyze(request).content
+    assert content.ad_language == "ko"
+    assert content.call_to_action == "said: “지금 바로 만나보세요”"
+    assert "voice-over “여름엔 역시 피즈”" in (content.hook or "")
+    assert "voice-over in Korean at 120 words a minute" in (content.summary or "")
+    # On screen, a phrase as written wins over the one said; both phrases are in the summary.
+    both = analyse(KOREAN_AD, language="ko").model_copy(
+        update={"transcript": FIZZ_VOICE, "transcript_language": "ko"}
+    )
+    content = LocalProvider().analyze(both).content
+    assert content.call_to_action == "화면 문구: “지금 구매하세요 fizz.co.kr”"
+    assert "화면 문구 6줄 (한국어)" in (content.summary or "")
+    assert "한국어 내레이션 분당 120단어" in (content.summary or "")
+    # A language the words do not name is left out of the phrase, not guessed.
+    other = request.model_copy(update={"transcript_language": "sv"})
+    assert "voice-over at 120 words a minute" in (
+        LocalProvider().analyze(other).content.summary or ""
+    )

@@ -204,6 +204,7 @@ def test_the_flow_stores_the_transcript_and_does_not_keep_a_failed_try(
         (note,) = [n for n in first.notes if n.startswith("speech:")]
         assert "rate limit" in note and KEY not in note
         assert _query("select count(*) from transcripts") == [(0,)]
+        assert "내레이션" not in _query("select summary from analyses")[0][0]
 
         fake.push(Reply.json(_verbose(SENTENCE)))
         second = _run(video)
@@ -217,6 +218,10 @@ def test_the_flow_stores_the_transcript_and_does_not_keep_a_failed_try(
             (0.2, 1.5, "Buy one coffee", "en", "openai", "whisper-1"),
             (1.5, 2.5, "get one free.", "en", "openai", "whisper-1"),
         ]
+        # What was heard reached the analyser: 6 words in 2.3 s of speech.
+        ((hook, summary),) = _query("select hook, summary from analyses")
+        assert "내레이션 “Buy one coffee”" in hook
+        assert "영어 내레이션 분당 157단어" in summary
 
         third = _run(video)
         assert third.cache_hits == third.tasks == 8

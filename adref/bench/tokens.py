@@ -10,7 +10,9 @@ past it are dropped), or every group tiled onto at most that many contact sheets
 The target (ours at most a third of the seed's) is judged on the pictures: the prompt is ours on
 both sides (the seed's own is not at hand), so it is counted apart and the ratio with it added
 is printed beside. The prompt carries the on-screen text as a run reads it (the text stage on the
-clip, capped by ``ADREF_PROMPT_TEXT_TOKENS``); its share of the prompt is counted apart too. Counts, not timings: the result is the same on any machine.
+clip, capped by ``ADREF_PROMPT_TEXT_TOKENS``) and the voice-over as a run hears it (the speech
+step with the configured engine, capped by ``ADREF_PROMPT_SPEECH_TOKENS``); their share of the
+prompt is counted apart too. Counts, not timings: the result is the same on any machine.
 """
 
 from __future__ import annotations
@@ -24,13 +26,14 @@ from pydantic import BaseModel
 
 from adref.errors import AdrefError
 from adref.grouping import group_shots
-from adref.models import Shot, ShotText, VideoMeta
+from adref.models import Shot, ShotText, TranscriptSegment, VideoMeta
 from adref.ocr.read import TextParams, read_texts
 from adref.providers.base import AnalysisRequest
 from adref.providers.remote.cost_estimates import DEFAULT_MODELS, image_tokens, text_tokens
 from adref.providers.remote.images import Frame, ImageMode, prepare, select_frames, shown_groups
 from adref.providers.remote.vendor_call import Vendor
 from adref.settings import Settings, get_settings
+from adref.speech.run import SpeechParams, transcribe_video
 from adref.video.detect import DetectParams, detect_shots
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
@@ -84,7 +87,8 @@ class VideoTokens(BaseModel):
     groups: list[int]  # every scene group's index
     vendors: list[VendorTokens]
     text_lines: int = 0  # lines the text stage read on screen
-    text_tokens: int = 0  # what the prompt's on-screen text block costs (within the cap)
+    text_tokens: int = 0  # what the prompt's on-screen text and voice-over blocks cost (capped)
+    voice_segments: int = 0  # transcript segments the speech step heard
 
     def vendor(self, vendor: str) -> VendorTokens:
         return next(v for v in self.vendors if v.vendor == vendor)
@@ -98,6 +102,7 @@ class TokensBench(BaseModel):
     videos: list[VideoTokens]
     prompt_source: str  # where the prompt's token count came from
     text_source: str = ""  # where the on-screen text came from
+    voice_source: str = ""  # where the voice-over came from
 
     def totals(self, vendor: str, with_prompt: bool = False) -> dict[str, int]:
         """Input tokens summed over the videos: ``seed`` and one entry per image mode."""
@@ -150,12 +155,15 @@ def run_tokens_bench(
     videos: list[VideoTokens] = []
     sources: set[str] = set()
     text_sources: set[str] = set()
+    voice_sources: set[str] = set()
     for kind, path in clips:
         if on_step is not None:
             on_step(f"detecting, reading and grouping {path.name}")
         detected = detect_shots(path, DetectParams.from_settings(settings))
         texts, text_source = _texts(path, detected.shots, settings)
         text_sources.add(text_source)
+        transcript, voice_source = _transcript(path, settings)
+        voice_sources.add(voice_source)
         meta = VideoMeta(
             video_id=f"bench:{path.stem}",
             title=f"{kind} test clip",
@@ -176,21 +184,24 @@ def run_tokens_bench(
                 ),
                 output_language=settings.output_language,
                 texts=texts,
+                transcript=transcript,
             )
             for mode in MODES
         }
         request = requests["contact_sheet"]
-        budget = settings.prompt_text_tokens
+        budget = (settings.prompt_text_tokens, settings.prompt_speech_tokens)
         labels = [f.label for f in select_frames(request)]
         prompt, source = prompt_tokens(request, labels, budget)
         sources.add(source)
         video = count_video(kind, path.name, requests, prompt, settings.max_analysis_images)
         video.text_lines, video.text_tokens = len(texts), screen_tokens(request, budget)
+        video.voice_segments = len(transcript)
         videos.append(video)
     return TokensBench(
         videos=videos,
         prompt_source="; ".join(sorted(sources)),
         text_source="; ".join(sorted(text_sources)),
+        voice_source="; ".join(sorted(voice_sources)),
     )
 
 
@@ -202,13 +213,26 @@ def _texts(path: Path, shots: list[Shot], settings: Settings) -> tuple[list[Shot
         return [], f"no on-screen text ({exc.what})"
 
 
-def screen_tokens(request: AnalysisRequest, budget: int) -> int:
-    """Tokens of the prompt's on-screen text section (0 when nothing is read or sent)."""
+def _transcript(path: Path, settings: Settings) -> tuple[list[TranscriptSegment], str]:
+    """The clip's voice-over as a run hears it, or none and why."""
+    params = SpeechParams.from_settings(settings)
+    with tempfile.TemporaryDirectory(prefix="adref-bench-speech-") as work:
+        heard = transcribe_video(path, Path(work), params, settings)
+    if heard.status == "skipped":
+        return [], "no voice-over: no speech engine configured"
+    if heard.status == "failed":
+        return [], f"no voice-over ({heard.note})"
+    return heard.segments, f"the speech step ({params.engine})"
+
+
+def screen_tokens(request: AnalysisRequest, budget: tuple[int, int]) -> int:
+    """Tokens of the prompt's on-screen text and voice-over sections (0 when nothing is sent);
+    ``budget`` is their two caps."""
     try:
         prompt = importlib.import_module("adref.providers.remote.prompt")
     except ImportError:
         return 0
-    return sum(text_tokens(part) for part in prompt.said_sections(request, budget))
+    return sum(text_tokens(part) for part in prompt.said_sections(request, *budget))
 
 
 def count_video(
@@ -247,7 +271,7 @@ def count_video(
 
 
 def prompt_tokens(
-    request: AnalysisRequest, labels: list[str], text_budget: int | None = None
+    request: AnalysisRequest, labels: list[str], budget: tuple[int, int] | None = None
 ) -> tuple[int, str]:
     """Tokens of our rendered prompt (repo defaults), or a fixed estimate and why."""
     fallback = f"a fixed {FALLBACK_PROMPT_TOKENS}-token estimate"
@@ -257,8 +281,8 @@ def prompt_tokens(
         return FALLBACK_PROMPT_TOKENS, f"{fallback} (adref.providers.remote.prompt is not there)"
     try:
         facts = prompt.facts_from_local(request)
-        budget = prompt.SCREEN_TOKENS if text_budget is None else text_budget
-        system, user = prompt.render(prompt.default_prompt(), request, facts, labels, budget)
+        caps = (prompt.SCREEN_TOKENS, prompt.VOICE_TOKENS) if budget is None else budget
+        system, user = prompt.render(prompt.default_prompt(), request, facts, labels, *caps)
     except Exception as exc:  # an optional collaborator: say why, count the rest
         return FALLBACK_PROMPT_TOKENS, f"{fallback} (rendering the prompt failed: {exc})"
     return text_tokens(str(system)) + text_tokens(str(user)), "our rendered prompt"

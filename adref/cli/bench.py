@@ -359,9 +359,12 @@ def bench_tokens(
     )
     lines = sum(video.text_lines for video in bench.videos)
     screen = round(sum(v.text_tokens for v in bench.videos) / max(1, len(bench.videos)))
+    heard = sum(video.voice_segments for video in bench.videos)
     console.print(
-        f"on-screen text: {lines:,} lines read in {len(bench.videos)} clips ({bench.text_source}); "
-        f"~{screen:,} tokens a call of the prompt's, capped at ADREF_PROMPT_TEXT_TOKENS"
+        f"what the ad says: {lines:,} lines read on screen in {len(bench.videos)} clips "
+        f"({bench.text_source}), {heard:,} voice-over segments ({bench.voice_source}); "
+        f"~{screen:,} tokens a call of the prompt's, capped at ADREF_PROMPT_TEXT_TOKENS and "
+        "ADREF_PROMPT_SPEECH_TOKENS"
     )
     for vendor in vendors:
         verdicts = ", ".join(

@@ -2,8 +2,9 @@
 
 It reports what the pixels measurably show (pacing, light, colour, faces, text, motion,
 format) and what the lines read on screen tell by rule (``local.said``: the ad's language, a
-call-to-action phrase from ``ADREF_CTA_PHRASES``, brand name candidates, the hook's first words),
-and leaves what they cannot show (audience, the message) empty. A genre or expression format is given only on a clear cue, with the cue cited.
+call-to-action phrase from ``ADREF_CTA_PHRASES``, brand name candidates, the hook's first words)
+and what the voice-over tells the same way (its language, a phrase said, its first line, words a
+minute), and leaves what they cannot show (audience, the message) empty. A genre or expression format is given only on a clear cue, with the cue cited.
 Measuring lives in ``local_measure``, wording in ``local_text`` and ``local_words``.
 """
 
@@ -20,11 +21,11 @@ from adref.providers.base import AnalysisRequest, Provider, ProviderResult
 from adref.providers.local import text
 from adref.providers.local.measure import measure, span
 from adref.providers.local.rules import HOOK_S
-from adref.providers.local.said import Said, read_said
+from adref.providers.local.said import Said, Voice, read_said, read_voice
 from adref.providers.local.words import Words
 from adref.settings import CTA_PHRASES, Settings, get_settings
 
-RULES_VERSION = "local-rules-2"  # bump on any rule or wording change: cached analyses then renew
+RULES_VERSION = "local-rules-3"  # bump on any rule or wording change: cached analyses then renew
 
 
 class LocalProvider(Provider):
@@ -82,6 +83,7 @@ def describe(
     ]
     mood = text.mood_words(m, words)
     said = read_said(request.texts, cta_phrases)
+    voice = read_voice(request.transcript, request.transcript_language, cta_phrases, HOOK_S)
     # A user's own category lists may lack a code the rules know: then say nothing, not a wrong code.
     genre = m.genre if m.genre in genres() else None
     return AnalysisContent(
@@ -99,13 +101,13 @@ def describe(
         mood=mood,
         tone=words.join(mood[:2]) or None,
         target_audience=None,
-        hook=text.hook(m, words, _opening_line(request)),
-        call_to_action=_call_to_action(request, said, m.end_card_text, words),
+        hook=text.hook(m, words, _opening_line(request), voice.opening if voice else None),
+        call_to_action=_call_to_action(request, said, voice, m.end_card_text, words),
         brand_cues=said.brands,
         visual_style=text.visual_style(m, words),
-        summary=text.summary(m, len(groups), words, _read_phrase(request, said, words)),
+        summary=text.summary(m, len(groups), words, _said_phrases(request, said, voice, words)),
         model_tags=text.tags(m, words),
-        ad_language=said.language,
+        ad_language=(voice.language if voice else None) or said.language,
         groups=groups,
     )
 
@@ -119,12 +121,14 @@ def _opening_line(request: AnalysisRequest) -> str | None:
 
 
 def _call_to_action(
-    request: AnalysisRequest, said: Said, end_card_text: bool, words: Words
+    request: AnalysisRequest, said: Said, voice: Voice | None, end_card_text: bool, words: Words
 ) -> str | None:
-    """The line with a call-to-action phrase; else what the end card reads; else, with no line
-    read at all, only that the end card carries text."""
+    """The line with a call-to-action phrase, as written, else as said; else what the end card
+    reads; else, with no line read at all, only that the end card carries text."""
     if said.cta:
         return words("cta.read", text=said.cta)
+    if voice is not None and voice.cta:
+        return words("cta.said", text=voice.cta)
     last = max(request.shots, key=lambda s: s.start_s).shot_index
     end_card = [" ".join(t.text.split()) for t in request.texts if t.shot_index == last]
     if end_card:
@@ -132,10 +136,23 @@ def _call_to_action(
     return words("cta.end_card") if end_card_text and not request.texts else None
 
 
-def _read_phrase(request: AnalysisRequest, said: Said, words: Words) -> str | None:
-    if not request.texts or said.language is None:
-        return None
-    return words("part.read", n=len(request.texts), language=words(f"language.{said.language}"))
+def _said_phrases(
+    request: AnalysisRequest, said: Said, voice: Voice | None, words: Words
+) -> list[str]:
+    """The summary's phrases on the words: lines read on screen, the voice-over's pace."""
+    phrases = []
+    if request.texts and said.language is not None:
+        language = words(f"language.{said.language}")
+        phrases.append(words("part.read", n=len(request.texts), language=language))
+    if voice is not None and voice.words_per_minute is not None:
+        wpm = round(voice.words_per_minute)
+        if voice.language is not None and words.has(f"language.{voice.language}"):
+            phrases.append(
+                words("part.voice", language=words(f"language.{voice.language}"), wpm=wpm)
+            )
+        else:
+            phrases.append(words("part.voice_any", wpm=wpm))
+    return phrases
 
 
 def _group_shots(group: SceneGroup, by_index: dict[int, Shot]) -> list[Shot]:

@@ -11,19 +11,21 @@ Three things a reader of the supers can tell without understanding them:
   shots (a brand is written again and again; a super's other words seldom are), common words of
   supers and the phrases' own words left out.
 
-The voice-over transcript, when there is one, belongs here too (its language, its calls to
-action, words per minute).
+The voice-over, when the speech step heard one, tells the same way: its language (the engine's,
+else its letters'), a call-to-action phrase said (the last segment holding one), the line said
+first, and how fast it is spoken: words a minute of speech (words as written between spaces, a
+Korean eojeol counting as one; minutes of the segments' spans, overlaps counted once).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from adref.models import ShotText
+from adref.models import ShotText, TranscriptSegment
 
 KOREAN_SHARE = 0.33  # Hangul this share of the letters on screen makes a Korean ad
 SYLLABLE_LETTERS = 2  # a Hangul syllable block writes about what two Latin letters do
@@ -82,23 +84,71 @@ class Said:
     brands: list[str]
 
 
+@dataclass(frozen=True)
+class Voice:
+    """What the voice-over tells: its language, a call to action said, its first line, pace."""
+
+    language: str | None
+    cta: str | None  # the segment with the call to action, as transcribed
+    opening: str | None  # the first segment begun within ``hook_s``
+    words: int
+    speech_s: float  # seconds of speech (the segments' spans, overlaps once)
+
+    @property
+    def words_per_minute(self) -> float | None:
+        return self.words * 60 / self.speech_s if self.words and self.speech_s > 0 else None
+
+
 def read_said(texts: Sequence[ShotText], cta_phrases: Sequence[str]) -> Said:
     ordered = sorted(texts, key=lambda t: (t.start_s, t.shot_index, t.box[1], t.box[0]))
     return Said(
-        language=ad_language(ordered),
+        language=ad_language(t.text for t in ordered),
         cta=call_to_action(ordered, cta_phrases),
         brands=brand_candidates(ordered, cta_phrases),
     )
 
 
-def ad_language(texts: Sequence[ShotText]) -> str | None:
-    """An ISO 639-1 code from the letters read on screen, or None when too few were read."""
+def read_voice(
+    transcript: Sequence[TranscriptSegment],
+    language: str | None,
+    cta_phrases: Sequence[str],
+    hook_s: float,
+) -> Voice | None:
+    """None when nothing was said (or no engine listened)."""
+    segments = sorted((s for s in transcript if s.text.strip()), key=lambda s: s.start_s)
+    if not segments:
+        return None
+    pattern = cta_pattern(tuple(cta_phrases))
+    said_cta = [s for s in segments if pattern is not None and pattern.search(s.text)]
+    opening = next((s for s in segments if s.start_s < hook_s), None)
+    return Voice(
+        language=language or ad_language(s.text for s in segments),
+        cta=" ".join(said_cta[-1].text.split()) if said_cta else None,
+        opening=" ".join(opening.text.split()) if opening else None,
+        words=sum(len(s.text.split()) for s in segments),
+        speech_s=_covered(segments),
+    )
+
+
+def _covered(segments: Sequence[TranscriptSegment]) -> float:
+    """Seconds covered by the segments (sorted by start), each overlap counted once."""
+    total, reach = 0.0, float("-inf")
+    for s in segments:
+        start = max(s.start_s, reach)
+        if s.end_s > start:
+            total += s.end_s - start
+        reach = max(reach, s.end_s)
+    return total
+
+
+def ad_language(lines: Iterable[str]) -> str | None:
+    """An ISO 639-1 code from the letters of ``lines``, or None when too few were there."""
     counts = Counter[str]()
-    for t in texts:
-        counts["ko"] += SYLLABLE_LETTERS * len(_HANGUL.findall(t.text))
-        counts["en"] += len(_LATIN.findall(t.text))
-        counts["ja"] += len(_KANA.findall(t.text))
-        counts["zh"] += len(_HAN.findall(t.text))
+    for line in lines:
+        counts["ko"] += SYLLABLE_LETTERS * len(_HANGUL.findall(line))
+        counts["en"] += len(_LATIN.findall(line))
+        counts["ja"] += len(_KANA.findall(line))
+        counts["zh"] += len(_HAN.findall(line))
     if counts["ja"]:  # Japanese writes Han characters among its kana
         counts["ja"] += counts.pop("zh")
     total = sum(counts.values())

@@ -6,6 +6,8 @@ tables, so Korean and English say the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from adref.models import SceneGroup
 from adref.providers.local.measure import Look, Measures, Span
 from adref.providers.local.rules import (
@@ -145,8 +147,9 @@ def mood_words(m: Measures, words: Words) -> list[str]:
     return [words(f"mood.{k}") for k in keys if k != "monochrome"]
 
 
-def hook(m: Measures, words: Words, says: str | None = None) -> str:
-    """The first 3 s as measured; ``says``: the first line read on screen there, if any."""
+def hook(m: Measures, words: Words, says: str | None = None, voice: str | None = None) -> str:
+    """The first 3 s as measured; ``says``: the first line read on screen there, ``voice``: the
+    first line said there, if any."""
     opening = m.hook
     cuts = {0: "hook.no_cut", 1: "hook.one_cut"}.get(m.hook_cuts, "hook.cuts")
     parts = [words(cuts, n=m.hook_cuts)]
@@ -158,6 +161,8 @@ def hook(m: Measures, words: Words, says: str | None = None) -> str:
         parts.append(words("hook.says", text=says))
     elif opening.text_share > 0:
         parts.append(words("hook.text"))
+    if voice:
+        parts.append(words("hook.voice", text=voice))
     moving = opening.camera_shares.get("pan", 0) + opening.camera_shares.get("tilt", 0)
     if moving >= HOOK_MOVE_SHARE:
         parts.append(words("hook.pan"))
@@ -179,8 +184,8 @@ def _format_phrase(m: Measures, words: Words) -> str:
     return words("format.bumper", format=phrase) if m.bumper else phrase
 
 
-def summary(m: Measures, n_groups: int, words: Words, read: str | None = None) -> str:
-    """``read``: what the text stage read on screen, as a phrase (``part.read``)."""
+def summary(m: Measures, n_groups: int, words: Words, said: Sequence[str] = ()) -> str:
+    """``said``: phrases on what the ad says (``part.read``, ``part.voice``)."""
     head = words(
         "summary.head",
         duration=m.duration_s,
@@ -196,8 +201,7 @@ def summary(m: Measures, n_groups: int, words: Words, read: str | None = None) -
     )
     if video.text_share:
         parts.append(words("part.text", share=video.text_share))
-    if read:
-        parts.append(read)
+    parts.extend(said)
     tail = words("summary.tail", parts=words.join(parts, parts=True))
     return f"{head} {tail[:1].upper()}{tail[1:]}"
 

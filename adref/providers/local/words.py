@@ -136,7 +136,11 @@ EN: dict[str, str] = {
     "cta.read": "on screen: “{text}”",
     "cta.end_card_read": "end card reads “{text}” (no call-to-action phrase found)",
     "hook.says": "text “{text}”",
+    "hook.voice": "voice-over “{text}”",
+    "cta.said": "said: “{text}”",
     "part.read": "{n} lines read on screen, in {language}",
+    "part.voice": "voice-over in {language} at {wpm} words a minute",
+    "part.voice_any": "voice-over at {wpm} words a minute",
     "language.ko": "Korean",
     "language.en": "English",
     "language.ja": "Japanese",
@@ -271,7 +275,11 @@ KO: dict[str, str] = {
     "cta.read": "화면 문구: “{text}”",
     "cta.end_card_read": "엔드카드 문구 “{text}” (행동 유도 문구는 찾지 못함)",
     "hook.says": "문구 “{text}”",
+    "hook.voice": "내레이션 “{text}”",
+    "cta.said": "음성: “{text}”",
     "part.read": "화면 문구 {n}줄 ({language})",
+    "part.voice": "{language} 내레이션 분당 {wpm}단어",
+    "part.voice_any": "내레이션 분당 {wpm}단어",
     "language.ko": "한국어",
     "language.en": "영어",
     "language.ja": "일본어",
@@ -302,6 +310,9 @@ class Words:
     def __call__(self, key: str, **values: Any) -> str:
         text = self.table[key]
         return text.format(**values) if values else text
+
+    def has(self, key: str) -> bool:
+        return key in self.table
 
     def join(self, items: list[str], parts: bool = False) -> str:
         return self.table["join.parts" if parts else "join"].join(items)

@@ -85,9 +85,10 @@ class RemoteProvider(Provider):
     def _version(self, spec: PromptSpec, request: AnalysisRequest) -> str:
         schema = answer_schema(list(spec.genres), list(spec.formats))
         text = prompt_version(spec, schema, output_language=request.output_language)
-        # How the pictures are cut and how much on-screen text is sent shape the answer too:
+        # How the pictures are cut and how much of the words is sent shape the answer too:
         # a change is a new analysis. (The words themselves are facts: the task's cache key.)
-        raw = f"{text}|{self.settings.image_mode}|{self.settings.prompt_text_tokens}"
+        s = self.settings
+        raw = f"{text}|{s.image_mode}|{s.prompt_text_tokens}|{s.prompt_speech_tokens}"
         return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
     def plan_call(self, request: AnalysisRequest) -> VendorCall:
@@ -107,6 +108,7 @@ class RemoteProvider(Provider):
             facts_from_local(request),
             [image.label for image in images],
             self.settings.prompt_text_tokens,
+            self.settings.prompt_speech_tokens,
         )
         return VendorCall(
             model=self.model_for(request),
