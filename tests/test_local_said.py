@@ -180,6 +180,21 @@ def test_read_voice_gives_language_cta_opening_and_words_a_minute() -> None:
     assert read_voice(FIZZ_VOICE, "en", CTA_PHRASES, 3.0).language == "en"  # type: ignore[union-attr]
     assert read_voice(said_aloud((0.0, 2.0, "  ")), "ko", CTA_PHRASES, 3.0) is None
     assert read_voice([], None, CTA_PHRASES, 3.0) is None
+    # The hook quotes the first sentence said, cut at a word: a segment may run far past 3 s.
+    long = said_aloud(
+        (
+            0.0,
+            10.6,
+            "Summer is here, meet Fizz, the lemon soda with no sugar, light and fresh. Buy one.",
+        )
+    )
+    assert read_voice(long, None, CTA_PHRASES, 3.0).opening == (  # type: ignore[union-attr]
+        "Summer is here, meet Fizz, the lemon soda with no sugar…"
+    )
+    assert (
+        read_voice(said_aloud((0.0, 4.0, "Hello there. Buy now.")), None, CTA_PHRASES, 3.0).opening
+        == "Hello there."
+    )  # type: ignore[union-attr]
     late = read_voice(said_aloud((4.0, 6.0, "Hi.")), None, CTA_PHRASES, 3.0)
     assert late is not None and late.opening is None and late.cta is None
     assert late.language is None  # two letters are too few

@@ -34,6 +34,8 @@ MAX_BRANDS = 3
 MIN_BRAND_SHOTS = 2  # a candidate is written in at least this many shots...
 MIN_BRAND_LINES = 3  # ...or this many lines (a one-shot ad repeats it in one super)
 
+OPENING_CHARS = 60  # the hook's line said, at most
+_SENTENCE_END = re.compile(r"(?<=[.!?。？！])\s")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -90,7 +92,7 @@ class Voice:
 
     language: str | None
     cta: str | None  # the segment with the call to action, as transcribed
-    opening: str | None  # the first segment begun within ``hook_s``
+    opening: str | None  # the first sentence of the first segment begun within ``hook_s``
     words: int
     speech_s: float  # seconds of speech (the segments' spans, overlaps once)
 
@@ -124,10 +126,20 @@ def read_voice(
     return Voice(
         language=language or ad_language(s.text for s in segments),
         cta=" ".join(said_cta[-1].text.split()) if said_cta else None,
-        opening=" ".join(opening.text.split()) if opening else None,
+        opening=_lead(opening.text) if opening else None,
         words=sum(len(s.text.split()) for s in segments),
         speech_s=_covered(segments),
     )
+
+
+def _lead(text: str, limit: int = OPENING_CHARS) -> str:
+    """The first sentence of ``text``, cut at a word under ``limit`` characters: a segment can
+    run for many seconds past the hook."""
+    first = _SENTENCE_END.split(" ".join(text.split()), maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    cut = first[:limit].rsplit(" ", 1)[0] if " " in first[:limit] else first[:limit]
+    return cut.rstrip(",;: ") + "…"
 
 
 def _covered(segments: Sequence[TranscriptSegment]) -> float:
