@@ -94,7 +94,10 @@ def load_request(
         output_language=output_language,
         model=model,
         texts=[_text(row) for row in texts],
-        transcript=[TranscriptSegment(**{k: row[k] for k in TranscriptSegment.model_fields}) for row in heard],
+        transcript=[
+            TranscriptSegment(**{k: row[k] for k in TranscriptSegment.model_fields})
+            for row in heard
+        ],
         transcript_language=next((row["language"] for row in heard if row["language"]), None),
     )
 
