@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -137,6 +138,23 @@ class TranscriptSegment(BaseModel):
     start_s: float
     end_s: float
     text: str
+
+
+def shot_at(spans: Sequence[tuple[int, float, float]], start_s: float, end_s: float) -> int | None:
+    """The shot playing when a stretch of the voice-over starts, among (shot_index, start_s,
+    end_s): the one holding ``start_s``, else the one the stretch overlaps most, else the
+    nearest. Speech and cuts are timed by different tools, so a stretch may start in a gap
+    between shots or a moment past the last one; None only when there are no shots."""
+    for index, start, end in spans:
+        if start <= start_s < end:
+            return index
+    overlaps = [(min(end, end_s) - max(start, start_s), index) for index, start, end in spans]
+    longest = max(overlaps, default=None, key=lambda o: o[0])
+    if longest is not None and longest[0] > 0:
+        return longest[1]
+    distances = [(max(start - start_s, start_s - end, 0.0), index) for index, start, end in spans]
+    nearest = min(distances, default=None, key=lambda d: d[0])
+    return nearest[1] if nearest is not None else None
 
 
 class SpeechResult(BaseModel):

@@ -11,7 +11,15 @@ from typing import Any
 import duckdb
 
 from adref.analysis import Analysis, GroupAnalysis
-from adref.models import Grouping, SceneGroup, ShotText, VideoMeta, analysis_id
+from adref.models import (
+    Grouping,
+    SceneGroup,
+    ShotText,
+    SpeechResult,
+    TranscriptSegment,
+    VideoMeta,
+    analysis_id,
+)
 from adref.search.index import refresh
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
@@ -41,8 +49,10 @@ def video(
     size: tuple[int, int] = (1920, 1080),
     seed: int = 0,
     screen: tuple[tuple[int, str], ...] = (),
+    said: tuple[tuple[float, float, str], ...] = (),
 ) -> VideoWrite:
-    """``screen``: lines read on screen, as (shot index, text)."""
+    """``screen``: lines read on screen, as (shot index, text); ``said``: the voice-over, as
+    (start_s, end_s, text) (each shot lasts 2 s)."""
     shots = make_shots([(look, 2.0) for look in looks], jitter=0.01, seed=seed)
     aid = analysis_id(video_id, provider, "m", "p1")
     descriptions = list(groups) or ["" for _ in shots]
@@ -63,6 +73,15 @@ def video(
             )
             for n, (i, text) in enumerate(screen)
         ],
+        transcript=SpeechResult(
+            status="done",
+            segments=[TranscriptSegment(start_s=a, end_s=b, text=text) for a, b, text in said],
+            language="en",
+            provider="local",
+            model="tiny.en",
+        )
+        if said
+        else None,
         keyframe_paths={
             s.shot_index: f"media/keyframes/{video_id}/{s.shot_index:04d}.jpg" for s in shots
         },

@@ -117,43 +117,74 @@ def test_search_a_tag_see_its_keyframe_and_open_the_video(
     expect(page.locator("button.shot").first).to_be_visible()
 
 
-def test_a_word_only_on_screen_finds_its_shot_and_the_video_page_shows_the_text(
+def test_words_only_on_screen_or_only_said_find_their_shots_and_the_video_page_shows_them(
     viewer: Viewer, page: Page, tmp_path: Path
 ) -> None:
-    from adref.warehouse.catalog import Warehouse
+    """The test ad has no voice: a transcript is stored for it as the speech step's rows."""
+    import duckdb
 
-    with Warehouse(viewer.home / "warehouse").connect(read_only=True) as con:
+    from adref.search.index import refresh
+    from adref.settings import Settings
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.write import insert_rows, run_in_transaction
+
+    wh = Warehouse(viewer.home / "warehouse")
+    with wh.connect(read_only=True) as con:
         row = con.execute(
-            "SELECT t.shot_index, t.text, s.keyframe_path FROM shot_texts t JOIN shots s"
+            "SELECT t.video_id, t.shot_index, t.text, s.keyframe_path FROM shot_texts t JOIN shots s"
             " USING (video_id, shot_index) WHERE t.text ILIKE '%sale%'"
         ).fetchone()
         said = con.execute(
             "SELECT count(*) FROM analyses WHERE summary ILIKE '%sale%'"
             " OR genre_reason ILIKE '%sale%'"
         ).fetchone()
-    assert row is not None, "the text stage read the SALE super of the test ad"
+        assert row is not None, "the text stage read the SALE super of the test ad"
+        video_id, shot_index, text, keyframe = row
+        voiced = con.execute(
+            "SELECT shot_index, start_s FROM shots WHERE video_id = ? AND shot_index NOT IN (0, ?)"
+            " ORDER BY shot_index LIMIT 1",
+            [video_id, shot_index],
+        ).fetchone()
     assert said == (0,), "the word must be only on screen for this test to mean anything"
-    shot_index, text, keyframe = row
+    assert shot_index != 0 and voiced is not None
+    line = "Grab a Quenchora <b>now</b>"
+
+    def store_transcript(con: duckdb.DuckDBPyConnection) -> None:
+        segment = {"start_s": voiced[1] + 0.1, "end_s": voiced[1] + 0.9, "text": line}
+        common = {"video_id": video_id, "language": "en", "provider": "local", "model": "test"}
+        insert_rows(con, "transcripts", [segment | common])
+
+    run_in_transaction(wh, store_transcript, "a transcript for the test ad")
+    refresh(Settings(home=viewer.home), [video_id])  # as the persist task does
 
     page.goto(f"{viewer.url}/search")
     expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
     _search(page, "sale")
     card = page.locator(".card")
     # Before the search the page lists every video at its first shot: wait for the answer.
-    assert shot_index != 0
     expect(card).to_have_attribute("data-shot", str(shot_index))
     expect(card).to_have_count(1)
     expect(page.get_by_text("1 result", exact=True)).to_be_visible()
+    expect(card.locator(".quote.screen")).to_contain_text(f"“{text}”")
+    expect(card.locator(".quote.screen b")).to_have_text("On screen")
     image = card.locator("img")
     assert (image.get_attribute("src") or "").endswith(str(keyframe))
     page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=image.element_handle())
     page.screenshot(path=tmp_path / "search-on-screen-word.png", full_page=True)
 
+    _search(page, "quenchora")
+    expect(card).to_have_attribute("data-shot", str(voiced[0]))
+    expect(card.locator(".quote.said")).to_have_text(f"Said“{line}”")  # as text, not markup
     card.locator("a.title").click()
     page.wait_for_url("**/video?id=*")
-    shot = page.locator(f"button.shot[data-shot='{shot_index}']").locator("..")
-    expect(shot.locator(".said")).to_contain_text(text, timeout=20_000)
-    expect(page.locator(".said")).not_to_have_count(0)
+    strip = page.locator(".strip")
+    expect(strip.locator(f"button.shot[data-shot='{shot_index}'] + .lines.screen")).to_contain_text(
+        text, timeout=20_000
+    )
+    said_under = strip.locator(f"button.shot[data-shot='{voiced[0]}'] ~ .lines.said")
+    expect(said_under).to_have_text(f"Said{line}")
+    expect(strip.locator(".lines.said")).to_have_count(1)
+    page.screenshot(path=tmp_path / "video-page-said.png", full_page=True)
 
 
 def test_a_second_browser_session_does_not_see_the_first_ones_state(

@@ -8,6 +8,7 @@ from typing import Any
 import panel as pn
 import pytest
 
+from adref.models import SpeechResult, TranscriptSegment
 from adref.settings import Settings
 from adref.viewer.app import PAGES, render
 from adref.viewer.context import ViewerContext
@@ -85,8 +86,9 @@ def test_each_shot_shows_the_text_read_on_it_escaped(wh: Warehouse, tmp_path: Pa
     assert view is not None
     assert [s.texts for s in view.shots] == [("지금 구매하세요",), ("SUMMER SALE 50%",), (), ()]
     html = _html(render("video", _ctx(wh, id="youtube:abc")))
-    assert html.count("class='said'") == 2
-    assert "<span>지금 구매하세요</span>" in html and "<span>SUMMER SALE 50%</span>" in html
+    assert html.count("class='lines screen'") == 2 and "class='lines said'" not in html
+    assert "<b>On screen</b><span>지금 구매하세요</span>" in html
+    assert "<span>SUMMER SALE 50%</span>" in html
     # Anything can be written on screen: it is escaped like the titles.
     other = Warehouse(tmp_path / "wh")
     hostile = make_write("youtube:x", shots=2)
@@ -94,6 +96,45 @@ def test_each_shot_shows_the_text_read_on_it_escaped(wh: Warehouse, tmp_path: Pa
     other.write_video(hostile.model_copy(update={"texts": texts}))
     html = _html(render("video", _ctx(other, id="youtube:x")))
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_each_shot_shows_what_is_said_during_it_escaped(tmp_path: Path) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    write = make_write("youtube:said", shots=3)  # shots of 1 s: 0-1, 1-2, 2-3
+    heard = [
+        (0.2, 0.9, "Welcome"),
+        (1.5, 2.5, "<script>alert('said')</script> Now"),
+        (2.2, 3.4, "Buy Zorp"),
+    ]
+    transcript = SpeechResult(
+        status="done",
+        segments=[TranscriptSegment(start_s=a, end_s=b, text=t) for a, b, t in heard],
+        language="en",
+        provider="local",
+        model="tiny.en",
+    )
+    wh.write_video(write.model_copy(update={"transcript": transcript}))
+    view = video_view(wh, "youtube:said")
+    assert view is not None
+    assert [s.said for s in view.shots] == [
+        ("Welcome",),
+        ("<script>alert('said')</script> Now",),  # starts in shot 1, though it ends in shot 2
+        ("Buy Zorp",),
+    ]
+    html = _html(render("video", _ctx(wh, id="youtube:said")))
+    assert html.count("class='lines said'") == 3 and html.count("class='lines screen'") == 2
+    assert "<b>Said</b><span>Welcome</span>" in html
+    # The voice-over is whatever the ad says, transcribed: escaped like the titles.
+    assert "<script>alert('said')" not in html
+    assert "&lt;script&gt;alert(&#x27;said&#x27;)&lt;/script&gt; Now" in html
+
+    from adref.viewer.search import SearchPageState
+
+    results = SearchPageState(_ctx(wh, q="zorp")).results.object
+    assert "data-shot='2'" in results, "the hit shows the shot where the word is said"
+    assert "<b>Said</b>“Buy Zorp”" in results
+    results = SearchPageState(_ctx(wh, q="alert")).results.object
+    assert "<script>" not in results and "“&lt;script&gt;alert(&#x27;said&#x27;)" in results
 
 
 def test_labels_follow_the_output_language(wh: Warehouse) -> None:

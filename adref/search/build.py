@@ -6,7 +6,7 @@ queue instead of racing, and whichever runs last has read the latest commit, so 
 finishing at once lose no video. A video the warehouse no longer has is removed.
 
 The manifest records the DuckLake snapshot the index reflects, and every refresh also takes in
-the videos changed since then (``ducklake_table_changes`` on videos, analyses, corrections):
+the videos changed since then (``ducklake_table_changes`` on the tables in ``CHANGE_TABLES``):
 a refresh that failed, or a writer that never asked for one, is caught up by the next refresh
 of any video.
 
@@ -55,8 +55,8 @@ MAX_SEGMENTS = 8
 COMPACT_GROWTH, COMPACT_FROM = 2.0, 1 << 20  # rewrite the text database once it doubled
 CATCH_UP_LIMIT = 2000  # more missed videos than this: rebuild whole
 # Every change a document reflects touches one of these: a video (re)stored or deleted, an
-# analysis added, a correction made, text read on screen added to a stored video.
-CHANGE_TABLES = ("videos", "analyses", "corrections", "shot_texts")
+# analysis added, a correction made, text read on screen or a transcript added to a stored video.
+CHANGE_TABLES = ("videos", "analyses", "corrections", "shot_texts", "transcripts")
 
 
 @dataclass(frozen=True)
@@ -189,9 +189,7 @@ def _update(
         with contextlib.closing(engine.connect(base / text)) as con:
             textdb.create(con)
             con.execute(f"ATTACH {sql_str(source)} AS old (READ_ONLY)")
-            con.execute("INSERT INTO docs SELECT * FROM old.docs")
-            con.execute("INSERT INTO postings SELECT * FROM old.postings ORDER BY term")
-            con.execute("INSERT INTO screen SELECT * FROM old.screen ORDER BY term")
+            textdb.copy(con, "old")
             con.execute("DETACH old")
     else:
         shutil.copyfile(source, base / text)

@@ -2,9 +2,11 @@
 
 A document holds the text BM25 reads — title, description, every analysis' summary and genre
 reason, tags (site, user, model, corrected), moods, scene-group descriptions, a correction's
-note and the lines read on screen — and the values facets count. The lines read on screen are
-also kept per shot (``screen``), so a hit for a word written on screen shows that shot. Several analyses of a video (re-analyses) all contribute
-text, moods, tags and providers; genre and format are the latest analysis' answer.
+note, the lines read on screen and the voice-over's segments — and the values facets count.
+The lines read on screen and the segments said are also kept one by one with the shot they
+belong to (``lines``), so a hit for a word written or said shows that shot and quotes the line.
+Several analyses of a video (re-analyses) all contribute text, moods, tags and providers; genre
+and format are the latest analysis' answer.
 
 Corrections win: the latest ``corrections`` row per video and field (by ``created_at``, then
 ``id``, as the viewer's ``warehouse.corrections`` reads it) replaces the model's genre, format or
@@ -19,24 +21,30 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
 
 from adref import tags
 from adref.categories import formats, genres
+from adref.models import shot_at
 
 SQUARE = (0.9, 1.1)  # width / height (as displayed) between these is square
 SHOT_COLUMNS = "video_id, shot_index, start_s, keyframe_path, palette, vector"
 
 
-@dataclass(frozen=True)
-class ScreenLine:
-    """One line read on screen in one shot, with the shot's keyframe (what a hit shows)."""
+LineKind = Literal["screen", "said"]
 
+
+@dataclass(frozen=True)
+class Line:
+    """A line read on screen, or a segment of the voice-over, with the shot it belongs to: what
+    a hit for its words shows (the shot's keyframe, from the shot's start) and quotes."""
+
+    kind: LineKind
     shot_index: int
-    start_s: float
+    start_s: float  # the shot's
     keyframe_path: str | None
     text: str
 
@@ -59,7 +67,7 @@ class VideoDoc:
     keyframe_path: str | None = None
     start_s: float = 0.0
     text: list[str] = field(default_factory=list)
-    screen: list[ScreenLine] = field(default_factory=list)
+    lines: list[Line] = field(default_factory=list)
 
     @property
     def tags(self) -> list[str]:
@@ -138,6 +146,7 @@ def read_documents(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) ->
     _add_corrections(con, docs, where, params)
     _add_representatives(con, docs, where, params)
     _add_screen_text(con, docs, where, params)
+    _add_transcripts(con, docs, where, params)
     for doc in docs.values():
         for code, table in ((doc.genre, genres()), (doc.format, formats())):
             if code:
@@ -237,11 +246,49 @@ def _add_screen_text(
     ):
         if t["text"]:
             doc.text.append(t["text"])
-            doc.screen.append(
-                ScreenLine(
-                    int(t["shot_index"]), float(t["start_s"] or 0.0), t["keyframe_path"], t["text"]
+            doc.lines.append(
+                Line(
+                    "screen",
+                    int(t["shot_index"]),
+                    float(t["start_s"] or 0.0),
+                    t["keyframe_path"],
+                    t["text"],
                 )
             )
+
+
+def _add_transcripts(
+    con: duckdb.DuckDBPyConnection, docs: dict[str, VideoDoc], where: str, params: list[Any]
+) -> None:
+    """Each segment said, on the shot playing when it starts (``shot_at``, as the video page
+    places it)."""
+    spans: dict[str, list[tuple[int, float, float]]] = {}
+    keyframes: dict[tuple[str, int], tuple[float, str | None]] = {}
+    for s in _rows(
+        con,
+        "SELECT video_id, shot_index, start_s, end_s, keyframe_path FROM shots"
+        f" WHERE video_id IN (SELECT video_id FROM transcripts{where})"
+        " ORDER BY video_id, shot_index",
+        params,
+    ):
+        index, start_s = int(s["shot_index"]), float(s["start_s"])
+        spans.setdefault(s["video_id"], []).append((index, start_s, float(s["end_s"])))
+        keyframes[s["video_id"], index] = (start_s, s["keyframe_path"])
+    for doc, t in _per_doc(
+        con,
+        docs,
+        f"SELECT video_id, start_s, end_s, text FROM transcripts{where}"
+        " ORDER BY video_id, start_s, end_s",
+        params,
+    ):
+        text = (t["text"] or "").strip()
+        if not text:
+            continue
+        doc.text.append(text)
+        at = shot_at(spans.get(doc.video_id, []), t["start_s"], t["end_s"])
+        if at is not None:
+            start_s, keyframe_path = keyframes[doc.video_id, at]
+            doc.lines.append(Line("said", at, start_s, keyframe_path, text))
 
 
 def shot_batches(

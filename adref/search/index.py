@@ -3,8 +3,8 @@
 Text and facet searches answer one hit per video; colour and "more like this" one hit per shot,
 among the videos the text and filters allow. A missing index is built on first search (or an
 empty page is returned when there is no warehouse yet), and so is an index of an older layout.
-A text hit shows the shot whose on-screen words match the query most, else the video's first
-scene group's representative.
+A text hit shows the shot where the query's words are written on screen or said, quoting that
+line, else the video's first scene group's representative.
 """
 
 from __future__ import annotations

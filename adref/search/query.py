@@ -4,10 +4,10 @@ Every value from a query reaches SQL as a bound parameter; the SQL text is assem
 the fixed fragments below, chosen by which filters are set.
 
 Text ranks by BM25 over the ``postings`` table, with fts's parameters (k1 = 1.2, b = 0.75) and
-every query term required; a matched video's hit shows the shot whose lines read on screen hold
-the most of the query's terms (the ``screen`` table; the earliest such shot on a tie), and its
-first scene group's representative when no term is written on screen; no text (or text without a word, only punctuation) lists videos
-newest first. Queries are cut at ``MAX_TEXT`` characters and ``MAX_TERMS`` terms, pages at
+every query term required. A matched video's hit shows the shot where the query's words are
+written or said, and quotes the line (``located_lines``); its first scene group's representative,
+unquoted, when none is. No text (or text without a word, only punctuation) lists videos newest
+first. Queries are cut at ``MAX_TEXT`` characters and ``MAX_TERMS`` terms, pages at
 ``MAX_PAGE_SIZE`` hits. Facet counts are for the current
 text and the *other* filters (a facet's own filter is left out of its counts, so picking
 "tvc" still shows how many "music_video" there would be).
@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from adref.search import tokens
+from adref.search.documents import LineKind
 
 Aspect = Literal["vertical", "square", "landscape"]
 MAX_TEXT = 1000  # characters of a query that are read
@@ -64,6 +65,8 @@ class Hit:
     tags: tuple[str, ...]
     duration_s: float | None
     score: float  # higher is better
+    quote: str | None = None  # the line read on screen or said where the text's words are
+    quoted: LineKind | None = None  # where that line is: "screen" or "said"
 
 
 @dataclass(frozen=True)
@@ -151,9 +154,9 @@ def filters(q: SearchQuery) -> Filters:
 
 
 ALL_DOCS = "docs d"
-MATCHED_DOCS = "docs d JOIN matched m USING (video_id) LEFT JOIN screened s USING (video_id)"
-# A matched video's hit shows the shot where its words are written, when they are.
-SCREENED_HIT_COLUMNS = (
+MATCHED_DOCS = "docs d JOIN matched m USING (video_id) LEFT JOIN located s USING (video_id)"
+# A matched video's hit shows the shot where its words are written or said, when they are.
+LOCATED_HIT_COLUMNS = (
     "d.video_id, coalesce(s.shot_index, d.shot_index), coalesce(s.keyframe_path, d.keyframe_path),"
     " coalesce(s.start_s, d.start_s), d.title, d.genre, d.tags, d.duration_s"
 )
@@ -167,21 +170,49 @@ class Source:
     size: int | None = None
 
 
-def screened_shots(con: duckdb.DuckDBPyConnection, terms: Sequence[str]) -> pa.Table:
-    """(video_id, shot_index, start_s, keyframe_path): per video, the shot whose lines read on
-    screen hold the most of ``terms`` (the earliest on a tie)."""
+def located_lines(con: duckdb.DuckDBPyConnection, terms: Sequence[str]) -> pa.Table:
+    """(video_id, line, kind, shot_index, start_s, keyframe_path): per matched video, the line
+    read on screen or said that its hit quotes, and the shot the hit shows.
+
+    The shot is the one whose lines of one kind hold the most of ``terms`` (so words written
+    on two lines of one super pick that shot), then the line holding the most; the earlier shot
+    on a tie, and in one shot the line on screen before the line said (the keyframe shows it)."""
     placeholders = ", ".join("?" * len(terms))
     sql = f"""
-        SELECT video_id, arg_max(shot_index, rank) AS shot_index,
-            arg_max(start_s, rank) AS start_s, arg_max(keyframe_path, rank) AS keyframe_path
-        FROM (
-            SELECT video_id, shot_index, any_value(start_s) AS start_s,
-                any_value(keyframe_path) AS keyframe_path,
-                count(DISTINCT term) * 1e6 - shot_index AS rank
-            FROM screen WHERE term IN ({placeholders}) AND keyframe_path IS NOT NULL
-            GROUP BY video_id, shot_index
-        ) GROUP BY video_id"""
+        WITH t AS (
+            SELECT term, video_id, line, kind, shot_index, start_s, keyframe_path
+            FROM line_terms WHERE term IN ({placeholders}) AND keyframe_path IS NOT NULL
+                AND video_id IN (SELECT video_id FROM matched)
+        ),
+        shot AS (
+            SELECT video_id, kind, shot_index, count(DISTINCT term) AS in_shot
+            FROM t GROUP BY video_id, kind, shot_index
+        ),
+        line AS (
+            SELECT video_id, line, kind, shot_index, any_value(start_s) AS start_s,
+                any_value(keyframe_path) AS keyframe_path, count(*) AS in_line
+            FROM t GROUP BY video_id, line, kind, shot_index
+        )
+        SELECT l.video_id, l.line, l.kind, l.shot_index, l.start_s, l.keyframe_path
+        FROM line l JOIN shot s USING (video_id, kind, shot_index)
+        QUALIFY row_number() OVER (PARTITION BY l.video_id ORDER BY s.in_shot DESC,
+            l.in_line DESC, l.shot_index, l.kind = 'said', l.line) = 1"""
     return con.execute(sql, list(terms)).to_arrow_table()
+
+
+def quotes(
+    con: duckdb.DuckDBPyConnection, lines: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    """The text of these (video_id, line): read for one page's hits only, not for every match
+    (a query for a common word matches thousands of videos)."""
+    if not lines:
+        return {}
+    rows = con.execute(
+        "SELECT video_id, line, text FROM quotes"
+        " JOIN (SELECT unnest($v) AS video_id, unnest($l) AS line) USING (video_id, line)",
+        {"v": [v for v, _ in lines], "l": [n for _, n in lines]},
+    ).fetchall()
+    return {(v, n): text for v, n, text in rows}
 
 
 def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> Source | None:
@@ -194,7 +225,7 @@ def matching(con: duckdb.DuckDBPyConnection, q: SearchQuery) -> Source | None:
     if scored.num_rows == 0:
         return None
     con.register("matched", scored)
-    con.register("screened", screened_shots(con, terms))
+    con.register("located", located_lines(con, terms))
     return Source(MATCHED_DOCS, scored.num_rows)
 
 
@@ -211,16 +242,18 @@ def text_page(
     else:
         row = con.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()
         total = int(row[0]) if row else 0
-    columns = SCREENED_HIT_COLUMNS if ranked else HIT_COLUMNS
+    columns = LOCATED_HIT_COLUMNS if ranked else HIT_COLUMNS
+    line = "s.line, s.kind" if ranked else "NULL, NULL"
     rows = con.execute(
-        f"SELECT {columns}, {score} FROM {source} WHERE {where} ORDER BY {order}"
+        f"SELECT {columns}, {score}, {line} FROM {source} WHERE {where} ORDER BY {order}"
         " LIMIT $limit OFFSET $offset",
         {**params, "limit": q.page_size, "offset": q.page * q.page_size},
     ).fetchall()
-    return [hit(r) for r in rows], total
+    quoted = quotes(con, [(r[0], r[9]) for r in rows if r[9] is not None])
+    return [hit(r, quoted.get((r[0], r[9]))) for r in rows], total
 
 
-def hit(r: Sequence[Any]) -> Hit:
+def hit(r: Sequence[Any], quote: str | None = None) -> Hit:
     return Hit(
         video_id=r[0],
         shot_index=int(r[1] or 0),
@@ -231,6 +264,8 @@ def hit(r: Sequence[Any]) -> Hit:
         tags=tuple(r[6] or ()),
         duration_s=r[7],
         score=float(r[8]),
+        quote=quote,
+        quoted=r[10] if quote is not None else None,
     )
 
 

@@ -35,7 +35,8 @@ LOCK = ".refresh.lock"
 MEMO_SIZE = 256
 # The index's layout: an index of another format is rebuilt whole by the next refresh.
 # 2: the ``screen`` table (words read on screen, per shot).
-FORMAT = 2
+# 3: ``line_terms`` and ``quotes`` (words read on screen and said, per line, and each line).
+FORMAT = 3
 T = TypeVar("T")
 
 

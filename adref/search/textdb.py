@@ -2,9 +2,11 @@
 
 ``docs`` holds what a hit shows and what facets count (one row per video, with its length in
 terms); ``postings`` holds (term, video, count), sorted by term so a query's terms are found
-by DuckDB's min/max pruning; ``screen`` holds (term, video, shot) for the words read on screen,
-with the shot's start and keyframe, so a hit can show the shot where its words are written. Text is cut into terms by ``tokens``; stemming runs in the same
-connection (fts's Snowball stemmer), once per distinct word.
+by DuckDB's min/max pruning. ``line_terms`` holds (term, video, line) for each line read on
+screen and each segment said, with the line's kind and its shot's index, start and keyframe, also
+sorted by term, so a hit can show the shot where its words are written or said; ``quotes`` holds
+each line's text, read only for the line a hit quotes. Text is cut into terms by ``tokens``;
+stemming runs in the same connection (fts's Snowball stemmer), once per distinct word.
 """
 
 from __future__ import annotations
@@ -39,16 +41,21 @@ DOCS = pa.schema(
     ]
 )
 POSTINGS = pa.schema([("term", pa.string()), ("video_id", pa.string()), ("tf", pa.int32())])
-SCREEN = pa.schema(
+LINE_TERMS = pa.schema(
     [
         ("term", pa.string()),
         ("video_id", pa.string()),
+        ("line", pa.int32()),  # the line's number in its video
+        ("kind", pa.string()),  # "screen" or "said"
         ("shot_index", pa.int32()),
         ("start_s", pa.float64()),
         ("keyframe_path", pa.string()),
     ]
 )
-TABLES = (("docs", DOCS), ("postings", POSTINGS), ("screen", SCREEN))
+QUOTES = pa.schema([("video_id", pa.string()), ("line", pa.int32()), ("text", pa.string())])
+TABLES = (("docs", DOCS), ("postings", POSTINGS), ("line_terms", LINE_TERMS), ("quotes", QUOTES))
+# How each table is kept in order, so a query's terms (or a video's rows) are found by pruning.
+ORDER = {"docs": "video_id", "postings": "term", "line_terms": "term", "quotes": "video_id, line"}
 
 
 def create(con: duckdb.DuckDBPyConnection) -> None:
@@ -63,47 +70,47 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
 
 def insert(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> None:
     docs_table, postings = _tables(con, docs)
-    screen = _screen(con, docs)
-    con.register("_docs", docs_table)
-    con.register("_postings", postings)
-    con.register("_screen", screen)
+    line_terms, quotes = _lines(con, docs)
+    tables = {"docs": docs_table, "postings": postings, "line_terms": line_terms, "quotes": quotes}
     try:
-        con.execute("INSERT INTO docs SELECT * FROM _docs")
-        con.execute("INSERT INTO postings SELECT * FROM _postings ORDER BY term")
-        con.execute("INSERT INTO screen SELECT * FROM _screen ORDER BY term")
+        for name, table in tables.items():
+            con.register(f"_{name}", table)
+            con.execute(f"INSERT INTO {name} SELECT * FROM _{name} ORDER BY {ORDER[name]}")
     finally:
-        for name in ("_docs", "_postings", "_screen"):
-            con.unregister(name)
+        for name in tables:
+            con.unregister(f"_{name}")
+
+
+def copy(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Every row of the attached database ``source`` into this one's (empty) tables, in order."""
+    for name, _ in TABLES:
+        con.execute(f"INSERT INTO {name} SELECT * FROM {source}.{name} ORDER BY {ORDER[name]}")
 
 
 def delete(con: duckdb.DuckDBPyConnection, ids: list[str]) -> int:
     """Take these videos out of every table; the count of documents taken out."""
     placeholders = ", ".join("?" * len(ids))
     removed = con.execute(f"DELETE FROM docs WHERE video_id IN ({placeholders})", ids).fetchone()
-    for name in ("postings", "screen"):
+    for name in ("postings", "line_terms", "quotes"):
         con.execute(f"DELETE FROM {name} WHERE video_id IN ({placeholders})", ids)
     return int(removed[0]) if removed else 0  # DuckDB answers a DELETE with its row count
 
 
-def _screen(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> pa.Table:
-    """One row per distinct (term, video, shot) of the lines read on screen."""
-    lines = [(d.video_id, line) for d in docs for line in d.screen]
-    pieces = [tokens.words(line.text) for _, line in lines]
+def _lines(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> tuple[pa.Table, pa.Table]:
+    """One ``line_terms`` row per distinct (term, video, line), and one ``quotes`` row per line."""
+    lines = [(d.video_id, n, line) for d in docs for n, line in enumerate(d.lines)]
+    pieces = [tokens.words(line.text) for _, _, line in lines]
     stemmed = tokens.stems(con, (p for each in pieces for p, stem in each if stem))
-    rows: dict[str, list[object]] = {name: [] for name in SCREEN.names}
-    seen: set[tuple[str, str, int]] = set()
-    for (video_id, line), each in zip(lines, pieces, strict=True):
-        for term in tokens.terms(each, stemmed):
-            if (term, video_id, line.shot_index) in seen:
-                continue
-            seen.add((term, video_id, line.shot_index))
-            for name, value in zip(
-                SCREEN.names,
-                (term, video_id, line.shot_index, line.start_s, line.keyframe_path),
-                strict=True,
-            ):
+    rows: dict[str, list[object]] = {name: [] for name in LINE_TERMS.names}
+    quotes: dict[str, list[object]] = {name: [] for name in QUOTES.names}
+    for (video_id, n, line), each in zip(lines, pieces, strict=True):
+        for name, value in zip(QUOTES.names, (video_id, n, line.text), strict=True):
+            quotes[name].append(value)
+        for term in dict.fromkeys(tokens.terms(each, stemmed)):
+            values = (term, video_id, n, line.kind, line.shot_index, line.start_s)
+            for name, value in zip(LINE_TERMS.names, (*values, line.keyframe_path), strict=True):
                 rows[name].append(value)
-    return pa.table(rows, schema=SCREEN)
+    return pa.table(rows, schema=LINE_TERMS), pa.table(quotes, schema=QUOTES)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> tuple[pa.Table, pa.Table]:

@@ -39,6 +39,7 @@ _ASPECTS = {
     "square": ("정사각", "Square"),
     "landscape": ("가로", "Landscape"),
 }
+_QUOTED = {"screen": "On screen", "said": "Said"}  # where a hit's quoted line is
 _LONG_FACETS = {"mood", "tag"}  # many values: a box to pick from; the others are listed
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -74,7 +75,8 @@ def query_from_params(ctx: ViewerContext) -> SearchQuery:
 
 
 def hit_html(ctx: ViewerContext, hit: Hit) -> str:
-    """One result: its keyframe (opening the video at that shot), title, genre, tags."""
+    """One result: its keyframe (opening the video at that shot), title, genre, the line read on
+    screen or said where the words are, tags."""
     opened = ctx.link("video", id=hit.video_id, t=round(hit.start_s, 3) or None)
     more = ctx.link("search", like=hit.video_id, shot=hit.shot_index)
     add = add_link(ctx, hit.video_id, hit.shot_index)
@@ -83,11 +85,17 @@ def hit_html(ctx: ViewerContext, hit: Hit) -> str:
     genre = escape(facet_label(ctx, "genre", hit.genre)) if hit.genre else "—"
     duration = f" · {hit.duration_s:.0f} s" if hit.duration_s else ""
     tags = "".join(f"<span class='tag'>{escape(t)}</span>" for t in hit.tags[:8])
+    quote = (
+        f"<div class='quote {hit.quoted}' title='{escape(hit.quote)}'>"
+        f"<b>{_QUOTED[hit.quoted]}</b>“{escape(hit.quote)}”</div>"
+        if hit.quote and hit.quoted in _QUOTED
+        else ""
+    )
     return (
         f"<div class='card' data-video='{escape(hit.video_id)}' data-shot='{hit.shot_index}'>"
         f"<a href='{escape(opened)}'><img src='{escape(img)}' alt='{title}' loading='lazy'></a>"
         f"<div class='body'><a class='title' href='{escape(opened)}' title='{title}'>{title}</a>"
-        f"<div class='meta'>{genre}{duration} · shot {hit.shot_index}</div><div>{tags}</div>"
+        f"<div class='meta'>{genre}{duration} · shot {hit.shot_index}</div>{quote}<div>{tags}</div>"
         f"<a class='more' href='{escape(more)}'>More like this</a> · "
         f"<a class='more add' href='{escape(add)}'>Add to moodboard</a></div></div>"
     )

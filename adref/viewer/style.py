@@ -31,9 +31,14 @@ CARD_CSS = """
   text-align: center; font-size: 11px; color: #444; }
 .shot:hover, .shot.at { border-color: #2a6df4; }
 .shot img { width: 120px; height: 68px; object-fit: cover; display: block; }
-.said { width: 120px; font-size: 11px; color: #333; background: #fffbe6; border-radius: 3px;
+.lines { width: 120px; font-size: 11px; color: #333; background: #fffbe6; border-radius: 3px;
   padding: 1px 3px; overflow-wrap: anywhere; }
-.said span { display: block; }
+.lines.said { background: #eaf3ff; }
+.lines b { display: block; font-size: 10px; font-weight: 600; color: #777; }
+.lines span { display: block; }
+.card .quote { color: #333; margin: 2px 0; display: -webkit-box; -webkit-line-clamp: 3;
+  -webkit-box-orient: vertical; overflow: hidden; }
+.card .quote b { font-size: 11px; font-weight: 600; color: #777; margin-right: 4px; }
 .swatches { display: flex; height: 36px; border-radius: 4px; overflow: hidden; }
 .swatches div { color: #fff; font-size: 11px; display: flex; align-items: flex-end;
   padding: 2px; text-shadow: 0 0 2px #000; }

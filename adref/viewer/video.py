@@ -1,10 +1,12 @@
 """The video page (``/video?id=VIDEO_ID[&t=SECONDS]``): the player from the kept copy, its shots
-as a strip (a click seeks the player; the lines read on screen in a shot under its thumbnail), the pacing, the palette, and every analysis of it side
-by side with each scene group's description.
+as a strip (a click seeks the player; under a shot's thumbnail the lines read on screen in it
+and the voice-over said during it), the pacing, the palette, and every analysis of it side by
+side with each scene group's description.
 
 The player and the strip are one HTML pane, so a thumbnail finds its player in its own shadow
 root and seeks without a round trip to the server. Everything from the warehouse is escaped:
-titles and descriptions come from web pages and models.
+titles and descriptions come from web pages and models, the lines on screen and said from
+whatever the ad shows and says.
 
 Buttons other pages add (edit, re-analyse, download, delete) go in ``ACTIONS``: each is a
 function ``(ctx, view) -> Viewable`` called once per page, shown in order above the player.
@@ -23,7 +25,7 @@ from bokeh.plotting import figure
 from adref.categories import formats, genres, label
 from adref.viewer.context import ViewerContext
 from adref.viewer.style import CARD_CSS
-from adref.warehouse.detail import AnalysisView, GroupView, VideoView, video_view
+from adref.warehouse.detail import AnalysisView, GroupView, ShotView, VideoView, video_view
 
 Action = Callable[[ViewerContext, VideoView], pn.viewable.Viewable]
 ACTIONS: list[Action] = []
@@ -140,21 +142,25 @@ def player_html(ctx: ViewerContext, view: VideoView, start: float | None) -> str
                 else ""
             )
             + f"{_timecode(shot.start_s)}</button>"
-            + _said_html(shot.texts)
+            + _lines_html(shot)
             + f'<a class="more" href="{escape(more)}">More like this</a></div>'
         )
     return f"{player}<div class='strip'>{''.join(thumbs)}</div>"
 
 
-def _said_html(lines: tuple[str, ...]) -> str:
-    """The lines read on screen in a shot, under its thumbnail (escaped: anything can be
-    written on screen)."""
-    if not lines:
-        return ""
-    return (
-        "<div class='said' title='read on screen'>"
+def _lines_html(shot: ShotView) -> str:
+    """What is read on screen in a shot and what is said during it, each labelled (escaped:
+    anything can be written on screen or said)."""
+    kinds = (
+        ("screen", "On screen", "read on screen", shot.texts),
+        ("said", "Said", "said in the voice-over", shot.said),
+    )
+    return "".join(
+        f"<div class='lines {kind}' title='{title}'><b>{label}</b>"
         + "".join(f"<span>{escape(line)}</span>" for line in lines)
         + "</div>"
+        for kind, label, title, lines in kinds
+        if lines
     )
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from adref.models import shot_at
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.read import video_rows
 
@@ -43,6 +44,7 @@ class ShotView:
     keyframe_path: str | None
     palette: tuple[tuple[str, float], ...]
     texts: tuple[str, ...] = ()  # the lines read on screen in this shot, top to bottom
+    said: tuple[str, ...] = ()  # the voice-over's segments starting in this shot, in order
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,19 @@ def video_view(wh: Warehouse, video_id: str) -> VideoView | None:
                 "ORDER BY shot_index, box[2], box[1]",
                 video_id,
             )
+            heard = video_rows(
+                con,
+                "SELECT start_s, end_s, text FROM transcripts WHERE video_id = $v "
+                "ORDER BY start_s, end_s",
+                video_id,
+            )
         finally:
             con.execute("COMMIT")
     read: dict[int, list[str]] = {}
     for t in texts:
         if t["text"]:
             read.setdefault(int(t["shot_index"]), []).append(str(t["text"]))
+    said = _said_per_shot(shots, heard)
     shot_views = tuple(
         ShotView(
             shot_index=int(s["shot_index"]),
@@ -139,6 +148,7 @@ def video_view(wh: Warehouse, video_id: str) -> VideoView | None:
             keyframe_path=s["keyframe_path"],
             palette=tuple((p["hex"], float(p["weight"])) for p in s["palette"] or []),
             texts=tuple(read.get(int(s["shot_index"]), ())),
+            said=tuple(said.get(int(s["shot_index"]), ())),
         )
         for s in shots
     )
@@ -158,6 +168,21 @@ def video_view(wh: Warehouse, video_id: str) -> VideoView | None:
         analyses=tuple(_analysis(a, described) for a in analyses),
         palette=overall_palette(shot_views),
     )
+
+
+def _said_per_shot(
+    shots: list[dict[str, Any]], heard: list[dict[str, Any]]
+) -> dict[int, list[str]]:
+    """The voice-over's segments by the shot playing when each starts (``shot_at``: the search
+    index places them the same way, so a hit for a word said opens where the page shows it)."""
+    spans = [(int(s["shot_index"]), float(s["start_s"]), float(s["end_s"])) for s in shots]
+    said: dict[int, list[str]] = {}
+    for h in heard:
+        text = (h["text"] or "").strip()
+        index = shot_at(spans, float(h["start_s"]), float(h["end_s"])) if text else None
+        if index is not None:
+            said.setdefault(index, []).append(text)
+    return said
 
 
 def overall_palette(shots: tuple[ShotView, ...], size: int = 6) -> tuple[tuple[str, float], ...]:
