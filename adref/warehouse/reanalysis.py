@@ -1,8 +1,9 @@
 """What a re-analysis reads: a stored video as the analyser needs it again, and the videos a bulk
 re-analysis selects.
 
-A re-analysis works from the warehouse alone: the shots, scene groups, keyframes and lines read
-on screen (``shot_texts``) and the voice-over heard (``transcripts``) stored by the first run are the detect, text and group work, so nothing is downloaded or decoded again. Everything is
+A re-analysis works from the warehouse alone: the shots, scene groups, keyframes, lines read on
+screen (``shot_texts``) and voice-over heard (``transcripts``) stored by the first run are the
+detect, text, speech and group work, so nothing is downloaded or decoded again. Everything is
 read in one snapshot, so a writer replacing the video meanwhile cannot mix two versions.
 
 The stream is rebuilt from ``videos`` (width, height, fps, duration, codec, frame count, rotation,
@@ -94,7 +95,10 @@ def load_request(
         output_language=output_language,
         model=model,
         texts=[_text(row) for row in texts],
-        transcript=[TranscriptSegment(**{k: row[k] for k in TranscriptSegment.model_fields}) for row in heard],
+        transcript=[
+            TranscriptSegment(**{k: row[k] for k in TranscriptSegment.model_fields})
+            for row in heard
+        ],
         transcript_language=next((row["language"] for row in heard if row["language"]), None),
     )
 
