@@ -442,3 +442,5 @@ def test_reanalyze_with_text_reads_the_kept_copy_stores_and_uses_it(korean: RunS
     hits = search(settings, SearchQuery(text="sale")).hits
     sale_shot = next(i for i, t in first if "SALE" in str(t))
     assert [(h.video_id, h.shot_index) for h in hits] == [(vid, sale_shot)]
+    plain = reanalyze_video(video_id=vid)  # reads those lines back: the work --text did
+    assert (plain.tasks, plain.cache_hits) == (2, 2)
