@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -22,7 +22,7 @@ from adref.analysis import GroupAnalysis
 from adref.cli.app import app
 from adref.errors import InputError, WarehouseError
 from adref.grouping import group_shots, is_short_form
-from adref.models import analysis_id
+from adref.models import SpeechResult, TranscriptSegment, analysis_id
 from adref.settings import get_settings, reset_settings
 from adref.sources.probe import probe_video
 from adref.tasks.analyze import run_analysis
@@ -34,7 +34,13 @@ from adref.warehouse.reanalysis import load_request as load_stored
 from adref.warehouse.reanalysis import select_videos
 from adref.warehouse.records import VideoWrite
 from tests.support.cli import invoke
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.fake_vendor import Reply
+from tests.test_speech import KEY as SPEECH_KEY
+from tests.test_speech import SENTENCE, _verbose, read_track_bytes, spoken_video
 from tests.test_warehouse import counts, make_write
+
+__all__ = ["spoken_video"]  # the speech tests' fixture, used here too
 
 runner = CliRunner()
 
@@ -442,3 +448,168 @@ def test_reanalyze_with_text_reads_the_kept_copy_stores_and_uses_it(korean: RunS
     hits = search(settings, SearchQuery(text="sale")).hits
     sale_shot = next(i for i, t in first if "SALE" in str(t))
     assert [(h.video_id, h.shot_index) for h in hits] == [(vid, sale_shot)]
+    plain = reanalyze_video(video_id=vid)  # reads those lines back: the work --text did
+    assert (plain.tasks, plain.cache_hits) == (2, 2)
+
+
+# -- adding the voice-over to videos stored before it was heard ----------------------------------
+
+
+def _heard(text: str, status: Literal["done", "silent", "failed"] = "done") -> SpeechResult:
+    said = [TranscriptSegment(start_s=0.5, end_s=2.0, text=text)] if status == "done" else []
+    return SpeechResult(status=status, segments=said, language="ko", provider="local", model="m")
+
+
+def test_write_transcript_replaces_only_the_transcript_and_needs_a_heard_one(
+    tmp_path: Path,
+) -> None:
+    wh = Warehouse(tmp_path / "wh")
+    _stored(wh, "youtube:s1")
+    before = counts(wh, "youtube:s1")
+    wh.write_transcript("youtube:s1", _heard("지금 주문하세요"))
+    request = load_request(wh, "youtube:s1")
+    assert [s.text for s in request.transcript] == ["지금 주문하세요"]
+    assert request.transcript_language == "ko"
+    assert counts(wh, "youtube:s1") == before, "the video's other rows are left alone"
+    with pytest.raises(ValueError, match="a failed speech step has no transcript"):
+        wh.write_transcript("youtube:s1", _heard("", status="failed"))
+    assert load_request(wh, "youtube:s1").transcript == request.transcript
+    wh.write_transcript("youtube:s1", _heard("", status="silent"))
+    assert load_request(wh, "youtube:s1").transcript == []
+    with pytest.raises(WarehouseError, match="no such video"):
+        wh.write_transcript("youtube:none", _heard("hi"))
+
+
+def test_notes_alike_are_one_line_naming_their_videos() -> None:
+    from adref.cli.reanalyze import noted
+
+    skipped = "speech: skipped, no transcription engine configured"
+    notes = [(f"youtube:v{i}", skipped) for i in range(5)]
+    notes += [("youtube:v1", "Notion: youtube:v1 not published"), ("youtube:v2", "slow")]
+    assert noted(notes) == [
+        f"5 videos (youtube:v0, youtube:v1, youtube:v2 and 2 more): {skipped}",
+        "Notion: youtube:v1 not published",
+        "youtube:v2: slow",
+    ]
+
+
+@pytest.fixture(scope="module")
+def unheard(
+    prefect_api: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    spoken_video: tuple[Path, float],
+) -> Iterator[tuple[Path, RunSummary]]:
+    """A video espeak-ng speaks in, stored with no speech engine (so with no transcript), in an
+    adref home of its own that each test sets again (the Korean clip's fixture sets another)."""
+    from adref.flows.analyze_video import analyze_video
+
+    home = tmp_path_factory.mktemp("unheard-home")
+    with pytest.MonkeyPatch.context() as mp:
+        _home(mp, home)
+        summary = analyze_video(source=str(spoken_video[0]))
+        assert summary.status == "completed"
+    reset_settings()
+    yield home, summary
+    reset_settings()
+
+
+def _home(mp: pytest.MonkeyPatch, home: Path) -> None:
+    mp.setenv("ADREF_HOME", str(home))
+    mp.setenv("ADREF_RETRY_DELAY_S", "0.1")
+    mp.setenv("ADREF_OUTPUT_LANGUAGE", "ko")
+    mp.setenv("ADREF_SPEECH_ENGINE", "none")
+    mp.delenv("ADREF_WAREHOUSE_DIR", raising=False)
+    reset_settings()
+
+
+def _transcript() -> list[tuple[object, ...]]:
+    return _query(
+        "select start_s, end_s, text, language, provider, model from transcripts order by start_s"
+    )
+
+
+def test_reanalyze_with_speech_hears_the_kept_copy_stores_and_uses_it(
+    unheard: tuple[Path, RunSummary],
+    spoken_video: tuple[Path, float],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from adref.flows.reanalyze import reanalyze_video
+
+    home, first = unheard
+    vid = first.video_id
+    assert vid is not None
+    _home(monkeypatch, home)
+    assert _transcript() == [], "stored before speech was heard"
+    with FakeOpenAI() as fake:
+        monkeypatch.setenv("ADREF_SPEECH_ENGINE", "openai")
+        monkeypatch.setenv("ADREF_OPENAI_API_KEY", SPEECH_KEY)
+        monkeypatch.setenv("ADREF_OPENAI_BASE_URL", fake.base_url)
+        reset_settings()
+        fake.push(Reply.json(_verbose(SENTENCE)))
+        again = reanalyze_video(video_id=vid, speech=True)
+        (upload,) = fake.uploads
+    assert again.status == "completed" and again.notes == []
+    (speech,) = [s for s in again.stages if s.stage == "speech"]
+    assert (speech.tasks, speech.cached) == (2, 0), "heard from the kept copy, then stored"
+    assert upload.wav()[3] == pytest.approx(spoken_video[1], abs=0.15), "the kept copy's track"
+    assert read_track_bytes(upload.audio, tmp_path).peak_dbfs > -30, "the voice, not silence"
+    assert _transcript() == [
+        (0.2, 1.5, "Buy one coffee", "en", "openai", "whisper-1"),
+        (1.5, 2.5, "get one free.", "en", "openai", "whisper-1"),
+    ]
+    assert again.analysis_id == first.analysis_id, "the same analysis, now told what is said"
+    (analyzed,) = [s for s in again.stages if s.stage == "analyze"]
+    assert analyzed.cached == 0, "the words given changed, so the model is asked again"
+
+    # A plain re-analysis reads the stored transcript: its request is the one --speech analysed
+    # (the same words' key), so that answer is served from the cache.
+    monkeypatch.setenv("ADREF_SPEECH_ENGINE", "none")
+    reset_settings()
+    plain = reanalyze_video(video_id=vid)
+    assert (plain.tasks, plain.cache_hits) == (2, 2)
+
+
+def test_reanalyze_with_speech_and_no_engine_keeps_the_transcript_says_so_and_analyses(
+    unheard: tuple[Path, RunSummary], prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adref.speech.run import SKIPPED
+
+    home, first = unheard
+    vid = first.video_id
+    assert vid is not None
+    _home(monkeypatch, home)
+    Warehouse(get_settings().warehouse).write_transcript(vid, _heard("지금 주문하세요"))
+    stored = _transcript()
+    runs = _query("select count(*) from runs")[0][0]
+
+    ran = _adref([vid, "--speech", "--yes"], home, prefect_api, "ko")
+    assert ran.exit_code == 0, ran.output
+    assert "completed" in ran.stdout and "Traceback" not in ran.stderr
+    said = [line for line in ran.stderr.splitlines() if line.startswith("note:")]
+    assert said == [f"note: {vid}: {SKIPPED}"], ran.stderr
+    assert _transcript() == stored, "no engine: the stored transcript is left alone"
+    assert _query("select count(*) from runs") == [(runs + 1,)]
+    ((status, notes),) = _query("select status, notes from runs order by started_at desc limit 1")
+    assert status == "completed" and SKIPPED in str(notes)
+
+
+@pytest.mark.expected_error_log  # a failed flow run: Prefect and the flow log it
+def test_reanalyze_with_speech_and_no_kept_copy_fails_in_one_line(
+    unheard: tuple[Path, RunSummary], prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, first = unheard
+    vid = first.video_id
+    assert vid is not None
+    _home(monkeypatch, home)
+    ((media,),) = _query(f"select media_path from videos where video_id = '{vid}'")
+    kept = get_settings().warehouse / str(media)
+    away = kept.rename(home / kept.name)
+    try:
+        ran = _adref([vid, "--speech", "--text", "--yes"], home, prefect_api, "ko")
+    finally:
+        away.rename(kept)
+    assert ran.exit_code == 1, ran.output
+    failed = [line for line in ran.stderr.splitlines() if "no kept copy" in line]
+    assert len(failed) == 1, ran.stderr
+    assert f"no kept copy of {vid} to read its text and its voice-over from" in failed[0]

@@ -6,8 +6,8 @@ overrides (Prefect Variables) count in the plan when a Prefect API is configured
 (``PREFECT_API_URL``); the embedded server is only up while a flow runs.
 
 An analysis already stored under the same id (same video, provider, model and prompt) is skipped
-unless ``--refresh`` (or ``--text``, which reads the text on screen again from the kept copy
-first): asking again would only pay for the same answer.
+unless ``--refresh`` (or ``--text`` / ``--speech``, which read the text on screen or hear the
+voice-over again from the kept copy first): asking again would only pay for the same answer.
 """
 
 from __future__ import annotations
@@ -84,6 +84,12 @@ def reanalyze(
         help="First read the text on screen again from each video's kept copy and store it "
         "(videos stored before text was read); the analysis is then given it.",
     ),
+    speech: bool = typer.Option(
+        False,
+        "--speech",
+        help="First transcribe the voice-over of each video's kept copy with ADREF_SPEECH_ENGINE "
+        "and store it (videos stored before speech was heard); the analysis is then given it.",
+    ),
 ) -> None:
     """Analyse stored videos again with another provider, model or prompt; keep every analysis."""
     settings = get_settings()
@@ -109,8 +115,8 @@ def reanalyze(
         return
     # A provider's prompt version may read Prefect Variables: configure Prefect first.
     start_prefect(background_server=True)
-    # With --text the words given may change, so a stored analysis is asked again.
-    plan = make_plan(warehouse, chosen, chain, model, refresh or text)
+    # With --text or --speech the words given may change, so a stored analysis is asked again.
+    plan = make_plan(warehouse, chosen, chain, model, refresh or text or speech)
     console.print(plan_table(plan, chain))
     todo = [p for p in plan if not p.stored]
     total = sum(p.estimate.cost_usd for p in todo)
@@ -122,7 +128,7 @@ def reanalyze(
     if total > 0 and not yes:
         typer.confirm(f"Spend up to ${total:.4f} on {len(todo)} analyses?", abort=True)
     settle_dead_runs()
-    failed = run_plan(todo, chain, model, refresh, notion, text)
+    failed = run_plan(todo, chain, model, refresh, notion, text, speech)
     if failed:
         raise typer.Exit(1)
 
@@ -205,6 +211,7 @@ def run_plan(
     refresh: bool,
     notion: bool | None = None,
     text: bool = False,
+    speech: bool = False,
 ) -> int:
     """One flow run per video, one after another; returns how many failed."""
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
@@ -237,6 +244,7 @@ def run_plan(
                     refresh=refresh,
                     notion=notion,
                     text=text,
+                    speech=speech,
                 )
             except Exception as exc:
                 failed += 1
@@ -262,8 +270,7 @@ def run_plan(
                 "[green]completed[/]",
             )
     console.print(results)
-    for video_id, note in notes:
-        said = note if video_id in note else f"{video_id}: {note}"
+    for said in noted(notes):
         err_console.print(f"[yellow]note:[/] {said}", highlight=False)
     console.print(
         'compare them: adref sql "select video_id, provider, model, prompt_version, genre '
@@ -273,6 +280,22 @@ def run_plan(
         markup=False,
     )
     return failed
+
+
+def noted(notes: list[tuple[str, str]]) -> list[str]:
+    """Each note once, with the videos that made it: what every run says alike (no speech
+    engine configured) is one line, not one a video."""
+    by_note: dict[str, list[str]] = {}
+    for video_id, note in notes:
+        by_note.setdefault(note, []).append(video_id)
+    lines = []
+    for note, ids in by_note.items():
+        if len(ids) == 1:
+            lines.append(note if ids[0] in note else f"{ids[0]}: {note}")
+        else:
+            more = f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+            lines.append(f"{len(ids)} videos ({', '.join(ids[:3])}{more}): {note}")
+    return lines
 
 
 def _secs(started: float) -> str:

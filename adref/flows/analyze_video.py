@@ -19,7 +19,6 @@ from adref.tasks.notion import notion as publish_to_notion
 from adref.tasks.notion import wanted
 from adref.tasks.persist import persist
 from adref.tasks.runs import RunSummary
-from adref.tasks.speech import transcribe
 from adref.tasks.text import read_text
 from adref.video.detect import DetectParams
 
@@ -71,10 +70,7 @@ def analyze_video(
             "text", read_text, video.path, quote(detected), TextParams.from_settings(s)
         )
         book.note(texts.skipped)
-        speech_args = (video.path, video.content_hash, SpeechParams.from_settings(s))
-        speech = book.stage("speech", transcribe, *speech_args, book.workspace, s)
-        if speech.status == "failed" and book.last_cached:  # a failure is no answer to keep
-            speech = book.stage("speech", transcribe, *speech_args, book.workspace, s, refresh=True)
+        speech = book.transcribed(video.path, video.content_hash, SpeechParams.from_settings(s))
         book.heard(speech)
         max_groups = shown_groups(s.image_mode, s.max_analysis_images)
         # quote(): Prefect would otherwise walk every shot's numbers looking for futures.

@@ -42,9 +42,11 @@ from adref.providers.base import CallEstimate
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import looks_like_url, redact_url
+from adref.speech.run import SpeechParams
 from adref.tasks.analyze import AnalyzeOutcome
 from adref.tasks.policy import configured
 from adref.tasks.runs import RunSummary, StageResult, attach_line, record_run
+from adref.tasks.speech import transcribe
 from adref.workspace import close_workspace, open_workspace
 
 log = logging.getLogger(__name__)
@@ -208,9 +210,19 @@ class RunBook:
             self.summary.notes.append(line)
             self.logger.warning(line)
 
-    def heard(self, speech: SpeechResult) -> None:
-        """The speech step's one line: a failure goes to the run's notes, the rest to its log."""
-        if speech.status == "failed":
+    def transcribed(self, path: Path, content_hash: str, params: SpeechParams) -> SpeechResult:
+        """The speech stage: a failure served from the cache is no answer to keep, so the engine
+        is asked again (the step never raises, so Prefect would keep a failure like an answer)."""
+        args = (path, content_hash, params, self.workspace, self.settings)
+        speech = self.stage("speech", transcribe, *args)
+        if speech.status == "failed" and self.last_cached:
+            speech = self.stage("speech", transcribe, *args, refresh=True)
+        return speech
+
+    def heard(self, speech: SpeechResult, asked: bool = False) -> None:
+        """The speech step's one line: a failure goes to the run's notes, the rest to its log;
+        a skip too when the run was ``asked`` for the speech (its transcript is left alone)."""
+        if speech.status == "failed" or (asked and not speech.heard):
             self.note(speech.note)
         elif speech.note:
             self.logger.info(speech.note)

@@ -1,6 +1,7 @@
 """The voice-over, transcribed, cached on the video's content and what changes the transcript
 (engine, model, language, endpoint, the step's version). Never raises for the engine: a failure
-is the result's note (see ``adref.speech.run``)."""
+is the result's note (see ``adref.speech.run``). And, for a re-analysis, a transcript heard from
+a stored video's kept copy, stored in place of its old one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from prefect.context import TaskRunContext
 from adref.models import SpeechResult
 from adref.settings import Settings
 from adref.speech.run import SpeechParams, transcribe_video
+from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
+from adref.warehouse.catalog import Warehouse
 
 
 def speech_key(content_hash: str, params: SpeechParams) -> str:
@@ -30,3 +33,12 @@ def transcribe(
 ) -> SpeechResult:
     result = transcribe_video(path, workspace, params, settings)
     return result.model_copy(update={"key": speech_key(content_hash, params)})
+
+
+@task(name="persist-transcript")
+def persist_transcript(video_id: str, heard: SpeechResult, settings: Settings) -> int:
+    """Replace the stored video's transcript (``adref reanalyze --speech``); its search entry is
+    refreshed, as what it was said to say may have changed."""
+    Warehouse.of(settings).write_transcript(video_id, heard)
+    refresh_search(video_id, settings)
+    return len(heard.segments)

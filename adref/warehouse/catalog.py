@@ -56,7 +56,7 @@ import duckdb
 
 from adref.analysis import Analysis
 from adref.errors import WarehouseError
-from adref.models import ShotText, utcnow
+from adref.models import ShotText, SpeechResult, utcnow
 from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, connect_with, file_lock, sql_str
@@ -221,6 +221,10 @@ class Warehouse:
     def write_texts(self, video_id: str, texts: list[ShotText]) -> None:
         """Replace the lines read on screen of a stored video, leaving its other rows alone."""
         write.write_texts(self, video_id, texts)
+
+    def write_transcript(self, video_id: str, heard: SpeechResult) -> None:
+        """Replace the voice-over transcript of a stored video, leaving its other rows alone."""
+        write.write_transcript(self, video_id, heard)
 
     def write_analysis(self, analysis: Analysis) -> None:
         """Replace one analysis's rows of a stored video, leaving its other analyses alone."""

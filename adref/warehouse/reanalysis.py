@@ -1,8 +1,9 @@
 """What a re-analysis reads: a stored video as the analyser needs it again, and the videos a bulk
 re-analysis selects.
 
-A re-analysis works from the warehouse alone: the shots, scene groups, keyframes and lines read
-on screen (``shot_texts``) and the voice-over heard (``transcripts``) stored by the first run are the detect, text and group work, so nothing is downloaded or decoded again. Everything is
+A re-analysis works from the warehouse alone: the shots, scene groups, keyframes, lines read on
+screen (``shot_texts``) and voice-over heard (``transcripts``) stored by the first run are the
+detect, text, speech and group work, so nothing is downloaded or decoded again. Everything is
 read in one snapshot, so a writer replacing the video meanwhile cannot mix two versions.
 
 The stream is rebuilt from ``videos`` (width, height, fps, duration, codec, frame count, rotation,
@@ -22,7 +23,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from adref import tags
 from adref.analysis import AnalysisRequest
@@ -102,22 +103,28 @@ def load_request(
     )
 
 
-def media_copy(wh: Warehouse, video_id: str) -> Path:
+class KeptCopy(NamedTuple):
+    path: Path
+    content_hash: str  # the stored video's (the copy may be a re-encoding); else its id
+
+
+def media_copy(wh: Warehouse, video_id: str, reading: str = "its text") -> KeptCopy:
     """The kept playable copy of a stored video, for reading what the warehouse lacks (the text
-    on screen of a video stored before it was read); an InputError when none is kept."""
+    on screen or the voice-over of a video stored before they were read); an InputError naming
+    what was to be read (``reading``) when none is kept."""
     with contextlib.closing(wh.connect(read_only=True)) as con:
         row = con.execute(
-            "SELECT media_path FROM videos WHERE video_id = $v", {"v": video_id}
+            "SELECT media_path, content_hash FROM videos WHERE video_id = $v", {"v": video_id}
         ).fetchone()
     if row is None:
         raise InputError(f"no video {video_id} in the warehouse", hint=LIST_HINT)
     if not row[0] or not (wh.root / row[0]).is_file():
         raise InputError(
-            f"no kept copy of {video_id} to read its text from",
+            f"no kept copy of {video_id} to read {reading} from",
             "it was stored without one (ADREF_KEEP_VIDEO=false) or the file is gone",
             "analyse it again from its source with `adref analyze SOURCE --refresh`",
         )
-    return Path(wh.root / row[0])
+    return KeptCopy(Path(wh.root / row[0]), str(row[1] or video_id))
 
 
 def select_videos(

@@ -31,7 +31,7 @@ import pyarrow as pa
 from adref import tags
 from adref.analysis import Analysis
 from adref.errors import TransientError, WarehouseError
-from adref.models import ShotText, VideoMeta, utcnow
+from adref.models import ShotText, SpeechResult, VideoMeta, utcnow
 from adref.warehouse import schema
 from adref.warehouse.engine import ALIAS, file_lock, sql_str
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite, as_utc
@@ -213,10 +213,11 @@ def text_rows(w: VideoWrite) -> list[dict[str, Any]]:
 
 
 def transcript_rows(w: VideoWrite) -> list[dict[str, Any]]:
-    t = w.transcript
-    if t is None:
-        return []
-    shared = {"video_id": w.meta.video_id, "language": t.language}
+    return _transcript_rows(w.meta.video_id, w.transcript) if w.transcript else []
+
+
+def _transcript_rows(video_id: str, t: SpeechResult) -> list[dict[str, Any]]:
+    shared = {"video_id": video_id, "language": t.language}
     shared |= {"provider": t.provider, "model": t.model}
     return [{**shared, **s.model_dump()} for s in t.segments]
 
@@ -405,15 +406,32 @@ def write_texts(wh: Warehouse, video_id: str, texts: list[ShotText]) -> None:
     """Replace the lines read on screen of a video already stored (``adref reanalyze --text``):
     ``shot_texts`` only, in one transaction; refused when the video is not stored."""
     rows = [{**t.model_dump(), "video_id": video_id, "box": list(t.box)} for t in texts]
-    table = _table("shot_texts", rows)
+    _replace_stored(wh, video_id, "shot_texts", rows, "the text read on screen")
+
+
+def write_transcript(wh: Warehouse, video_id: str, heard: SpeechResult) -> None:
+    """Replace the voice-over transcript of a video already stored (``adref reanalyze
+    --speech``): ``transcripts`` only, in one transaction; refused when the video is not stored,
+    or when ``heard`` is no transcript (a failed or skipped step must leave the stored one)."""
+    if not heard.heard:
+        raise ValueError(f"a {heard.status} speech step has no transcript to store")
+    rows = _transcript_rows(video_id, heard)
+    _replace_stored(wh, video_id, "transcripts", rows, "the voice-over transcript")
+
+
+def _replace_stored(
+    wh: Warehouse, video_id: str, name: str, rows: list[dict[str, Any]], what: str
+) -> None:
+    """One table's rows of a stored video replaced, its other tables left alone."""
+    table = _table(name, rows)
 
     def txn(con: duckdb.DuckDBPyConnection) -> None:
         if con.execute("SELECT 1 FROM videos WHERE video_id = ?", [video_id]).fetchone() is None:
             raise WarehouseError(
-                f"cannot store the text read on screen of {video_id}",
+                f"cannot store {what} of {video_id}",
                 "no such video in the warehouse",
                 "analyse the video first with `adref analyze`",
             )
-        _replace(con, "shot_texts", "video_id", video_id, table)
+        _replace(con, name, "video_id", video_id, table)
 
-    run_in_transaction(wh, txn, f"text read on screen of video {video_id}")
+    run_in_transaction(wh, txn, f"{what} of video {video_id}")
