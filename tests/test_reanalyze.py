@@ -541,6 +541,8 @@ def test_reanalyze_with_speech_hears_the_kept_copy_stores_and_uses_it(
     assert vid is not None
     _home(monkeypatch, home)
     assert _transcript() == [], "stored before speech was heard"
+    (before,) = _query("select summary from analyses")
+    assert "내레이션" not in str(before[0])
     with FakeOpenAI() as fake:
         monkeypatch.setenv("ADREF_SPEECH_ENGINE", "openai")
         monkeypatch.setenv("ADREF_OPENAI_API_KEY", SPEECH_KEY)
@@ -561,6 +563,8 @@ def test_reanalyze_with_speech_hears_the_kept_copy_stores_and_uses_it(
     assert again.analysis_id == first.analysis_id, "the same analysis, now told what is said"
     (analyzed,) = [s for s in again.stages if s.stage == "analyze"]
     assert analyzed.cached == 0, "the words given changed, so the model is asked again"
+    ((hook, summary),) = _query("select hook, summary from analyses")
+    assert "내레이션 “Buy one coffee”" in str(hook) and "영어 내레이션 분당" in str(summary)
 
     # A plain re-analysis reads the stored transcript: its request is the one --speech analysed
     # (the same words' key), so that answer is served from the cache.
