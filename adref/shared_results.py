@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.filesystems import WritableFileSystem
 from pyarrow import fs as pafs
 
@@ -67,17 +68,24 @@ def result_storage(settings: Settings) -> S3Results | None:
 @lru_cache(maxsize=4)
 def _saved(basepath: str) -> S3Results:
     """The block for ``basepath``, saved on the server once (its document is that path and
-    nothing else), then loaded by every process that runs tasks."""
+    nothing else; ``adref deploy`` saves it), then loaded by every process that runs tasks.
+    Runs starting together may each find it missing and save it: the one that loses the race
+    to create it loads the winner's."""
     name = "adref-results-" + hashlib.sha256(basepath.encode()).hexdigest()[:12]
-    try:
-        block = S3Results.load(name, _sync=True)  # type: ignore[call-arg]
-        if isinstance(block, S3Results) and block.basepath == basepath:
-            return block
-    except ValueError:  # not saved yet
-        pass
-    block = S3Results(basepath=basepath)
-    block.save(name, overwrite=True, _sync=True)  # type: ignore[call-arg]
-    return block
+    for _ in range(3):
+        try:
+            block = S3Results.load(name, _sync=True)  # type: ignore[call-arg]
+            if isinstance(block, S3Results) and block.basepath == basepath:
+                return block
+        except ValueError:  # not saved yet
+            pass
+        block = S3Results(basepath=basepath)
+        try:
+            block.save(name, overwrite=True, _sync=True)  # type: ignore[call-arg]
+        except ObjectAlreadyExists:  # another process registered the block type or document
+            continue
+        return block
+    raise RuntimeError(f"could not save or load the result storage block {name}")
 
 
 def _filesystem(settings: Settings) -> pafs.S3FileSystem:
