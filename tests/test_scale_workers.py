@@ -11,6 +11,7 @@ here: timeouts are generous, nothing is timed.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,9 +26,11 @@ from uuid import UUID
 import pytest
 
 from adref import prefect_env
+from adref.bench.loopback import PG_BIN
 from adref.deployments import up as ups
 from adref.deployments.apply import apply_deployments
 from adref.deployments.zombies import heartbeat_env
+from adref.runcard import process_identity, read_cards
 from adref.settings import Settings, get_settings, reset_settings
 from adref.video.testclips import make_clip
 from adref.warehouse.catalog import Warehouse
@@ -53,6 +56,11 @@ class Machine:
     def log_text(self) -> str:
         path = self.logs / "prefect-worker.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def ran(self, run_id: UUID) -> bool:
+        """Whether the run's own process ran here (it logs its page's address when it starts);
+        both workers may try to submit a run, and the one that loses says so and moves on."""
+        return f"/runs/flow-run/{run_id}" in self.log_text
 
 
 @dataclass
@@ -109,6 +117,8 @@ def cluster(
         "ADREF_PROVIDER": "local",
         "ADREF_RETRY_DELAY_S": "0.1",
         "ADREF_SERVER": "embedded",
+        # Cached stage results in the bucket: a run retried on another machine reuses them.
+        "ADREF_RESULTS_PATH": f"s3://{setup.bucket}/results/",
     }
     prefect_db = postgres.new_database()
     server_env = {
@@ -194,14 +204,15 @@ def adref_sql(cluster: Cluster, query: str) -> list[str]:
     return done.stdout.strip().splitlines()[1:]
 
 
-def clips(cluster: Cluster, prefix: str, count: int) -> list[Path]:
-    """Tiny distinct videos in the shared folder (a size of their own makes each one new)."""
+def clips(cluster: Cluster, prefix: str, count: int, first: int = 0) -> list[Path]:
+    """Tiny distinct videos in the shared folder: a size of their own makes each one new (the
+    same pixels under another name are the same video, stored once)."""
     return [
         make_clip(
             "ad",
             cluster.inbox / f"{prefix}-{i}.mp4",
-            width=160 + 16 * i,
-            height=96 + 8 * i,
+            width=160 + 16 * (first + i),
+            height=96 + 8 * (first + i),
             duration_s=4.0,
         ).path
         for i in range(count)
@@ -283,9 +294,11 @@ def test_six_videos_through_the_deployment_land_once_split_across_two_workers(
         reader.join(timeout=60)
 
     assert all(r.state.is_completed() for r in runs.values()), {
-        str(i): (r.state.type, r.state.message) for i, r in runs.items()
+        str(i): (r.state.type, r.state.message)
+        for i, r in runs.items()
+        if not r.state.is_completed()
     }
-    took = {m.name: [i for i in ids if str(i) in m.log_text] for m in (a, b)}
+    took = {m.name: [i for i in ids if m.ran(i)] for m in (a, b)}
     assert all(took.values()), f"runs by worker: {took}"
     assert set(took["machine-a"]) | set(took["machine-b"]) == set(ids)
     assert not set(took["machine-a"]) & set(took["machine-b"]), took
@@ -305,3 +318,110 @@ def test_six_videos_through_the_deployment_land_once_split_across_two_workers(
         f"\nruns by worker: { {k: len(v) for k, v in took.items()} }; "
         f"{len(reader.reads)} reads saw {sorted({v for v, _ in reader.reads})} videos"
     )
+
+
+class SnapshotHold:
+    """A PostgreSQL session holding DuckLake's snapshot table against writes (readers go on):
+    a writer that has uploaded its Parquet files waits there to commit, a named point."""
+
+    def __init__(self, postgres: Postgres, database: str) -> None:
+        self.postgres, self.database = postgres, database
+        self.session = subprocess.Popen(
+            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
+             "-d", database, "-v", "ON_ERROR_STOP=1", "-q"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.session.stdin is not None
+        self.session.stdin.write("BEGIN; LOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE;\n")
+        self.session.stdin.flush()
+
+    def held(self) -> bool:
+        assert self.session.poll() is None, "psql could not lock the table"
+        return self._locks("granted and mode = 'ExclusiveLock'") != []
+
+    def waiting(self) -> list[str]:
+        """The backends waiting for the table: writers about to commit."""
+        return self._locks("not granted")
+
+    def _locks(self, where: str) -> list[str]:
+        return self.postgres.psql(
+            f"select pid from pg_locks where relation = 'ducklake_snapshot'::regclass and {where}",
+            self.database,
+        ).split()
+
+    def release(self) -> None:
+        if self.session.poll() is None:
+            assert self.session.stdin is not None
+            self.session.stdin.write("ROLLBACK;\n\\q\n")
+            self.session.stdin.close()
+            self.session.wait(timeout=60)
+
+
+def test_a_worker_killed_mid_persist_leaves_nothing_and_the_other_worker_completes_it(
+    cluster: Cluster,
+) -> None:
+    from prefect.states import Crashed, Scheduled
+
+    (source,) = clips(cluster, "killed", 1, first=6)
+    postgres, database = cluster.setup.postgres, cluster.setup.database
+    hold = SnapshotHold(postgres, database)
+    try:
+        wait_for("the snapshot table held", hold.held, cluster)
+        before = set(cluster.setup.objects())
+        with _client(cluster) as client:
+            with machines(cluster, "machine-a") as (a,):
+                (run_id,) = start_runs(client, [source])
+                (writer,) = wait_for("persist waiting to commit", hold.waiting, cluster)
+                uploaded = set(cluster.setup.objects()) - before
+                assert any(k.endswith(".parquet") for k in uploaded), uploaded
+                settings_a = cluster.settings_of(a.env)
+                (card,) = [
+                    c for c in read_cards(settings_a.work_dir) if c.flow_run_id == str(run_id)
+                ]
+                # A lost machine: the worker and the run's process die at once, saying nothing.
+                assert a.worker is not None
+                os.killpg(a.worker.pid, signal.SIGKILL)
+                os.kill(card.pid, signal.SIGKILL)
+                a.worker.wait()
+                wait_for(
+                    "the run's process gone", lambda: process_identity(card.pid) is None, cluster
+                )
+            hold.release()
+            # The killed writer's session ends without its commit once it gets the table.
+            wait_for(
+                "the killed writer's session gone",
+                lambda: (
+                    not postgres.psql(
+                        f"select pid from pg_stat_activity where pid = {writer}", database
+                    ).strip()
+                ),
+                cluster,
+            )
+            seen = adref_sql(cluster, "select count(*) from videos where title = 'killed-0'")
+            assert seen == ["0"], "no part of the killed run's video is visible"
+            assert adref_sql(cluster, HALF_VIDEOS) == ["0"]
+
+            # What the zombie automation does after the heartbeats stop (test_pool_limit.py
+            # waits for it), then the UI's Retry: the run is for the next worker to take.
+            client.set_flow_run_state(run_id, Crashed(message="no heartbeat"), force=True)
+            retried = client.set_flow_run_state(
+                run_id, Scheduled(name="AwaitingRetry", message="Retry from the UI")
+            )
+            assert retried.status.value == "ACCEPT", retried
+            with machines(cluster, "machine-b") as (b,):
+                (run,) = final_runs(client, [run_id], cluster).values()
+            assert b.ran(run_id)
+    finally:
+        hold.release()
+
+    assert run.state.is_completed(), (run.state.type, run.state.message)
+    assert adref_sql(cluster, "select count(*) from videos where title = 'killed-0'") == ["1"]
+    assert adref_sql(cluster, HALF_VIDEOS) == ["0"]
+    (row,) = adref_sql(
+        cluster,
+        f"select status, tasks, cache_hits, persist_s > 0 from runs where flow_run_id = '{run_id}'",
+    )
+    status, tasks, hits, persisted = row.split(",")
+    # Every stage before persist comes from machine A's results in the bucket; persist runs.
+    assert (status, int(hits), persisted) == ("completed", int(tasks) - 1, "True"), row
+    print(f"\nretried on machine B: {row}")
