@@ -11,7 +11,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Calls to action as Korean and English ads write them (ADREF_CTA_PHRASES replaces the list).
@@ -92,6 +99,12 @@ class Settings(BaseSettings):
         default=None,
         description="Where the warehouse's Parquet files live: `s3://bucket/prefix/` for object "
         "storage. Default: WAREHOUSE_DIR/data/.",
+    )
+    results_path: str | None = Field(
+        default=None,
+        description="Where cached stage results go: `s3://bucket/prefix/` (through the ADREF_S3_* "
+        "settings) so a run retried on another machine reuses the stages it finished. "
+        "Default: PREFECT_HOME/storage on each machine.",
     )
     s3_endpoint: str | None = Field(
         default=None,
@@ -506,13 +519,13 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("warehouse_data_path")
+    @field_validator("warehouse_data_path", "results_path")
     @classmethod
-    def _data_path_folder(cls, value: str | None) -> str | None:
+    def _data_path_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
         if not value.startswith("s3://") or len(value.removeprefix("s3://").strip("/")) == 0:
-            raise ValueError("ADREF_WAREHOUSE_DATA_PATH must be s3://bucket/prefix/")
+            raise ValueError(f"ADREF_{(info.field_name or '').upper()} must be s3://bucket/prefix/")
         return value if value.endswith("/") else value + "/"
 
     @model_validator(mode="after")

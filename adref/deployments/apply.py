@@ -16,6 +16,7 @@ from adref.deployments.alerts import AlertState, ensure_alerts
 from adref.deployments.definitions import DEPLOYMENTS, full_name
 from adref.deployments.zombies import ensure_zombie_automation
 from adref.settings import Settings
+from adref.shared_results import result_storage
 
 if TYPE_CHECKING:
     from prefect.client.schemas.actions import DeploymentScheduleCreate
@@ -60,12 +61,14 @@ def ensure_pool(settings: Settings) -> PoolState:
 
 def apply_deployments(settings: Settings) -> Applied:
     """The pool, every deployment in ``DEPLOYMENTS`` on it, the automation that marks runs
-    whose process died, and the failed-run alert; returns what the server has."""
+    whose process died, the failed-run alert, and the shared result storage when there is one;
+    returns what the server has."""
     from prefect.deployments.runner import RunnerDeployment
     from prefect.flows import Flow
     from prefect.types.entrypoint import EntrypointType
 
     pool = ensure_pool(settings)
+    result_storage(settings)  # saved before any run needs it: runs starting together need not race
     ids: dict[str, UUID] = {}
     for spec in DEPLOYMENTS:
         module, _, attribute = spec.entrypoint.rpartition(".")

@@ -2,7 +2,9 @@
 
 Retries only help with transient failures (network, 5xx); a bad input fails once and clearly.
 Cache keys are built from what really determines a task's output, hashed so they make safe
-storage file names, and namespaced by adref's home so two homes never share answers.
+storage file names, and namespaced by where results are kept: adref's home (each machine's own
+result folder) so two homes never share answers, or the shared result storage
+(``ADREF_RESULTS_PATH``), where every worker writing the same warehouse finds each other's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from prefect.states import State
 
 from adref.errors import is_retryable
 from adref.settings import Settings, get_settings, resolved
+from adref.shared_results import result_storage
 
 
 def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
@@ -24,15 +27,19 @@ def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
 
 
 def cache_key(stage: str, *parts: object) -> str:
-    namespace = str(resolved(get_settings().home))
+    settings = get_settings()
+    namespace = settings.results_path or str(resolved(settings.home))
     raw = "\x1f".join([stage, namespace, *(str(p) for p in parts)])
     return f"adref-{stage}-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
 def configured(task: Task[..., Any], settings: Settings, refresh: bool) -> Task[..., Any]:
-    """The task as this run uses it: recomputed when asked, and retried with backoff and jitter
-    when it names the failures worth retrying (``retry_condition_fn``)."""
+    """The task as this run uses it: recomputed when asked, retried with backoff and jitter
+    when it names the failures worth retrying (``retry_condition_fn``), and its result kept in
+    the shared result storage when there is one."""
     options: dict[str, Any] = {"refresh_cache": True} if refresh else {}
+    if (storage := result_storage(settings)) is not None and task.persist_result:
+        options["result_storage"] = storage
     if task.retry_condition_fn is not None:
         options |= {
             "retries": settings.task_retries,
