@@ -16,7 +16,6 @@ from adref.deployments.alerts import AlertState, ensure_alerts
 from adref.deployments.definitions import DEPLOYMENTS, full_name
 from adref.deployments.zombies import ensure_zombie_automation
 from adref.settings import Settings
-from adref.shared_results import result_storage
 
 if TYPE_CHECKING:
     from prefect.client.schemas.actions import DeploymentScheduleCreate
@@ -68,7 +67,10 @@ def apply_deployments(settings: Settings) -> Applied:
     from prefect.types.entrypoint import EntrypointType
 
     pool = ensure_pool(settings)
-    result_storage(settings)  # saved before any run needs it: runs starting together need not race
+    if settings.results_path is not None:  # saved before any run needs it: no race
+        from adref.shared_results import result_storage  # lazy: see tasks.policy.configured
+
+        result_storage(settings)
     ids: dict[str, UUID] = {}
     for spec in DEPLOYMENTS:
         module, _, attribute = spec.entrypoint.rpartition(".")

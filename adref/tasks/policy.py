@@ -18,7 +18,6 @@ from prefect.states import State
 
 from adref.errors import is_retryable
 from adref.settings import Settings, get_settings, resolved
-from adref.shared_results import result_storage
 
 
 def retry_if_transient(task: Any, task_run: TaskRun, state: State[Any]) -> bool:
@@ -38,8 +37,12 @@ def configured(task: Task[..., Any], settings: Settings, refresh: bool) -> Task[
     when it names the failures worth retrying (``retry_condition_fn``), and its result kept in
     the shared result storage when there is one."""
     options: dict[str, Any] = {"refresh_cache": True} if refresh else {}
-    if (storage := result_storage(settings)) is not None and task.persist_result:
-        options["result_storage"] = storage
+    if settings.results_path is not None and task.persist_result:
+        # lazy: importing it at module level (prefect.filesystems) made runs in other
+        # processes miss each other's local cached results
+        from adref.shared_results import result_storage
+
+        options["result_storage"] = result_storage(settings)
     if task.retry_condition_fn is not None:
         options |= {
             "retries": settings.task_retries,
