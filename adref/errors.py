@@ -50,6 +50,13 @@ class WarehouseError(AdrefError):
     """The warehouse could not be read or written."""
 
 
+class WarehouseUnreachable(WarehouseError):
+    """The warehouse's catalog (PostgreSQL) does not answer. Its own class so a caller can tell
+    it from a bad statement, and retryable: the same call succeeds once PostgreSQL is back."""
+
+    retryable = True
+
+
 def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, AdrefError) and exc.retryable
 
