@@ -24,7 +24,8 @@ class AdrefError(Exception):
             parts[0] = f"{self.what}: {self.why}"
         if self.hint:
             parts.append(self.hint)
-        return ". ".join(p.rstrip(".") for p in parts) + "."
+        # A part that ends a sentence its own way (libpq's "Is the server running ...?") keeps it.
+        return " ".join(p if p.endswith(("?", "!")) else p.rstrip(".") + "." for p in parts)
 
     def __reduce__(self) -> tuple[type[AdrefError], tuple[str, str, str], dict[str, object]]:
         # Prefect pickles task exceptions into its result store; keep every field, a
@@ -48,6 +49,13 @@ class TransientError(AdrefError):
 
 class WarehouseError(AdrefError):
     """The warehouse could not be read or written."""
+
+
+class WarehouseUnreachable(WarehouseError):
+    """The warehouse's catalog (PostgreSQL) does not answer. Its own class so a caller can tell
+    it from a bad statement, and retryable: the same call succeeds once PostgreSQL is back."""
+
+    retryable = True
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -26,7 +26,6 @@ from uuid import UUID
 import pytest
 
 from adref import prefect_env
-from adref.bench.loopback import PG_BIN
 from adref.deployments import up as ups
 from adref.deployments.apply import apply_deployments
 from adref.deployments.zombies import heartbeat_env
@@ -35,7 +34,16 @@ from adref.settings import Settings, get_settings, reset_settings
 from adref.video.testclips import make_clip
 from adref.warehouse.catalog import Warehouse
 from tests.support.http import unused_port
-from tests.support.scale import Postgres, S3Server, ScaleSetup, new_setup, postgres, s3_server
+from tests.support.scale import (
+    HALF_VIDEOS,
+    Postgres,
+    S3Server,
+    ScaleSetup,
+    SnapshotHold,
+    new_setup,
+    postgres,
+    s3_server,
+)
 
 __all__ = ["postgres", "s3_server"]
 
@@ -248,16 +256,6 @@ def final_runs(client: Any, ids: list[UUID], cluster: Cluster) -> dict[UUID, Any
     return result
 
 
-HALF_VIDEOS = """
-select
-  (select count(*) from videos v
-    where v.shot_count <> (select count(*) from shots s where s.video_id = v.video_id)
-       or not exists (select 1 from analyses a where a.video_id = v.video_id))
-  + (select count(*) from shots s where s.video_id not in (select video_id from videos))
-  + (select count(*) from analyses a where a.video_id not in (select video_id from videos))
-"""
-
-
 class Reader(threading.Thread):
     """Reads the warehouse from the third home over and over while the workers write: every
     read must see each video whole (its shots and analysis with it) or not at all."""
@@ -318,43 +316,6 @@ def test_six_videos_through_the_deployment_land_once_split_across_two_workers(
         f"\nruns by worker: { {k: len(v) for k, v in took.items()} }; "
         f"{len(reader.reads)} reads saw {sorted({v for v, _ in reader.reads})} videos"
     )
-
-
-class SnapshotHold:
-    """A PostgreSQL session holding DuckLake's snapshot table against writes (readers go on):
-    a writer that has uploaded its Parquet files waits there to commit, a named point."""
-
-    def __init__(self, postgres: Postgres, database: str) -> None:
-        self.postgres, self.database = postgres, database
-        self.session = subprocess.Popen(
-            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
-             "-d", database, "-v", "ON_ERROR_STOP=1", "-q"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        )  # fmt: skip
-        assert self.session.stdin is not None
-        self.session.stdin.write("BEGIN; LOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE;\n")
-        self.session.stdin.flush()
-
-    def held(self) -> bool:
-        assert self.session.poll() is None, "psql could not lock the table"
-        return self._locks("granted and mode = 'ExclusiveLock'") != []
-
-    def waiting(self) -> list[str]:
-        """The backends waiting for the table: writers about to commit."""
-        return self._locks("not granted")
-
-    def _locks(self, where: str) -> list[str]:
-        return self.postgres.psql(
-            f"select pid from pg_locks where relation = 'ducklake_snapshot'::regclass and {where}",
-            self.database,
-        ).split()
-
-    def release(self) -> None:
-        if self.session.poll() is None:
-            assert self.session.stdin is not None
-            self.session.stdin.write("ROLLBACK;\n\\q\n")
-            self.session.stdin.close()
-            self.session.wait(timeout=60)
 
 
 def test_a_worker_killed_mid_persist_leaves_nothing_and_the_other_worker_completes_it(

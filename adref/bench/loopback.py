@@ -82,6 +82,10 @@ class Postgres:
     def stop(self) -> None:
         _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.folder), "-m", "fast", "-w", "stop")
 
+    def running(self) -> bool:
+        done = _as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.folder), "status")
+        return done.returncode == 0
+
     def psql(self, sql: str, database: str = "postgres") -> str:
         done = subprocess.run(
             [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",

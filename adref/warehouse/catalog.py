@@ -55,7 +55,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from adref.analysis import Analysis
-from adref.errors import WarehouseError
+from adref.errors import WarehouseError, WarehouseUnreachable
 from adref.models import ShotText, SpeechResult, utcnow
 from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
@@ -181,7 +181,11 @@ class Warehouse:
                 while len(_INSTANCES) > _MAX_INSTANCES:
                     _INSTANCES.pop(next(iter(_INSTANCES)))  # its open cursors keep it alive
             cursor = cached[1].cursor()
-        cursor.execute(f"USE {ALIAS}")
+        try:
+            cursor.execute(f"USE {ALIAS}")  # a PostgreSQL catalog is asked for its snapshot here
+        except duckdb.Error as exc:
+            cursor.close()
+            raise self.failure(exc, f"cannot open the warehouse at {self.where}") from exc
         return cursor
 
     def _open_instance(self, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -197,10 +201,20 @@ class Warehouse:
             con.execute(f"USE {ALIAS}")
         except duckdb.Error as exc:
             con.close()
-            raise WarehouseError(
-                f"cannot open the warehouse at {self.where}", _error_line(exc)
-            ) from exc
+            raise self.failure(exc, f"cannot open the warehouse at {self.where}") from exc
         return con
+
+    def failure(self, exc: duckdb.Error, what: str) -> WarehouseError:
+        """The error to raise for a statement that failed. DuckDB's text for a PostgreSQL gone
+        mid-transaction says nothing of PostgreSQL (``Failed to execute query "ROLLBACK"``), and
+        its wording changes between versions, so the catalog is asked whether it answers: only
+        on this failure path, where one more connection costs nothing that matters."""
+        if self.location.shared:
+            try:
+                self._shared_meta("identity")
+            except WarehouseUnreachable as down:
+                return down
+        return WarehouseError(what, _error_line(exc))
 
     def has_video(self, video_id: str, analysis_id: str) -> bool:
         if not self.exists():
@@ -410,8 +424,10 @@ class Warehouse:
                     else None
                 )
         except duckdb.Error as exc:
-            raise WarehouseError(
-                f"cannot reach the warehouse catalog {self.where}", _error_line(exc)
+            raise WarehouseUnreachable(
+                f"cannot reach the warehouse catalog {self.where}",
+                _libpq_reason(exc),
+                "Nothing was committed: run again once PostgreSQL answers",
             ) from exc
         return None if row is None or row[0] is None else str(row[0])
 
@@ -446,3 +462,12 @@ def _error_line(exc: BaseException) -> str:
     """DuckDB's message on one line, without the SQL excerpt it may quote."""
     head = str(exc).split("\n\n", 1)[0]
     return " ".join(part.strip() for part in head.splitlines() if part.strip())
+
+
+def _libpq_reason(exc: BaseException) -> str:
+    """libpq's own reason, without DuckDB's wrapper that repeats the conninfo the message already
+    names; DuckDB's whole line if its wording is not the one known."""
+    line = _error_line(exc)
+    _, marker, rest = line.partition('Unable to connect to Postgres at "')
+    _, quote_end, reason = rest.partition('": ')
+    return reason if marker and quote_end and reason else line

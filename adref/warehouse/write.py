@@ -55,6 +55,8 @@ class Warehouse(Protocol):
         self, read_only: bool = True, *, fresh: bool = False
     ) -> duckdb.DuckDBPyConnection: ...
 
+    def failure(self, exc: duckdb.Error, what: str) -> WarehouseError: ...
+
 
 T = TypeVar("T")
 MAX_ATTEMPTS = 40
@@ -101,7 +103,7 @@ def run_in_transaction(
             except duckdb.Error as exc:
                 _rollback(con)
                 if not is_conflict(exc):
-                    raise WarehouseError(f"warehouse write failed ({message})", str(exc)) from exc
+                    raise wh.failure(exc, f"warehouse write failed ({message})") from exc
                 if attempt >= MAX_ATTEMPTS:
                     raise TransientError(
                         f"warehouse busy ({message})",

@@ -10,6 +10,7 @@ server on PostgreSQL comes next).
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -20,9 +21,29 @@ import boto3
 import pytest
 
 from adref.bench import loopback
-from adref.bench.loopback import REGION, Postgres
+from adref.bench.loopback import PG_BIN, REGION, Postgres
 
-__all__ = ["REGION", "Postgres", "S3Server", "ScaleSetup", "new_setup", "postgres", "s3_server"]
+__all__ = [
+    "HALF_VIDEOS",
+    "REGION",
+    "Postgres",
+    "S3Server",
+    "ScaleSetup",
+    "SnapshotHold",
+    "new_setup",
+    "postgres",
+    "s3_server",
+]
+
+# Parts of a video without the rest: a reader must never see one (one transaction per video).
+HALF_VIDEOS = """
+select
+  (select count(*) from videos v
+    where v.shot_count <> (select count(*) from shots s where s.video_id = v.video_id)
+       or not exists (select 1 from analyses a where a.video_id = v.video_id))
+  + (select count(*) from shots s where s.video_id not in (select video_id from videos))
+  + (select count(*) from analyses a where a.video_id not in (select video_id from videos))
+"""
 
 
 class S3Server(loopback.S3Server):
@@ -125,3 +146,40 @@ def new_setup(postgres: Postgres, s3_server: S3Server) -> ScaleSetup:
 @pytest.fixture
 def scale(postgres: Postgres, s3_server: S3Server) -> ScaleSetup:
     return new_setup(postgres, s3_server)
+
+
+class SnapshotHold:
+    """A PostgreSQL session holding DuckLake's snapshot table against writes (readers go on):
+    a writer that has uploaded its Parquet files waits there to commit, a named point."""
+
+    def __init__(self, postgres: Postgres, database: str) -> None:
+        self.postgres, self.database = postgres, database
+        self.session = subprocess.Popen(
+            [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
+             "-d", database, "-v", "ON_ERROR_STOP=1", "-q"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.session.stdin is not None
+        self.session.stdin.write("BEGIN; LOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE;\n")
+        self.session.stdin.flush()
+
+    def held(self) -> bool:
+        assert self.session.poll() is None, "psql could not lock the table"
+        return self._locks("granted and mode = 'ExclusiveLock'") != []
+
+    def waiting(self) -> list[str]:
+        """The backends waiting for the table: writers about to commit."""
+        return self._locks("not granted")
+
+    def _locks(self, where: str) -> list[str]:
+        return self.postgres.psql(
+            f"select pid from pg_locks where relation = 'ducklake_snapshot'::regclass and {where}",
+            self.database,
+        ).split()
+
+    def release(self) -> None:
+        if self.session.poll() is None:
+            assert self.session.stdin is not None
+            self.session.stdin.write("ROLLBACK;\n\\q\n")
+            self.session.stdin.close()
+            self.session.wait(timeout=60)
