@@ -6,6 +6,7 @@ The local analyser does both analyses; its prompt version depends on the output 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -471,11 +472,18 @@ def test_write_transcript_replaces_only_the_transcript_and_needs_a_heard_one(
     assert [s.text for s in request.transcript] == ["지금 주문하세요"]
     assert request.transcript_language == "ko"
     assert counts(wh, "youtube:s1") == before, "the video's other rows are left alone"
+
+    def listened() -> tuple[object, ...] | None:
+        with contextlib.closing(wh.connect(read_only=True)) as con:
+            return con.execute("select speech, speech_engine from videos").fetchone()
+
+    assert listened() == ("done", "local m"), "its videos row says it was heard, and by what"
     with pytest.raises(ValueError, match="a failed speech step has no transcript"):
         wh.write_transcript("youtube:s1", _heard("", status="failed"))
     assert load_request(wh, "youtube:s1").transcript == request.transcript
     wh.write_transcript("youtube:s1", _heard("", status="silent"))
     assert load_request(wh, "youtube:s1").transcript == []
+    assert listened() == ("silent", "local m")
     with pytest.raises(WarehouseError, match="no such video"):
         wh.write_transcript("youtube:none", _heard("hi"))
 

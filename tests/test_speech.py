@@ -205,6 +205,7 @@ def test_the_flow_stores_the_transcript_and_does_not_keep_a_failed_try(
         assert "rate limit" in note and KEY not in note
         assert _query("select count(*) from transcripts") == [(0,)]
         assert "내레이션" not in _query("select summary from analyses")[0][0]
+        assert _query("select speech, speech_engine from videos") == [(None, None)]
 
         fake.push(Reply.json(_verbose(SENTENCE)))
         second = _run(video)
@@ -218,6 +219,7 @@ def test_the_flow_stores_the_transcript_and_does_not_keep_a_failed_try(
             (0.2, 1.5, "Buy one coffee", "en", "openai", "whisper-1"),
             (1.5, 2.5, "get one free.", "en", "openai", "whisper-1"),
         ]
+        assert _query("select speech, speech_engine from videos") == [("done", "openai whisper-1")]
         # What was heard reached the analyser: 6 words in 2.3 s of speech.
         ((hook, summary),) = _query("select hook, summary from analyses")
         assert "내레이션 “Buy one coffee”" in hook
@@ -253,14 +255,21 @@ def test_a_transcript_is_replaced_only_by_another_heard_one_and_goes_with_the_vi
                 "select video_id, start_s, end_s, text, language, provider, model from transcripts"
             ).fetchall()
 
+    def listened() -> tuple[object, ...] | None:
+        with wh.connect() as con:
+            return con.execute("select speech, speech_engine from videos").fetchone()
+
+    wh.write_video(make_write("youtube:abc"))  # stored before any engine listened
+    assert rows() == [] and listened() == (None, None)
     wh.write_video(make_write("youtube:abc").model_copy(update={"transcript": heard}))
     stored = [("youtube:abc", 0.5, 2.0, "지금 주문하세요", "ko", "local", "faster-whisper:small")]
-    assert rows() == stored
+    assert rows() == stored and listened() == ("done", "local faster-whisper:small")
     wh.write_video(make_write("youtube:abc"))  # no engine this time, or it failed
-    assert rows() == stored
+    assert rows() == stored and listened() == ("done", "local faster-whisper:small")
     silent = SpeechResult(status="silent", provider="local", model="faster-whisper:small")
     wh.write_video(make_write("youtube:abc").model_copy(update={"transcript": silent}))
-    assert rows() == []
+    assert rows() == [], "an empty transcript..."
+    assert listened() == ("silent", "local faster-whisper:small"), "...told from an unheard one"
     wh.write_video(make_write("youtube:abc").model_copy(update={"transcript": heard}))
     delete_rows(wh, "youtube:abc")
     assert rows() == []

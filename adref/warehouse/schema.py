@@ -75,6 +75,8 @@ TABLES: dict[str, dict[str, ColumnType]] = {
         "granularity": INTEGER,
         "short_form": BOOLEAN,
         "metadata": JSON,
+        "speech": VARCHAR,
+        "speech_engine": VARCHAR,
     },
     "video_sources": {
         "video_id": VARCHAR,

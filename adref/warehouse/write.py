@@ -194,7 +194,18 @@ def video_row(w: VideoWrite, previous: dict[str, Any] | None, now: datetime) -> 
         "granularity": w.grouping.granularity,
         "short_form": w.grouping.short_form,
         "metadata": json.dumps(about["metadata"], ensure_ascii=False, default=str),
+        **(_listened(w.transcript) if w.transcript else _kept_listened(prev)),
     }
+
+
+def _listened(heard: SpeechResult) -> dict[str, Any]:
+    """Whether and by what the video's sound was listened to: what tells an empty transcript of a
+    silent or music-only ad from one no engine ever heard."""
+    return {"speech": heard.status, "speech_engine": f"{heard.provider} {heard.model}".strip()}
+
+
+def _kept_listened(previous: dict[str, Any]) -> dict[str, Any]:
+    return {"speech": previous.get("speech"), "speech_engine": previous.get("speech_engine")}
 
 
 def shot_rows(w: VideoWrite) -> list[dict[str, Any]]:
@@ -265,7 +276,9 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
     )
 
     def txn(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-        previous = _stored_video(con, vid, ("ingested_at", "user_tags", "owner", "media_path"))
+        previous = _stored_video(
+            con, vid, ("ingested_at", "user_tags", "owner", "media_path", "speech", "speech_engine")
+        )
         row = video_row(w, previous, utcnow())
         tables = [
             ("videos", "video_id", vid, _table("videos", [row])),
@@ -418,13 +431,21 @@ def write_transcript(wh: Warehouse, video_id: str, heard: SpeechResult) -> None:
     if not heard.heard:
         raise ValueError(f"a {heard.status} speech step has no transcript to store")
     rows = _transcript_rows(video_id, heard)
-    _replace_stored(wh, video_id, "transcripts", rows, "the voice-over transcript")
+    _replace_stored(
+        wh, video_id, "transcripts", rows, "the voice-over transcript", _listened(heard)
+    )
 
 
 def _replace_stored(
-    wh: Warehouse, video_id: str, name: str, rows: list[dict[str, Any]], what: str
+    wh: Warehouse,
+    video_id: str,
+    name: str,
+    rows: list[dict[str, Any]],
+    what: str,
+    video: dict[str, Any] | None = None,
 ) -> None:
-    """One table's rows of a stored video replaced, its other tables left alone."""
+    """One table's rows of a stored video replaced, its other tables left alone (but for
+    ``video``: columns of its ``videos`` row set in the same transaction)."""
     table = _table(name, rows)
 
     def txn(con: duckdb.DuckDBPyConnection) -> None:
@@ -435,5 +456,8 @@ def _replace_stored(
                 "analyse the video first with `adref analyze`",
             )
         _replace(con, name, "video_id", video_id, table)
+        if video:
+            sets = ", ".join(f"{column} = ?" for column in video)
+            con.execute(f"UPDATE videos SET {sets} WHERE video_id = ?", [*video.values(), video_id])
 
     run_in_transaction(wh, txn, f"{what} of video {video_id}")
