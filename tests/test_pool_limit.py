@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply, sample_answer
 from tests.support.gate import Gate
 from tests.support.http import unused_port
+from tests.support.prefect_api import against, client_of
 
 pytestmark = pytest.mark.slow  # a Prefect server process, process workers, SIGKILL
 
@@ -79,7 +80,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         settings = get_settings()
         server, api_url, logs = ups.start_server(settings, unused_port())
         try:
-            with _against(api_url):
+            with against(api_url):
                 applied = apply_deployments(settings)
             assert applied.pool.concurrency_limit == 5
             yield Stack(api_url, settings, home, logs, fake)
@@ -90,20 +91,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             reset_settings()
 
 
-@contextmanager
-def _against(api_url: str) -> Iterator[None]:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        yield
-
-
-@contextmanager
-def _client(stack: Stack) -> Iterator[Any]:
-    from prefect.client.orchestration import get_client
-
-    with _against(stack.api_url), get_client(sync_client=True) as client:
-        yield client
+def _client(stack: Stack) -> AbstractContextManager[Any]:
+    return client_of(stack.api_url)
 
 
 @contextmanager

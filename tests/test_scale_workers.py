@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from adref.settings import Settings, get_settings, reset_settings
 from adref.video.testclips import make_clip
 from adref.warehouse.catalog import Warehouse
 from tests.support.http import unused_port
+from tests.support.prefect_api import against, client_of
 from tests.support.scale import (
     HALF_VIDEOS,
     Postgres,
@@ -147,7 +148,7 @@ def cluster(
         settings = get_settings()
         server, api_url, _ = ups.start_server(settings, unused_port())
         try:
-            with _against(api_url):
+            with against(api_url):
                 apply_deployments(settings)
             Warehouse.of(settings).init()  # a reader may look before the first video lands
             mp.delenv("PREFECT_API_DATABASE_CONNECTION_URL")
@@ -157,20 +158,8 @@ def cluster(
             reset_settings()
 
 
-@contextmanager
-def _against(api_url: str) -> Iterator[None]:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        yield
-
-
-@contextmanager
-def _client(cluster: Cluster) -> Iterator[Any]:
-    from prefect.client.orchestration import get_client
-
-    with _against(cluster.api_url), get_client(sync_client=True) as client:
-        yield client
+def _client(cluster: Cluster) -> AbstractContextManager[Any]:
+    return client_of(cluster.api_url)
 
 
 def start_machine(cluster: Cluster, name: str) -> Machine:
