@@ -144,8 +144,8 @@ def test_postgres_stopped_mid_persist_fails_in_one_line_and_a_later_run_stores_t
     for _, message in states:
         assert DOWN in message and "\n" not in message and secret not in message, message
 
-    # Back up: the failed run left nothing a reader can see, only Parquet files no snapshot names.
-    assert any((settings.warehouse / "data").rglob("*.parquet"))
+    # Back up: the failed run left nothing a reader can see (any Parquet file it wrote before the
+    # commit is named by no snapshot; whether it wrote one yet depends on where the lock held it).
     assert _count(settings, "select count(*) from videos") == 0
     assert _count(settings, HALF_VIDEOS) == 0
 
