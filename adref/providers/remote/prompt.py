@@ -207,20 +207,28 @@ def voice_over(request: AnalysisRequest, budget: int = VOICE_TOKENS) -> dict[str
     entries = [{"s": [_r(seg.start_s), _r(seg.end_s)], "text": text} for seg, text in heard]
     order = list(dict.fromkeys([0, len(entries) - 1, *range(len(entries))]))
     head: dict[str, Any] = {"language": request.transcript_language, "segments": []}
-    used = text_tokens(_safe_json({**head, "left_out_segments": 0}))
-    kept: set[int] = set()
-    for at in order:
-        cost = text_tokens(_safe_json(entries[at])) + 1
-        if used + cost > budget:
-            continue
-        kept.add(at)
-        used += cost
+    kept = _fitted(entries, order, {**head, "left_out_segments": 0}, budget)
     if not kept:
         return None
     out = {**head, "segments": [e for at, e in enumerate(entries) if at in kept]}
     if len(kept) < len(entries):
         out["left_out_segments"] = len(entries) - len(kept)
     return out
+
+
+def _fitted(
+    entries: list[dict[str, Any]], order: list[int], frame: dict[str, Any], budget: int
+) -> set[int]:
+    """Which entries fit in ``budget`` tokens beside ``frame`` (the block's other keys), taken
+    in ``order``: one that does not fit is skipped, a smaller one after it may still go in."""
+    used = text_tokens(_safe_json(frame))
+    kept: set[int] = set()
+    for at in order:
+        cost = text_tokens(_safe_json(entries[at])) + 1
+        if used + cost <= budget:
+            kept.add(at)
+            used += cost
+    return kept
 
 
 def _segment_start(segment: TranscriptSegment) -> float:
@@ -251,14 +259,7 @@ def on_screen_text(request: AnalysisRequest, budget: int = SCREEN_TOKENS) -> dic
     if not entries:
         return None
     order = [len(entries) - 1, *range(len(entries) - 1)]
-    kept: set[int] = set()
-    used = text_tokens(_safe_json({"shots": [], "left_out_lines": 0}))
-    for at in order:
-        cost = text_tokens(_safe_json(entries[at])) + 1
-        if used + cost > budget:
-            continue
-        kept.add(at)
-        used += cost
+    kept = _fitted(entries, order, {"shots": [], "left_out_lines": 0}, budget)
     left_out = sum(len(e["lines"]) for at, e in enumerate(entries) if at not in kept)
     out: dict[str, Any] = {"shots": [e for at, e in enumerate(entries) if at in kept]}
     if left_out:
