@@ -48,6 +48,23 @@ GREY_FADE = Clip(
     grey_input=True,
 )
 TRIMMED = Clip("trimmed-edit-list", (shot(10, 1), shot(40, 2), shot(30, 3)), trim_s=1.0)
+# The 0.64 s cut: a fade in from black whose picture starts after its stream does. Adaptive's
+# rolling window first fills on the fade's 15th frame, the first the minimum length allows.
+DELAYED_FADE_IN = Clip(
+    "delayed-start-fade-in",
+    (fade(0, 230, 40), shot(40, 1)),
+    size=(480, 320),
+    codec="mpeg4",
+    grey_input=True,
+    vf="setpts=PTS+0.64/TB",
+)
+BLACK_LEAD = Clip(
+    "black-lead-then-fade-in",
+    (grey(0, 16), fade(0, 230, 40), shot(40, 1)),
+    size=(480, 320),
+    codec="mpeg4",
+    grey_input=True,
+)
 LAST_CUT = Clip(
     "cut-15-frames-before-end",
     (shot(40, 1), shot(40, 2), shot(40, 3), shot(15, 4), shot(15, 5)),
@@ -107,6 +124,17 @@ def test_greys_reach_the_detector_as_pyscenedetect_sees_them(folder: Path) -> No
 def test_a_clip_trimmed_by_an_edit_list(folder: Path, kind: str) -> None:
     """Its container counts the frames the edit list hides; only the shown ones are the video."""
     assert _agree(TRIMMED, folder, kind) == [25]
+
+
+@pytest.mark.parametrize("kind", DETECTORS)
+def test_no_cut_where_a_delayed_picture_fades_in(folder: Path, kind: str) -> None:
+    """The only cut is where the faded-in grey gives way to the picture (adaptive only)."""
+    assert _agree(DELAYED_FADE_IN, folder, kind) == {"adaptive": [40], "content": []}[kind]
+
+
+@pytest.mark.parametrize("kind", DETECTORS)
+def test_no_cut_where_black_gives_way_to_a_fade_in(folder: Path, kind: str) -> None:
+    assert _agree(BLACK_LEAD, folder, kind) == {"adaptive": [56], "content": []}[kind]
 
 
 @pytest.mark.parametrize("kind", DETECTORS)
@@ -194,6 +222,21 @@ CORPUS = [
         MIXED,
         size=(96, 160),
         in_args=("-display_rotation", "90", "-noautorotate"),
+        pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
+    ),
+    Clip(
+        "rotated-over-256",
+        MIXED,
+        size=(480, 270),
+        in_args=("-display_rotation", "90", "-noautorotate"),
+        pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
+    ),
+    Clip(
+        "rotated-180-ntsc",
+        MIXED,
+        size=(640, 360),
+        fps=NTSC,
+        in_args=("-display_rotation", "180", "-noautorotate"),
         pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
     ),
     Clip(

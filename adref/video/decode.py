@@ -7,16 +7,20 @@ per axis for each pixel of a ~256-pixel-wide frame) are colour-converted, by the
 conversion OpenCV gives PySceneDetect, then mixed with OpenCV's own fixed-point arithmetic: the
 detectors get the frame SceneManager would hand them, bit for bit. The decoded frame itself is
 kept by reference only where a caller wants a keyframe, and converted once, at thumbnail size.
+FFmpeg decodes on a thread of its own a few packets ahead (``_ReadAhead``): it lets go of the GIL
+while it works, so on two cores decoding and detecting overlap.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import av
 import av.error
@@ -44,6 +48,7 @@ _PLANAR = {
 }
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
+_AHEAD = 8  # decoded packets waiting for the detectors: enough to ride out a slow frame
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,7 @@ class VideoReader:
         self._rows_padded = np.concatenate([rows, np.repeat(rows[-1:], _PAD_ROWS)])
         self._reformatter = VideoReformatter()
         self._tiny: dict[str, tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]] = {}
+        self._ahead: _ReadAhead[list[av.VideoFrame]] | None = None
 
     def __enter__(self) -> VideoReader:
         return self
@@ -126,17 +132,32 @@ class VideoReader:
         self.close()
 
     def close(self) -> None:
+        """Stop the decoding thread first: it must not touch a closed container."""
+        if self._ahead is not None:
+            self._ahead.close()
         self._container.close()
 
     def frames(self) -> Iterator[DecodedFrame]:
         """Every decodable frame in presentation order; broken packets are counted and skipped."""
-        first_pts: int | None = None
-        last_pts = -1
-        index = 0
         nominal = 1
         if self.header.average_rate:
             nominal = max(1, round(1 / (self.header.average_rate * self.header.time_base)))
-        for decoded in self._decoded_packets():
+        if self._ahead is not None:
+            self._ahead.close()
+        self._ahead = ahead = _ReadAhead(self._decoded_packets(), _AHEAD)
+        try:
+            yield from self._numbered(ahead, nominal)
+        finally:
+            ahead.close()
+
+    def _numbered(
+        self, packets: Iterable[list[av.VideoFrame]], nominal: int
+    ) -> Iterator[DecodedFrame]:
+        """Frames with times relative to the first, always moving forward."""
+        first_pts: int | None = None
+        last_pts = -1
+        index = 0
+        for decoded in packets:
             for frame in decoded:
                 pts = frame.pts
                 if pts is None:
@@ -177,9 +198,9 @@ class VideoReader:
         frame's colour matrix and range tags), and one level off is enough to flip the hue of a
         neutral grey. So the pixels the downscale reads are gathered into a tiny picture of the
         frame's own family (each alone in its chroma block, so none borrows a neighbour's
-        colour; kept from frame to frame) and converted by that same scaler: the same BGR, bit for bit, at a few hundred
-        microseconds. Luma (one source pixel per detect pixel) stays in the range it was stored
-        in; its gain is what frame differences need.
+        colour; kept from frame to frame) and converted by that same scaler: the same BGR, bit
+        for bit, at a few hundred microseconds. Luma (one source pixel per detect pixel) stays
+        in the range it was stored in; its gain is what frame differences need.
         """
         down = self.downscale
         fmt = frame.format.name
@@ -188,24 +209,33 @@ class VideoReader:
         cx = _PLANAR[fmt][0]
         gh, gw = len(down.rows), len(down.cols)
         tiny, sources = self._tiny.get(fmt) or self._tiny_picture(fmt)
+        luma = None
         for plane, to, (rows, cols) in zip(frame.planes, tiny.planes, sources, strict=False):
-            _plane(to)[:] = _plane(plane)[rows][:, cols]  # whole rows first: memory in order
+            pixels = _plane(plane)[rows][:, cols]  # whole rows first: memory in order
+            if luma is None:
+                luma = pixels
+            dest = _plane(to)
+            if pixels.shape == dest.shape:
+                dest[:] = pixels
+            else:  # luma twice per chroma pair: gathered once, doubled by a nearest resize
+                dest[:] = cv2.resize(pixels, dest.shape[::-1], interpolation=cv2.INTER_NEAREST)
+        assert luma is not None
         tiny.colorspace = frame.colorspace
         tiny.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
         pairs = self._reformatter.reformat(tiny, format="bgr24").to_ndarray()[:gh]
         # One pixel of each pair; OpenCV's nearest resize copies it faster than numpy's slicing.
         grid = pairs if cx == 1 else cv2.resize(pairs, (gw, gh), interpolation=cv2.INTER_NEAREST)
-        luma = down.corner(_plane(tiny.planes[0])[:, ::cx]).copy()  # tiny is refilled next frame
-        return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
+        return down.apply(grid), down.corner(luma), 1.0 if full else _LIMITED_GAIN
 
     def _tiny_picture(self, fmt: str) -> tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]:
         """The tiny picture for frames of this format, and the rows and columns of the frame's
-        planes each of its planes is gathered from (luma twice per chroma pair in 4:2:2)."""
+        planes each of its planes is gathered from (luma once, though the tiny picture holds
+        it twice per chroma pair in 4:2:2)."""
         cx, cy, tiny_format = _PLANAR[fmt]
         rows, cols = self._rows_padded, self.downscale.cols
         tiny = av.VideoFrame(len(cols) * cx, len(rows), tiny_format)
-        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, np.repeat(cols, cx))]
+        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, cols)]
         if fmt != "gray":
             sources += [(rows // cy, cols // cx)] * 2
         self._tiny[fmt] = tiny, sources
@@ -224,6 +254,65 @@ class VideoReader:
             same = (sw, sh) == (frame.width, frame.height)
             bgr = whole if same else cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_LINEAR)
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
+
+
+T = TypeVar("T")
+_END = object()
+
+
+class _ReadAhead(Generic[T]):
+    """Items of ``source`` made on a thread of their own, at most ``depth`` ahead of the caller.
+
+    An exception in ``source`` reaches the caller where the item would have; ``close`` stops
+    the thread and waits for it, so nothing still runs once it returns (the source's next item,
+    if one is being made, is finished first: FFmpeg cannot be interrupted mid-packet).
+    """
+
+    def __init__(self, source: Iterator[T], depth: int) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(source,), name="adref-decode", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, source: Iterator[T]) -> None:
+        try:
+            for item in source:
+                if not self._put(item):
+                    return
+        except BaseException as exc:  # handed to the caller, who raises it
+            self._put(_Failed(exc))
+            return
+        self._put(_END)
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def __iter__(self) -> Iterator[T]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            yield cast(T, item)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
