@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -467,6 +468,42 @@ def test_compaction_keeps_every_row_in_fewer_files(wh: Warehouse) -> None:
         "scene_groups": 6,
         "analyses": 2,
         "group_analyses": 6,
+    }
+
+
+KILLED_WRITER = """
+import os, sys
+from pathlib import Path
+from adref.warehouse.catalog import Warehouse
+con = Warehouse(Path(sys.argv[1])).connect(read_only=False)
+con.execute("BEGIN TRANSACTION")
+con.execute("INSERT INTO runs (run_id, status, started_at) VALUES ('killed', 'running', now())")
+con.execute("INSERT INTO videos (video_id, title) VALUES ('site:killed', 'never committed')")
+os._exit(0)  # as SIGKILL would: no rollback, no commit
+"""
+
+
+def test_compaction_removes_what_a_killed_writer_left_once_it_is_a_day_old(
+    wh: Warehouse,
+) -> None:
+    wh.write_video(make_write("youtube:k1", shots=2))
+    data = Path(wh.location.data_path)
+    kept = set(data.rglob("*.parquet"))
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(wh.root)], check=True)
+    left = set(data.rglob("*.parquet")) - kept
+    assert left, "the killed writer wrote Parquet files before it died"
+    wh.compact(older_than_days=0)
+    assert left <= set(data.rglob("*.parquet")), "a young file may be a commit in flight"
+    for path in left:
+        os.utime(path, (path.stat().st_atime - 2 * 86400, path.stat().st_mtime - 2 * 86400))
+    wh.compact(older_than_days=0)
+    assert not left & set(data.rglob("*.parquet"))
+    assert counts(wh) == {
+        "videos": 1,
+        "shots": 2,
+        "scene_groups": 2,
+        "analyses": 1,
+        "group_analyses": 2,
     }
 
 

@@ -66,6 +66,7 @@ from adref.warehouse.records import RunRecord, Sighting, VideoWrite
 T = TypeVar("T")
 _META_TABLE = "adref_warehouse"
 _MAX_INSTANCES = 8
+ORPHAN_AGE_S = 86400  # a Parquet file no snapshot names is left over once it is this old
 _INSTANCES: dict[tuple[str, str, bool], tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
 _INSTANCES_LOCK = threading.Lock()
 _SHARED_SEEN: set[str] = set()  # PostgreSQL catalogs this process found made: they stay made
@@ -253,7 +254,9 @@ class Warehouse:
         return write.run_in_transaction(self, fn, message)
 
     def compact(self, older_than_days: float = 7.0) -> tuple[int, int]:
-        """Merge small Parquet files and delete files only snapshots older than this still use.
+        """Merge small Parquet files and delete files only snapshots older than this still use,
+        and files no snapshot names that are older than a day: what a writer killed before its
+        commit left behind (younger ones may belong to a commit still in flight).
 
         Returns the number of Parquet files before and after.
         """
@@ -270,6 +273,10 @@ class Warehouse:
         write.run_in_transaction(self, upkeep, "adref compact")
         with contextlib.closing(self.connect(read_only=False)) as con:
             con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
+            con.execute(
+                f"CALL ducklake_delete_orphaned_files('{ALIAS}', "
+                f"older_than => now() - INTERVAL '{ORPHAN_AGE_S} seconds')"
+            )
         return before, self._parquet_files()
 
     def _parquet_files(self) -> int:
