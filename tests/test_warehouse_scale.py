@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from adref.bench.loopback import unused_port
+from adref.errors import WarehouseUnreachable
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from tests.support.scale import Postgres, S3Server, ScaleSetup, new_setup, postgres, s3_server
@@ -45,11 +47,14 @@ def settings_of(setup: ScaleSetup, home: Path) -> Settings:
     )
 
 
-def adref(setup: ScaleSetup, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def adref(
+    setup: ScaleSetup, home: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """``adref ARGS`` in another process with its own HOME: another machine, as far as adref
-    can tell (nothing on this one's disk is shared)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADREF_", "AWS_", "PG"))}
-    env |= setup.env() | {"HOME": str(home), "ADREF_HOME": str(home / ".adref"), "COLUMNS": "1000"}
+    can tell (nothing on this one's disk is shared). ``env`` overrides the setup's."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ADREF_", "AWS_", "PG"))}
+    base |= setup.env() | {"HOME": str(home), "ADREF_HOME": str(home / ".adref"), "COLUMNS": "1000"}
+    env = base | (env or {})
     return subprocess.run(
         [ADREF, *args], capture_output=True, text=True, env=env, timeout=180, check=False
     )
@@ -211,3 +216,41 @@ def test_the_secret_is_in_no_output_catalog_or_error_and_a_stopped_catalog_is_on
     assert "cannot reach the warehouse catalog" in lines[0]
     assert lake.secret not in down.stdout + down.stderr
     assert "Traceback" not in down.stderr
+
+
+def test_an_unreachable_bucket_fails_in_one_line_and_commits_nothing(
+    lake: ScaleSetup, tmp_path: Path, home: Path
+) -> None:
+    """The catalog answers, the bucket does not (its endpoint a port nothing listens on)."""
+    up = Warehouse.of(settings_of(lake, tmp_path / "writer"))
+    up.write_video(make_write("site:bucket-up"))
+    dead = f"http://127.0.0.1:{unused_port()}"
+    cut_off = settings_of(lake, tmp_path / "cut-off").model_copy(update={"s3_endpoint": dead})
+    with pytest.raises(WarehouseUnreachable) as failed:
+        Warehouse.of(cut_off).write_video(make_write("site:bucket-down"))
+    line = str(failed.value)
+    assert line.startswith(f"cannot reach the warehouse bucket {lake.data_path} at {dead}")
+    assert "Nothing was committed" in line and "\n" not in line
+    assert failed.value.retryable
+
+    read = adref(
+        lake, home, "sql", "SELECT sum(shot_count) FROM videos", env={"ADREF_S3_ENDPOINT": dead}
+    )
+    lines = [line for line in read.stderr.splitlines() if line.strip()]
+    assert read.returncode == 2 and len(lines) == 1, read.stderr
+    assert "Could not connect" in lines[0] and "Traceback" not in read.stderr
+    assert lake.secret not in read.stdout + read.stderr + line
+
+    def stored(video_id: str) -> tuple[int, int]:
+        with contextlib.closing(up.connect()) as con:
+            row = con.execute(
+                "SELECT (SELECT count(*) FROM videos WHERE video_id = $v),"
+                " (SELECT count(*) FROM shots WHERE video_id = $v)",
+                {"v": video_id},
+            ).fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    assert stored("site:bucket-down") == (0, 0)
+    up.write_video(make_write("site:bucket-down"))  # the bucket answers again: the same write
+    assert stored("site:bucket-down") == (1, 3)

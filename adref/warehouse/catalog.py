@@ -60,14 +60,15 @@ from adref.models import ShotText, SpeechResult, utcnow
 from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, connect_with, file_lock, sql_str
-from adref.warehouse.location import S3_ENV, Location
+from adref.warehouse.location import S3_ENV, Location, S3Access
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite
 
 T = TypeVar("T")
 _META_TABLE = "adref_warehouse"
 _MAX_INSTANCES = 8
 ORPHAN_AGE_S = 86400  # a Parquet file no snapshot names is left over once it is this old
-_INSTANCES: dict[tuple[str, str, bool], tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
+_InstanceKey = tuple[str, str, S3Access | None, bool]
+_INSTANCES: dict[_InstanceKey, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
 _INSTANCES_LOCK = threading.Lock()
 _SHARED_SEEN: set[str] = set()  # PostgreSQL catalogs this process found made: they stay made
 
@@ -173,7 +174,7 @@ class Warehouse:
             except FileNotFoundError:
                 raise self._missing() from None
             stamp = (os.getpid(), stat.st_dev, stat.st_ino)
-        key = (self.location.catalog, self.location.data_path, read_only)
+        key = (self.location.catalog, self.location.data_path, self.location.s3, read_only)
         with _INSTANCES_LOCK:
             cached = _INSTANCES.get(key)
             if cached is None or cached[0] != stamp:
@@ -215,6 +216,14 @@ class Warehouse:
                 self._shared_meta("identity")
             except WarehouseUnreachable as down:
                 return down
+        if self.location.remote_data and _unreachable(exc):
+            endpoint = self.location.s3.endpoint if self.location.s3 else None
+            return WarehouseUnreachable(
+                f"cannot reach the warehouse bucket {self.location.data_path}"
+                + (f" at {endpoint}" if endpoint else ""),
+                f"{what}: {_error_line(exc)}",
+                "Nothing was committed: run again once the bucket answers",
+            )
         return WarehouseError(what, _error_line(exc))
 
     def has_video(self, video_id: str, analysis_id: str) -> bool:
@@ -469,6 +478,16 @@ def _error_line(exc: BaseException) -> str:
     """DuckDB's message on one line, without the SQL excerpt it may quote."""
     head = str(exc).split("\n\n", 1)[0]
     return " ".join(part.strip() for part in head.splitlines() if part.strip())
+
+
+_NO_ANSWER = ("could not connect", "connection refused", "timed out", "could not resolve")
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """An HTTP request of DuckDB's that got no answer at all (a refusal, such as a 403 for
+    wrong keys, is an answer: that error stays as DuckDB words it)."""
+    line = _error_line(exc).lower()
+    return "http" in line and any(words in line for words in _NO_ANSWER)
 
 
 def _libpq_reason(exc: BaseException) -> str:
