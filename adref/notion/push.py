@@ -33,7 +33,7 @@ from adref.errors import InputError
 from adref.notion import shape
 from adref.notion.client import NotionAPI, NotionNotFound
 from adref.notion.config import NotionConfig, require_config
-from adref.notion.pages import PageContent, Part, Picture, board_page, local_file, video_page
+from adref.notion.pages import PageContent, Part, Picture, board_page, picture_bytes, video_page
 from adref.notion.setup import ID_PROPERTY, Schema, ensure_schema
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
@@ -233,13 +233,14 @@ class Publisher:
     def _resolve(self, part: Part) -> dict[str, Any]:
         if not isinstance(part, Picture):
             return part
-        file = local_file(self.wh.root, part)
-        if file is None:
+        data = picture_bytes(self.wh.media, part)
+        if data is None or not part.path:
             return shape.paragraphs("(keyframe missing)")[0]
-        if self.link_images and part.path:
+        if self.link_images:
             url = f"{self.settings.viewer_url.rstrip('/')}/{quote(part.path)}"
             return shape.image_linked(url, part.caption)
-        return shape.image_uploaded(self._upload(file.name, file.read_bytes()), part.caption)
+        name = part.path.rsplit("/", 1)[-1]
+        return shape.image_uploaded(self._upload(name, data), part.caption)
 
     def _upload(self, name: str, data: bytes) -> str:
         uploads = self.api.sdk.file_uploads
