@@ -241,12 +241,18 @@ class BucketMedia(MediaStore):
         key = self.key(rel)
         upload = f"{self.bucket}/{self.prefix}.uploads/{uuid.uuid4().hex}"
         try:
+            written = 0
             with self._reaching("write", rel):
-                written = 0
-                with self.fs.open_output_stream(upload) as out:
-                    for chunk in chunks:
+                out = self.fs.open_output_stream(upload)
+            try:
+                for chunk in chunks:  # the source's own errors stay its own
+                    with self._reaching("write", rel):
                         out.write(chunk)
-                        written += len(chunk)
+                    written += len(chunk)
+            finally:
+                with self._reaching("write", rel):
+                    out.close()
+            with self._reaching("write", rel):
                 landed = self.fs.get_file_info(upload)
                 if landed.size != written or (size is not None and written != size):
                     raise MediaUnreachable(
@@ -302,6 +308,8 @@ class BucketMedia(MediaStore):
         return target
 
     def remove(self, rels: Iterable[str]) -> list[str]:
+        """Objects, or every object under a folder's name. pyarrow then leaves an empty marker
+        for the parent folder (``media/keyframes/``), which names no video."""
         removed = []
         for rel in rels:
             key = self.key(rel)
@@ -310,12 +318,8 @@ class BucketMedia(MediaStore):
                 if found.type == pafs.FileType.File:
                     self.fs.delete_file(key)
                     removed.append(rel)
-                    continue
-                inside = self.fs.get_file_info(pafs.FileSelector(key, allow_not_found=True))
-                for item in inside:
-                    if item.type == pafs.FileType.File:
-                        self.fs.delete_file(item.path)
-                if inside:
+                elif found.type == pafs.FileType.Directory:
+                    self.fs.delete_dir(key)
                     removed.append(rel)
         return removed
 
