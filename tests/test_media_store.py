@@ -216,5 +216,5 @@ def test_an_unreachable_bucket_is_one_line_without_the_keys(tmp_path: Path) -> N
         line = str(caught.value)
         assert "s3://nowhere/media/" in line and "\n" not in line
         assert SECRET not in line and "adref-test-key" not in line
-    with pytest.raises(MediaUnreachable, match="nothing was committed"):
+    with pytest.raises(MediaUnreachable, match="Nothing was committed"):
         store.put_bytes("media/videos/v.mp4", b"x")

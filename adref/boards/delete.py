@@ -31,6 +31,9 @@ def cached_files(settings: Settings, deleted: DeletedRows) -> list[Path]:
     downloads = settings.cache_dir / "downloads"
     keys = [deleted.video_id, *(f"url:{source}" for source in deleted.sources)]
     found = [downloads / safe_id(key) for key in keys]
+    media = settings.cache_dir / "media"  # kept copies fetched from the bucket: <tag>/<name>
+    if media.is_dir():
+        found += sorted(media.glob(f"*/{safe_id(deleted.video_id)}.*"))
     answers = settings.home.expanduser() / "answers"
     if answers.is_dir():
         found += sorted(answers.glob(f"{safe_id(deleted.video_id)}-*.txt"))

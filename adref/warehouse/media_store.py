@@ -345,7 +345,7 @@ class BucketMedia(MediaStore):
             raise MediaUnreachable(
                 f"cannot {doing} media in the bucket {self.where}",
                 _reason(str(exc)),
-                "nothing was committed: run again once the bucket answers"
+                "Nothing was committed: run again once the bucket answers"
                 if doing == "write"
                 else "try again once the bucket answers",
             ) from None
