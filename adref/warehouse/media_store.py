@@ -7,9 +7,12 @@ moving media is copying names. With workers on several machines (``ADREF_MEDIA_P
 one worker writes is what every viewer, export and re-analysis elsewhere reads.
 
 Every write is whole or absent. Locally a file is written beside its target and renamed. In a
-bucket one PUT is one whole object; a large file (a video copy) is streamed to a hidden
-``.uploads/<uuid>`` key first and then copied server-side to its name, so an upload that fails
-halfway never shows under the name. Writing the same bytes again lands on the same name.
+bucket one upload is one whole object (S3 shows an object only once its upload completes, be it
+one PUT or pyarrow's multipart upload); a large file (a video copy) is streamed to a hidden
+``.uploads/<uuid>`` key first, its size checked, and then copied server-side to its name, so an
+upload that fails halfway, or a source that fails mid-stream (pyarrow completes an upload when
+its stream is closed), never shows under the name. Writing the same bytes again lands on the
+same name.
 
 Names are checked before anything is touched: only paths under ``media/``, relative, without
 ``..``, backslashes or hidden parts (a ``.name`` is a file being written) are ever read or
