@@ -138,7 +138,16 @@ def test_a_video_analysed_on_one_machine_is_shown_exported_and_deleted_from_anot
         assert (
             httpx.get(f"{viewer.url}/media/keyframes/{vid}/9999.jpg", timeout=30).status_code == 404
         )
-        for escape in ("/media/../warehouse/catalog", "/media/%2e%2e/x", "/media/.uploads/x"):
+        for escape in (
+            "/media/../warehouse/catalog",
+            "/media/%2e%2e/x",
+            "/media/%2E%2E%2Fwarehouse%2Fx",
+            "/media/keyframes/..%2F..%2Fwarehouse/x",
+            "/media/%2Fetc%2Fpasswd",
+            "/media//etc/passwd",
+            "/media/.uploads/x",
+            "/media/",
+        ):
             status, _ = raw_get(viewer.url, escape)
             assert status in (403, 404), escape
     finally:

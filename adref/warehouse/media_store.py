@@ -350,7 +350,7 @@ class BucketMedia(MediaStore):
                 _reason(str(exc)),
                 "Nothing was committed: run again once the bucket answers"
                 if doing == "write"
-                else "try again once the bucket answers",
+                else "Try again once the bucket answers",
             ) from None
 
 
