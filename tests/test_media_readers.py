@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from adref.boards.download import video_zip
+from adref.doctor.storage import media_checks
 from adref.errors import InputError
 from adref.grouping import is_short_form
 from adref.models import safe_id
@@ -142,3 +143,15 @@ def test_migrate_uploads_local_media_before_the_rows_and_only_once(
     assert all(target.media.read_bytes(n) == source.media.read_bytes(n) for n in names)
     again = migrate(source, target)
     assert again.already_done and again.media is not None and again.media.copied == 0
+
+
+def test_doctor_asks_the_media_bucket_and_says_when_it_does_not_answer(
+    settings: Settings, s3_server: S3Server, tmp_path: Path
+) -> None:
+    (check,) = media_checks(Warehouse.of(settings))
+    assert check.status == "ok" and settings.media_path in check.detail
+    down = bucket_settings(s3_server, tmp_path / "home", "nowhere", "http://127.0.0.1:9")
+    (check,) = media_checks(Warehouse.of(down))
+    assert check.status == "error" and "s3://nowhere/media/" in check.detail
+    assert "adref-test-secret" not in check.detail
+    assert media_checks(Warehouse.of(Settings(home=tmp_path))) == []
