@@ -9,19 +9,24 @@ test on PostgreSQL is tests/test_scale_media.py).
 from __future__ import annotations
 
 import io
+import shutil
 import uuid
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import SecretStr
 
 from adref.boards.download import video_zip
 from adref.doctor.storage import media_checks
 from adref.errors import InputError
 from adref.grouping import is_short_form
 from adref.models import safe_id
+from adref.notion.client import NotionAPI
+from adref.notion.config import notion_config
 from adref.notion.pages import Picture, picture_bytes
+from adref.notion.push import Publisher
 from adref.settings import Settings
 from adref.sources.probe import probe_video
 from adref.tasks.persist import _key as persist_key
@@ -29,13 +34,16 @@ from adref.warehouse.catalog import Warehouse
 from adref.warehouse.location import Location
 from adref.warehouse.media import store_keyframes, store_video
 from adref.warehouse.media_store import BucketMedia, LocalMedia, MediaUnreachable, media_store
-from adref.warehouse.migrate import migrate
+from adref.warehouse.migrate import copy_media, migrate
 from adref.warehouse.reanalysis import load_request, media_copy
+from tests.board_library import build_library
+from tests.support.fake_notion import FakeNotion
 from tests.support.scale import REGION, S3Server, s3_server
 from tests.test_warehouse import make_write
 from tests.test_warehouse_media import make_clip
 
 __all__ = ["s3_server"]
+NOTION_TOKEN = "secret_NOTIONtok3n-media"
 
 
 def bucket_settings(s3: S3Server, home: Path, bucket: str, endpoint: str | None = None) -> Settings:
@@ -155,3 +163,31 @@ def test_doctor_asks_the_media_bucket_and_says_when_it_does_not_answer(
     assert check.status == "error" and "s3://nowhere/media/" in check.detail
     assert "adref-test-secret" not in check.detail
     assert media_checks(Warehouse.of(Settings(home=tmp_path))) == []
+
+
+def test_notion_uploads_keyframes_read_from_the_bucket(settings: Settings, tmp_path: Path) -> None:
+    local = build_library(settings.warehouse)
+    with FakeNotion(token=NOTION_TOKEN) as notion:
+        shared = settings.model_copy(
+            update={
+                "output_language": "en",
+                "notion_api_key": SecretStr(NOTION_TOKEN),
+                "notion_database_id": notion.state.database_id,
+                "notion_base_url": notion.base_url,
+                "notion_requests_per_s": 50,
+            }
+        )
+        wh = Warehouse.of(shared)
+        copied = copy_media(local, wh)
+        assert copied is not None and copied.copied > 0
+        shutil.rmtree(settings.warehouse / "media")  # only the bucket holds them now
+        config = notion_config(shared)
+        assert config is not None
+        api = NotionAPI(NOTION_TOKEN, shared.notion_base_url, requests_per_s=1000, retries=0)
+        with Publisher(shared, config, api) as p:
+            pushed = p.video("youtube:sea")
+        kinds = [b["type"] for b in notion.page_blocks(pushed.page_id)]
+        assert kinds.count("image") == 4 and "(keyframe missing)" not in str(
+            notion.page_blocks(pushed.page_id)
+        )
+        assert len(notion.state.uploads) == 4 and notion.problems == []

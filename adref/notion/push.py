@@ -39,6 +39,7 @@ from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.corrections import effective
 from adref.warehouse.detail import video_view
+from adref.warehouse.media_store import is_media_path
 from adref.warehouse.moodboards import read_board
 from adref.warehouse.notion_pages import Kind, page_of, remember_page
 
@@ -233,12 +234,15 @@ class Publisher:
     def _resolve(self, part: Part) -> dict[str, Any]:
         if not isinstance(part, Picture):
             return part
-        data = picture_bytes(self.wh.media, part)
-        if data is None or not part.path:
-            return shape.paragraphs("(keyframe missing)")[0]
-        if self.link_images:
+        missing = shape.paragraphs("(keyframe missing)")[0]
+        if not is_media_path(part.path) or not self.wh.media.exists(part.path):
+            return missing
+        if self.link_images:  # Notion fetches it from the viewer: only its existence matters
             url = f"{self.settings.viewer_url.rstrip('/')}/{quote(part.path)}"
             return shape.image_linked(url, part.caption)
+        data = picture_bytes(self.wh.media, part)
+        if data is None:
+            return missing
         name = part.path.rsplit("/", 1)[-1]
         return shape.image_uploaded(self._upload(name, data), part.caption)
 
