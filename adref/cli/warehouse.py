@@ -71,7 +71,7 @@ def migrate(
         )
     if m.media is not None:
         media = (
-            f"Media: {m.media.files:,} files in {m.media.target} "
+            f"Media: {m.media.files:,} file{'' if m.media.files == 1 else 's'} in {m.media.target} "
             f"({m.media.copied:,} uploaded by this run)."
         )
     else:
