@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -76,41 +77,45 @@ def checked(rel: str) -> str:
     return rel
 
 
-class MediaStore:
-    """One place holding media by name. Subclasses implement the primitives."""
+class MediaStore(ABC):
+    """One place holding media by name: the primitives every reader and writer uses."""
 
     where: str  # said in messages and part of the persist cache key; never a secret
 
-    def prepare(self) -> None:
+    def prepare(self) -> None:  # noqa: B027 (most stores need nothing made)
         """Make whatever must exist before the first write."""
 
-    def put_bytes(self, rel: str, data: bytes) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def put_bytes(self, rel: str, data: bytes) -> None: ...
 
-    def put_file(self, rel: str, src: Path) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def put_file(self, rel: str, src: Path) -> None: ...
 
+    @abstractmethod
     def info(self, rel: str) -> MediaInfo | None:
         """Size and time of the named file, or None if there is none."""
-        raise NotImplementedError
+        ...
 
-    def read_range(self, rel: str, start: int, length: int) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def read_range(self, rel: str, start: int, length: int) -> bytes: ...
 
-    def read_bytes(self, rel: str) -> bytes:
-        raise NotImplementedError
+    @abstractmethod
+    def read_bytes(self, rel: str) -> bytes: ...
 
+    @abstractmethod
     def local_file(self, rel: str) -> Path:
         """A file on this machine holding the named one (a download, for a bucket)."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def remove(self, rels: Iterable[str]) -> list[str]:
         """Remove files, and folders with all they hold; returns the names that existed."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def names(self) -> Iterator[str]:
         """Every stored file's name (for copying a store into another)."""
-        raise NotImplementedError
+        ...
 
     def scratch(self) -> tempfile.TemporaryDirectory[str]:
         """A private temporary folder for a file about to be stored (a transcode)."""
@@ -336,6 +341,11 @@ class BucketMedia(MediaStore):
             rel = item.path.removeprefix(base)
             if item.type == pafs.FileType.File and is_media_path(rel):
                 yield rel
+
+    def scratch(self) -> tempfile.TemporaryDirectory[str]:
+        """In the cache folder: a transcode can be larger than the system's temporary space."""
+        self.cache.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryDirectory(prefix=".scratch-", dir=self.cache)
 
     @contextlib.contextmanager
     def _reaching(self, doing: str, rel: str) -> Iterator[None]:
