@@ -166,10 +166,21 @@ def test_a_video_analysed_on_one_machine_is_shown_exported_and_deleted_from_anot
     assert png.format == "PNG" and png.width > 0
     assert board_pdf(view, wh.media).startswith(b"%PDF")
 
+    env_b_run = media_env(setup, tmp_path / "b") | {
+        "PREFECT_API_URL": prefect_api,
+        "ADREF_OUTPUT_LANGUAGE": "en",
+    }
+    again = invoke(["reanalyze", video_id, "--text", "--refresh", "--yes"], env_b_run)
+    assert again.exit_code == 0, again.output
+    fetched = list((tmp_path / "b" / "cache" / "media").rglob(f"{vid}.mp4"))
+    assert len(fetched) == 1, "B read the text again from the copy A kept, fetched once"
+    assert fetched[0].read_bytes() == setup.s3.object(setup.bucket, f"media/{media_path}")
+
     deleted = delete_video(b, video_id)
     assert deleted.rows["videos"] == 1
     left = [k for k in setup.s3.keys(setup.bucket, "media/") if vid in k]
     assert left == [], "no object of the video is left in the bucket"
+    assert not list((tmp_path / "b" / "cache" / "media").rglob(f"{vid}.*")), "nor its fetched copy"
     assert stored(b) == []
 
 
