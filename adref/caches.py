@@ -1,9 +1,10 @@
 """What ``adref clean`` may prune from the caches, and pruning it.
 
-Two caches hold only what a run can make again: Prefect's result storage (one file per task
-cache key) and the download cache (one folder per video). Removing an entry only means that
+The caches hold only what a run can make again: Prefect's result storage (one file per task
+cache key), the download cache (one folder per video) and kept copies fetched from the media
+bucket for a re-analysis (one folder per object version). Removing an entry only means that
 stage is recomputed, or the video downloaded again, next time. Entries go by age (last used
-longer ago than a number of days) and then, oldest first, until both caches together fit under
+longer ago than a number of days) and then, oldest first, until the caches together fit under
 a size cap. An entry used in the last few minutes may belong to a running flow and is never
 removed; nor is anything that is, holds or lies inside a protected folder (the warehouse, the
 input folders, Prefect's database), wherever settings point them. Links are never followed:
@@ -56,6 +57,7 @@ def cache_folders(settings: Settings) -> dict[str, Path]:
     return {
         "results": settings.prefect_home / "storage",
         "downloads": settings.cache_dir / "downloads",
+        "media": settings.cache_dir / "media",  # kept copies fetched from ADREF_MEDIA_PATH
     }
 
 

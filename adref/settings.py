@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         "settings) so a run retried on another machine reuses the stages it finished. "
         "Default: PREFECT_HOME/storage on each machine.",
     )
+    media_path: str | None = Field(
+        default=None,
+        description="Where keyframes and playable copies go: `s3://bucket/prefix/` (through the "
+        "ADREF_S3_* settings) so every machine's viewer, exports and re-analyses see every "
+        "worker's media. Default: WAREHOUSE_DIR/media/ on each machine.",
+    )
     s3_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices(
@@ -519,7 +525,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("warehouse_data_path", "results_path")
+    @field_validator("warehouse_data_path", "results_path", "media_path")
     @classmethod
     def _data_path_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from functools import lru_cache
-from typing import Any
-from urllib.parse import urlsplit
 
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.filesystems import WritableFileSystem
-from pyarrow import fs as pafs
 
+from adref.bucket import filesystem
 from adref.settings import Settings, get_settings
 
 
@@ -42,11 +40,11 @@ class S3Results(WritableFileSystem):
         return self._resolve_path(path).removeprefix("s3://")
 
     def read_path(self, path: str, _sync: bool = True) -> bytes:  # type: ignore[override]
-        with _filesystem(get_settings()).open_input_stream(self._object(path)) as stream:
+        with filesystem(get_settings()).open_input_stream(self._object(path)) as stream:
             return bytes(stream.read())
 
     def write_path(self, path: str, content: bytes, _sync: bool = True) -> None:  # type: ignore[override]
-        with _filesystem(get_settings()).open_output_stream(self._object(path)) as stream:
+        with filesystem(get_settings()).open_output_stream(self._object(path)) as stream:
             stream.write(content)
 
     async def aread_path(self, path: str) -> bytes:
@@ -86,23 +84,3 @@ def _saved(basepath: str) -> S3Results:
             continue
         return block
     raise RuntimeError(f"could not save or load the result storage block {name}")
-
-
-def _filesystem(settings: Settings) -> pafs.S3FileSystem:
-    """The bucket as the warehouse reaches it: ADREF_S3_ENDPOINT, ADREF_S3_REGION and keys."""
-    options: dict[str, Any] = {"region": settings.s3_region}
-    if settings.s3_endpoint:
-        url = urlsplit(
-            settings.s3_endpoint
-            if "://" in settings.s3_endpoint
-            else f"https://{settings.s3_endpoint}"
-        )
-        options |= {"endpoint_override": url.netloc, "scheme": url.scheme or "https"}
-    for name, secret in (
-        ("access_key", settings.s3_access_key_id),
-        ("secret_key", settings.s3_secret_access_key),
-        ("session_token", settings.s3_session_token),
-    ):
-        if secret is not None:
-            options[name] = secret.get_secret_value()
-    return pafs.S3FileSystem(**options)

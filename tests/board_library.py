@@ -46,7 +46,7 @@ def build_library(root: Path) -> Warehouse:
     wh.init()
     for video_id, (title, looks) in VIDEOS.items():
         shots = with_frames(video_id, looks)
-        paths = store_keyframes(wh.root, video_id, shots)
+        paths = store_keyframes(wh.media, video_id, shots)
         write = make_write(video_id, shots=len(shots), title=title, owner="mina")
         write = write.model_copy(update={"shots": shots, "keyframe_paths": paths})
         wh.write_video(write)

@@ -43,7 +43,7 @@ def test_timecodes_read_as_editors_write_them(seconds: float, text: str) -> None
 
 def test_png_is_a_sheet_of_the_frames(view: tuple[mb.BoardView, Warehouse]) -> None:
     board, wh = view
-    data = board_png(board, wh.root)
+    data = board_png(board, wh.media)
     img = Image.open(io.BytesIO(data))
     assert img.format == "PNG" and img.width == png_layout.WIDTH
     assert img.height > 3 * png_layout.WIDTH // png_layout.COLUMNS * 9 // 16, "three rows of frames"
@@ -59,7 +59,7 @@ def test_pdf_has_the_korean_title_and_every_timecode_as_text(
 ) -> None:
     board, wh = view
     path = tmp_path / "board.pdf"
-    path.write_bytes(board_pdf(board, wh.root))
+    path.write_bytes(board_pdf(board, wh.media))
     assert path.read_bytes().startswith(b"%PDF-")
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
@@ -82,7 +82,7 @@ def test_pdf_has_the_korean_title_and_every_timecode_as_text(
 
 def test_html_is_self_contained_and_escaped(view: tuple[mb.BoardView, Warehouse]) -> None:
     board, wh = view
-    page = board_html(board, wh.root)
+    page = board_html(board, wh.media)
     assert BOARD_TITLE in page and "&lt;소리&gt; &amp; 색감" in page and "<소리>" not in page
     assert page.count('src="data:image/jpeg;base64,') == len(board.items)
     refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"|url\(([^)]*)\)|@import', page)
@@ -102,7 +102,7 @@ def test_a_missing_frame_becomes_a_placeholder_and_paths_leave_no_media_folder(
         mb.Item("x", 0, 0, "", board.board.created_at, p, "odd", 1.0, 2.0)
         for p in (str(outside), "../secret.jpg", "media/keyframes/none.jpg", None)
     ]
-    data = board_png(mb.BoardView(board.board, tuple(odd)), wh.root)
+    data = board_png(mb.BoardView(board.board, tuple(odd)), wh.media)
     img = Image.open(io.BytesIO(data)).convert("RGB")
     assert (255, 0, 0) not in {c for _, c in img.getcolors(maxcolors=1 << 20) or []}
 
@@ -116,5 +116,5 @@ def test_without_a_cjk_font_an_export_says_so_in_one_line(
     board, wh = view
     for export in (board_png, board_pdf):
         with pytest.raises(InputError, match="no CJK font installed") as info:
-            export(board, wh.root)
+            export(board, wh.media)
         assert "fonts-noto-cjk" in str(info.value) and "\n" not in str(info.value)

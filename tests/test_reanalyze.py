@@ -64,7 +64,7 @@ def _stored(
         update={
             "analysis": w.analysis.model_copy(update=analysis or {}),
             "meta": w.meta.model_copy(update=meta or {}),
-            "keyframe_paths": store_keyframes(wh.root, video_id, w.shots),
+            "keyframe_paths": store_keyframes(wh.media, video_id, w.shots),
         }
     )
     wh.write_video(w)

@@ -16,7 +16,7 @@ from adref.settings import Settings
 from adref.warehouse import moodboards as mb
 from adref.warehouse import schema
 from adref.warehouse.corrections import Edit, save_corrections
-from adref.warehouse.delete import VIDEO_TABLES, delete_rows, media_files, remove_paths
+from adref.warehouse.delete import VIDEO_TABLES, delete_rows, media_names
 from adref.warehouse.records import RunRecord, Sighting
 from tests.board_library import build_library
 
@@ -46,10 +46,9 @@ def test_every_table_with_a_video_id_but_runs_is_emptied_of_it(tmp_path: Path) -
     outside.write_bytes(b"keep me")
 
     deleted = delete_rows(wh, "youtube:sea")
-    files = media_files(wh.root, deleted)
-    removed = remove_paths(files)
-    stray = media_files(
-        wh.root, type(deleted)("youtube:sea", {}, ("../outside.jpg", str(outside)), ())
+    removed = wh.media.remove(media_names(deleted))
+    stray = media_names(
+        type(deleted)("youtube:sea", {}, ("../outside.jpg", str(outside), "media\\..\\x"), ())
     )
 
     assert deleted.sources == ("https://youtu.be/sea",)
@@ -64,10 +63,12 @@ def test_every_table_with_a_video_id_but_runs_is_emptied_of_it(tmp_path: Path) -
     assert not video_file.exists()
     assert not (wh.root / "media" / "keyframes" / safe_id("youtube:sea")).exists()
     assert (wh.root / "media" / "keyframes" / safe_id("vimeo:city")).is_dir()
-    assert video_file.parent in [p.parent for p in removed]
-    assert outside.read_bytes() == b"keep me" and stray == sorted(
-        {wh.root / "media" / "keyframes" / safe_id("youtube:sea")}
-    ), "only paths inside the media folder are ever named"
+    assert f"media/videos/{safe_id('youtube:sea')}.mp4" in removed
+    assert outside.read_bytes() == b"keep me" and stray == [
+        f"media/keyframes/{safe_id('youtube:sea')}",
+        f"media/videos/{safe_id('youtube:sea')}.mp4",
+        f"media/videos/{safe_id('youtube:sea')}.webm",
+    ], "only paths inside the media folder are ever named"
     assert [(i.video_id, i.position) for i in mb.read_board(wh, board).items] == [
         ("vimeo:city", 0)
     ], "a board keeps its other items, without a gap"

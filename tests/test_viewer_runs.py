@@ -113,7 +113,7 @@ def test_a_reanalysis_is_followed_to_its_stages_and_video(deployed: Settings) ->
     w = make_write("youtube:viewer1")
     wh.write_video(
         w.model_copy(
-            update={"keyframe_paths": store_keyframes(wh.root, "youtube:viewer1", w.shots)}
+            update={"keyframe_paths": store_keyframes(wh.media, "youtube:viewer1", w.shots)}
         )
     )
     started = runs.start_reanalyze(deployed, "youtube:viewer1", provider="local", model=" ")

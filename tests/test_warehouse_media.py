@@ -13,6 +13,7 @@ import pytest
 from adref.errors import InputError
 from adref.models import PaletteColor, Shot, safe_id
 from adref.warehouse.media import store_keyframes, store_video
+from adref.warehouse.media_store import LocalMedia
 
 
 def shot(i: int, jpeg: bytes) -> Shot:
@@ -53,7 +54,7 @@ def test_safe_ids_are_file_names_and_never_collide() -> None:
 
 def test_keyframes_are_written_whole_and_idempotently(tmp_path: Path) -> None:
     shots = [shot(0, b"\xff\xd8zero"), shot(1, b""), shot(12, b"\xff\xd8twelve")]
-    paths = store_keyframes(tmp_path, "youtube:x/1", shots)
+    paths = store_keyframes(LocalMedia(tmp_path), "youtube:x/1", shots)
     folder = tmp_path / "media" / "keyframes" / safe_id("youtube:x/1")
     assert paths == {
         0: f"media/keyframes/{safe_id('youtube:x/1')}/0000.jpg",
@@ -61,10 +62,10 @@ def test_keyframes_are_written_whole_and_idempotently(tmp_path: Path) -> None:
     }
     assert (tmp_path / paths[12]).read_bytes() == b"\xff\xd8twelve"
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    assert store_keyframes(tmp_path, "youtube:x/1", shots) == paths
+    assert store_keyframes(LocalMedia(tmp_path), "youtube:x/1", shots) == paths
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
     shots[0] = shot(0, b"\xff\xd8new")
-    store_keyframes(tmp_path, "youtube:x/1", shots)
+    store_keyframes(LocalMedia(tmp_path), "youtube:x/1", shots)
     assert (tmp_path / paths[0]).read_bytes() == b"\xff\xd8new"
     assert sorted(p.name for p in folder.iterdir()) == ["0000.jpg", "0012.jpg"]
 
@@ -72,10 +73,10 @@ def test_keyframes_are_written_whole_and_idempotently(tmp_path: Path) -> None:
 def test_a_playable_mp4_is_kept_as_it_is(tmp_path: Path) -> None:
     src = make_clip(tmp_path / "in.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac")
     root = tmp_path / "wh"
-    rel = store_video(root, "sha256:abc", src, "h264")
+    rel = store_video(LocalMedia(root), "sha256:abc", src, "h264")
     assert rel == f"media/videos/{safe_id('sha256:abc')}.mp4"
     assert (root / rel).read_bytes() == src.read_bytes()
-    assert store_video(root, "sha256:abc", src, "h264") == rel
+    assert store_video(LocalMedia(root), "sha256:abc", src, "h264") == rel
     assert no_temp_files(root)
 
 
@@ -84,14 +85,14 @@ def test_a_webm_with_vp9_is_kept_as_webm(tmp_path: Path) -> None:
         tmp_path / "in.webm",
         *("-c:v", "libvpx-vp9", "-deadline", "realtime", "-pix_fmt", "yuv420p", "-c:a", "libopus"),
     )
-    rel = store_video(tmp_path / "wh", "vimeo:9", src, "vp9")
+    rel = store_video(LocalMedia(tmp_path / "wh"), "vimeo:9", src, "vp9")
     assert rel.endswith(".webm")
     assert (tmp_path / "wh" / rel).read_bytes() == src.read_bytes()
 
 
 def test_h264_in_a_pixel_format_browsers_cannot_show_is_transcoded(tmp_path: Path) -> None:
     src = make_clip(tmp_path / "in.mp4", "-c:v", "libx264", "-pix_fmt", "yuv444p", "-c:a", "aac")
-    rel = store_video(tmp_path / "wh", "sha256:444", src, "h264")
+    rel = store_video(LocalMedia(tmp_path / "wh"), "sha256:444", src, "h264")
     with av.open(str(tmp_path / "wh" / rel)) as container:
         assert container.streams.video[0].codec_context.pix_fmt == "yuv420p"
 
@@ -99,7 +100,7 @@ def test_h264_in_a_pixel_format_browsers_cannot_show_is_transcoded(tmp_path: Pat
 def test_other_codecs_are_transcoded_to_streamable_h264(tmp_path: Path) -> None:
     src = make_clip(tmp_path / "in.avi", "-c:v", "mpeg4", "-c:a", "mp3")
     root = tmp_path / "wh"
-    rel = store_video(root, "generic:in.avi", src, "mpeg4")
+    rel = store_video(LocalMedia(root), "generic:in.avi", src, "mpeg4")
     out = root / rel
     assert rel.endswith(".mp4")
     with av.open(str(out)) as container:
@@ -109,7 +110,7 @@ def test_other_codecs_are_transcoded_to_streamable_h264(tmp_path: Path) -> None:
     data = out.read_bytes()
     assert data.index(b"moov") < data.index(b"mdat")  # +faststart: index before media
     stamp = out.stat().st_mtime_ns
-    assert store_video(root, "generic:in.avi", src, "mpeg4") == rel
+    assert store_video(LocalMedia(root), "generic:in.avi", src, "mpeg4") == rel
     assert out.stat().st_mtime_ns == stamp
     assert no_temp_files(root)
 
@@ -119,9 +120,9 @@ def test_an_unreadable_video_fails_clearly_and_leaves_nothing(tmp_path: Path) ->
     bad.write_bytes(b"not a video at all" * 100)
     root = tmp_path / "wh"
     with pytest.raises(InputError, match=r"browser-playable copy of bad\.avi"):
-        store_video(root, "sha256:bad", bad, "mpeg4")
+        store_video(LocalMedia(root), "sha256:bad", bad, "mpeg4")
     fake_mp4 = tmp_path / "fake.mp4"
     fake_mp4.write_bytes(b"garbage" * 100)
     with pytest.raises(InputError, match=r"cannot read fake\.mp4"):
-        store_video(root, "sha256:fake", fake_mp4, "h264")
-    assert list((root / "media" / "videos").iterdir()) == []
+        store_video(LocalMedia(root), "sha256:fake", fake_mp4, "h264")
+    assert [p for p in root.rglob("*") if p.is_file()] == []

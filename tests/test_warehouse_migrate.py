@@ -106,9 +106,13 @@ def test_migrate_into_postgres_and_s3_then_adref_sql_reads_the_same_rows(
     home = tmp_path / "home"
     source = local_with_videos(home / ".adref" / "warehouse")
 
-    def adref(*args: str, home: Path = home) -> subprocess.CompletedProcess[str]:
+    def adref(
+        *args: str, home: Path = home, media: bool = False
+    ) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ADREF_", "AWS_", "PG"))}
         env |= lake.env() | {"ADREF_HOME": str(home / ".adref"), "COLUMNS": "1000"}
+        if media:
+            env["ADREF_MEDIA_PATH"] = f"s3://{lake.bucket}/media/"
         return subprocess.run(
             [ADREF, *args], capture_output=True, text=True, env=env, timeout=300, check=False
         )
@@ -132,6 +136,15 @@ def test_migrate_into_postgres_and_s3_then_adref_sql_reads_the_same_rows(
     again = adref("warehouse", "migrate")
     assert again.returncode == 0, again.stderr
     assert "already migrated" in again.stdout
+    assert "stay local" in again.stdout and "ADREF_MEDIA_PATH" in again.stdout
+
+    # Media later: the rows are there already, the local media are uploaded under their names.
+    source.media.put_bytes("media/keyframes/site_one/0000.jpg", b"\xff\xd8one")
+    with_media = adref("warehouse", "migrate", media=True)
+    assert with_media.returncode == 0, with_media.stderr
+    assert "already migrated" in with_media.stdout
+    assert f"1 file in s3://{lake.bucket}/media/ (1 uploaded" in with_media.stdout
+    assert lake.s3.object(lake.bucket, "media/media/keyframes/site_one/0000.jpg") == b"\xff\xd8one"
 
     other = tmp_path / "other"
     local_with_videos(other / ".adref" / "warehouse", prefix="other")

@@ -17,20 +17,23 @@ from adref.models import safe_id
 from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.delete import DeletedRows, delete_rows, media_files, remove_paths
+from adref.warehouse.delete import DeletedRows, delete_rows, remove_media, remove_paths
 
 
 @dataclass(frozen=True)
 class Deleted:
     video_id: str
     rows: dict[str, int]
-    files: tuple[Path, ...]  # files and folders removed
+    files: tuple[str, ...]  # media names and cached files and folders removed
 
 
 def cached_files(settings: Settings, deleted: DeletedRows) -> list[Path]:
     downloads = settings.cache_dir / "downloads"
     keys = [deleted.video_id, *(f"url:{source}" for source in deleted.sources)]
     found = [downloads / safe_id(key) for key in keys]
+    media = settings.cache_dir / "media"  # kept copies fetched from the bucket: <tag>/<name>
+    if media.is_dir():
+        found += sorted(media.glob(f"*/{safe_id(deleted.video_id)}.*"))
     answers = settings.home.expanduser() / "answers"
     if answers.is_dir():
         found += sorted(answers.glob(f"{safe_id(deleted.video_id)}-*.txt"))
@@ -40,6 +43,6 @@ def cached_files(settings: Settings, deleted: DeletedRows) -> list[Path]:
 def delete_video(settings: Settings, video_id: str) -> Deleted:
     wh = Warehouse.of(settings)
     rows = delete_rows(wh, video_id)
-    removed = remove_paths(media_files(wh.root, rows) + cached_files(settings, rows))
+    removed = [*remove_media(wh, rows), *map(str, remove_paths(cached_files(settings, rows)))]
     refresh_quietly(settings, [video_id])  # rows are gone either way; search catches up
     return Deleted(video_id, rows.rows, tuple(removed))

@@ -12,7 +12,7 @@ import re
 import zipfile
 from typing import Any
 
-from adref.boards.frames import media_file, timecode
+from adref.boards.frames import media_bytes, timecode
 from adref.categories import formats, genres, label
 from adref.models import safe_id
 from adref.warehouse.catalog import Warehouse
@@ -34,11 +34,11 @@ def video_zip(wh: Warehouse, video_id: str) -> bytes:
         z.writestr("analysis.json", json.dumps(data, ensure_ascii=False, indent=2))
         z.writestr("analysis.md", markdown(data))
         for shot in data["shots"]:
-            path = media_file(wh.root, shot.get("keyframe_path"))
-            if path is not None:
+            jpeg = media_bytes(wh.media, shot.get("keyframe_path"))
+            if jpeg is not None:
                 stamp = timecode(shot["start_s"]).replace(":", "m") + "s"
                 name = f"keyframes/shot-{shot['shot_index']:04d}_{stamp}.jpg"
-                z.write(path, name, compress_type=zipfile.ZIP_STORED)
+                z.writestr(name, jpeg, compress_type=zipfile.ZIP_STORED)
     return out.getvalue()
 
 

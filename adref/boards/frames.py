@@ -1,6 +1,6 @@
 """What every export of a board shows per item: its frame, source, timecode and note.
 
-Frames are read only from inside the warehouse's media folder, whatever a row says; a frame
+Frames are read only from the warehouse's media store, under ``media/``, whatever a row says; a frame
 that is missing becomes a neutral placeholder, so one lost file never fails an export.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from adref.errors import InputError
+from adref.warehouse.media_store import MediaStore, is_media_path
 from adref.warehouse.moodboards import BoardView, Item
 
 FONT_DIRS = (
@@ -69,34 +70,37 @@ def cjk_font(bold: bool = False) -> Font:
     )
 
 
-def media_file(root: Path, rel: str | None) -> Path | None:
-    """The file a row names (relative to the warehouse root), only if it is inside ``media``."""
-    if not rel:
+def media_bytes(media: MediaStore, rel: str | None) -> bytes | None:
+    """The file a row names (relative to the warehouse root), only if it is under ``media/``;
+    None when it is missing or refused. A bucket that does not answer is an error, not a
+    missing file: an export must not quietly come out blank."""
+    if not is_media_path(rel):
         return None
-    media = (root / "media").resolve()
-    path = (root / rel).resolve()
-    return path if path.is_relative_to(media) and path.is_file() else None
+    try:
+        return media.read_bytes(rel)
+    except FileNotFoundError:
+        return None
 
 
-def frame_image(root: Path, rel: str | None) -> Image.Image:
+def frame_image(media: MediaStore, rel: str | None) -> Image.Image:
     """The keyframe at ``rel`` (relative to the warehouse root), or a placeholder."""
-    path = media_file(root, rel)
-    if path is not None:
+    data = media_bytes(media, rel)
+    if data is not None:
         try:
-            with Image.open(path) as img:
+            with Image.open(io.BytesIO(data)) as img:
                 return img.convert("RGB")
         except (OSError, UnidentifiedImageError):
             pass
     return Image.new("RGB", (320, 180), PLACEHOLDER)
 
 
-def frames(view: BoardView, root: Path) -> list[Frame]:
-    return [_frame(item, root) for item in view.items]
+def frames(view: BoardView, media: MediaStore) -> list[Frame]:
+    return [_frame(item, media) for item in view.items]
 
 
-def _frame(item: Item, root: Path) -> Frame:
+def _frame(item: Item, media: MediaStore) -> Frame:
     return Frame(
-        image=frame_image(root, item.keyframe_path),
+        image=frame_image(media, item.keyframe_path),
         title=item.title or item.video_id,
         timecode=timecode(item.start_s),
         note=item.note,

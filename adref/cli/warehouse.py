@@ -69,10 +69,19 @@ def migrate(
             "counts match.",
             highlight=False,
         )
+    if m.media is not None:
+        media = (
+            f"Media: {m.media.files:,} file{'' if m.media.files == 1 else 's'} in {m.media.target} "
+            f"({m.media.copied:,} uploaded by this run)."
+        )
+    else:
+        media = (
+            f"Media (keyframes, video copies) stay local in {local.media_dir}: set "
+            "ADREF_MEDIA_PATH (s3://...) and run this again to upload them, or copy that folder "
+            "to each machine's ADREF_WAREHOUSE_DIR."
+        )
     console.print(
-        f"Media (keyframes, video copies) stay local in {local.media_dir}: copy that folder to "
-        "each machine's ADREF_WAREHOUSE_DIR. The search index is rebuilt from the new warehouse "
-        "(`adref index`).",
+        f"{media} The search index is rebuilt from the new warehouse (`adref index`).",
         highlight=False,
         soft_wrap=True,
     )

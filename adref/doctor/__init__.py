@@ -28,6 +28,7 @@ def run_checks(settings: Settings, *, online: bool = False, fix: bool = False) -
         environment.tesseract_check(settings),
         environment.speech_check(settings),
         storage.warehouse_check(Warehouse.of(settings)),
+        *storage.media_checks(Warehouse.of(settings)),
         *storage.disk_checks(settings),
         *services.prefect_checks(settings),
         *services.provider_checks(settings, online=online),

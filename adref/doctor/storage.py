@@ -13,6 +13,7 @@ from adref.doctor.check import Check
 from adref.runcard import read_cards
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
+from adref.warehouse.media_store import BucketMedia, MediaUnreachable
 from adref.workspace import clean_workspaces, removable
 
 MB = 1024 * 1024
@@ -70,6 +71,24 @@ def warehouse_check(warehouse: Warehouse) -> Check:
             "restore the folder from a backup, or set ADREF_WAREHOUSE_DIR to start a new one",
         )
     return Check(name, "ok", f"{warehouse.where}: {videos} videos, {runs} runs; read and written")
+
+
+def media_checks(warehouse: Warehouse) -> list[Check]:
+    """The media bucket (``ADREF_MEDIA_PATH``) asked for an object that is not there: an answer
+    proves the endpoint, the bucket and the keys; nothing is written. None when media are local
+    (the warehouse check writes there)."""
+    media = warehouse.media
+    if not isinstance(media, BucketMedia):
+        return []
+    try:
+        media.info("media/adref-doctor-probe")
+    except MediaUnreachable as exc:
+        return [
+            Check(
+                "media", "error", exc.what + ": " + exc.why, "check ADREF_MEDIA_PATH and ADREF_S3_*"
+            )
+        ]
+    return [Check("media", "ok", f"{media.where}: answers")]
 
 
 def disk_checks(settings: Settings, min_free_mb: float | None = None) -> list[Check]:

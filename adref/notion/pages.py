@@ -8,15 +8,15 @@ Pictures are left as ``Picture`` markers; ``push`` turns each into an uploaded o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from adref.boards.frames import media_file, timecode
+from adref.boards.frames import media_bytes, timecode
 from adref.categories import formats, genres, label
 from adref.notion import shape
 from adref.warehouse.corrections import Effective
 from adref.warehouse.detail import AnalysisView, VideoView
+from adref.warehouse.media_store import MediaStore
 from adref.warehouse.moodboards import BoardView
 
 GRID = 3  # frames per row on a moodboard page
@@ -24,7 +24,7 @@ GRID = 3  # frames per row on a moodboard page
 
 @dataclass(frozen=True)
 class Picture:
-    """A keyframe to show: a file under the warehouse's media folder."""
+    """A keyframe to show: a file in the warehouse's media store."""
 
     path: str | None  # relative to the warehouse root
     caption: str = ""
@@ -141,6 +141,7 @@ def board_page(view: BoardView, viewer_url: str) -> PageContent:
     return PageContent(b.name, properties, body, grid)
 
 
-def local_file(root: Path, picture: Picture) -> Path | None:
-    """The picture's file, only if it is inside the warehouse's media folder."""
-    return media_file(root, picture.path)
+def picture_bytes(media: MediaStore, picture: Picture) -> bytes | None:
+    """The picture's keyframe from the media store (local or the bucket), only if it is under
+    ``media/``; None when it is missing."""
+    return media_bytes(media, picture.path)

@@ -33,12 +33,13 @@ from adref.errors import InputError
 from adref.notion import shape
 from adref.notion.client import NotionAPI, NotionNotFound
 from adref.notion.config import NotionConfig, require_config
-from adref.notion.pages import PageContent, Part, Picture, board_page, local_file, video_page
+from adref.notion.pages import PageContent, Part, Picture, board_page, picture_bytes, video_page
 from adref.notion.setup import ID_PROPERTY, Schema, ensure_schema
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.corrections import effective
 from adref.warehouse.detail import video_view
+from adref.warehouse.media_store import is_media_path
 from adref.warehouse.moodboards import read_board
 from adref.warehouse.notion_pages import Kind, page_of, remember_page
 
@@ -233,13 +234,17 @@ class Publisher:
     def _resolve(self, part: Part) -> dict[str, Any]:
         if not isinstance(part, Picture):
             return part
-        file = local_file(self.wh.root, part)
-        if file is None:
-            return shape.paragraphs("(keyframe missing)")[0]
-        if self.link_images and part.path:
+        missing = shape.paragraphs("(keyframe missing)")[0]
+        if not is_media_path(part.path) or not self.wh.media.exists(part.path):
+            return missing
+        if self.link_images:  # Notion fetches it from the viewer: only its existence matters
             url = f"{self.settings.viewer_url.rstrip('/')}/{quote(part.path)}"
             return shape.image_linked(url, part.caption)
-        return shape.image_uploaded(self._upload(file.name, file.read_bytes()), part.caption)
+        data = picture_bytes(self.wh.media, part)
+        if data is None:
+            return missing
+        name = part.path.rsplit("/", 1)[-1]
+        return shape.image_uploaded(self._upload(name, data), part.caption)
 
     def _upload(self, name: str, data: bytes) -> str:
         uploads = self.api.sdk.file_uploads

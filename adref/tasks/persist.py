@@ -2,7 +2,9 @@
 
 The cache key holds the warehouse's identity (a random id made with its catalog, read from
 SQLite in a millisecond), so a deleted or recreated warehouse is rebuilt instead of trusting a
-stale cache entry, without querying the tables on every run. After the commit the video's search index entry is
+stale cache entry, without querying the tables on every run, and where the media go (the
+warehouse folder or ``ADREF_MEDIA_PATH``): a result that wrote keyframes to one machine's disk
+says nothing of the bucket. After the commit the video's search index entry is
 refreshed; a refresh that fails is only a warning (the next one repairs it), never the run's
 failure. The key leaves out the source and what it said (title, description): the same content
 from another URL or file has nothing new to store here, and its sighting is recorded with the
@@ -43,9 +45,10 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
     video: DownloadedVideo = inputs["video"]
     return cache_key(
         "persist",
-        5,  # the task takes the stages' results, keyed by the groups', texts' and speech's keys
+        6,  # the task takes the stages' results, keyed by the groups', texts' and speech's keys
         settings.warehouse,
         warehouse.identity(),
+        warehouse.media.where,  # media written to one store are not in another
         inputs["analysis"].analysis_id,
         video.content_hash,
         inputs["grouping"].key,
@@ -77,12 +80,12 @@ def persist(
     tags: list[str],
     settings: Settings,
 ) -> Persisted:
-    root = settings.warehouse
-    keyframes = store_keyframes(root, meta.video_id, detected.shots)
+    warehouse = Warehouse.of(settings)
+    keyframes = store_keyframes(warehouse.media, meta.video_id, detected.shots)
     media_path = None
     if settings.keep_video:
-        media_path = store_video(root, meta.video_id, video.path, detected.stream.codec)
-    row = Warehouse.of(settings).write_video(
+        media_path = store_video(warehouse.media, meta.video_id, video.path, detected.stream.codec)
+    row = warehouse.write_video(
         VideoWrite(
             meta=meta,
             content_hash=video.content_hash,

@@ -201,10 +201,10 @@ def board_panel(ctx: ViewerContext, view: mb.BoardView, act: Act) -> pn.viewable
         def make() -> io.BytesIO:
             fresh = mb.read_board(wh, b.id)
             if kind == "png":
-                return io.BytesIO(board_png(fresh, wh.root))
+                return io.BytesIO(board_png(fresh, wh.media))
             if kind == "pdf":
-                return io.BytesIO(board_pdf(fresh, wh.root))
-            return io.BytesIO(board_html(fresh, wh.root).encode("utf-8"))
+                return io.BytesIO(board_pdf(fresh, wh.media))
+            return io.BytesIO(board_html(fresh, wh.media).encode("utf-8"))
 
         return pn.widgets.FileDownload(
             callback=make,

@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from adref.settings import get_settings
 from adref.viewer.media import routes
+from adref.warehouse.media_store import media_store
 
-ROUTES = routes(get_settings().warehouse / "media")
+ROUTES = routes(media_store(get_settings()))

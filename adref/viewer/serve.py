@@ -19,6 +19,7 @@ from tornado.web import RedirectHandler
 from adref.errors import InputError
 from adref.settings import Settings
 from adref.viewer import media
+from adref.warehouse.media_store import media_store
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def run(settings: Settings, serve_plan: ServePlan) -> None:
         show=False,
         title="adref",
         extra_patterns=[
-            *media.routes(settings.warehouse / "media"),
+            *media.routes(media_store(settings)),
             (r"/", RedirectHandler, {"url": HOME}),
         ],
         **serve_plan.options,

@@ -1,5 +1,6 @@
 """The warehouse: a DuckLake whose catalog is SQLite (``<root>/catalog.sqlite``) and whose data is
-Parquet (``<root>/data/``), with keyframes and playable videos beside it (``<root>/media/``).
+Parquet (``<root>/data/``), with keyframes and playable videos beside it (``<root>/media/``, or
+a bucket prefix: ``media_store``).
 
 Why DuckLake, not per-video Parquet files with views and a manifest. Measured on this 2-core
 machine, shared with other work (load 1-6), so read ratios more than seconds:
@@ -61,6 +62,7 @@ from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, connect_with, file_lock, sql_str
 from adref.warehouse.location import S3_ENV, Location, S3Access
+from adref.warehouse.media_store import LocalMedia, MediaStore, media_store
 from adref.warehouse.records import RunRecord, Sighting, VideoWrite
 
 T = TypeVar("T")
@@ -77,17 +79,23 @@ class Warehouse:
     """One warehouse folder. Cheap to create: every call opens (and closes) what it needs."""
 
     def __init__(
-        self, root: Path, *, local_lock: bool = True, location: Location | None = None
+        self,
+        root: Path,
+        *,
+        local_lock: bool = True,
+        location: Location | None = None,
+        media: MediaStore | None = None,
     ) -> None:
         self.root = resolved(Path(root))
         self.local_lock = local_lock
         self.location = location or Location.embedded(self.root)
+        self.media = media or LocalMedia(self.root)
 
     @classmethod
     def of(cls, settings: Settings) -> Warehouse:
-        """The warehouse the settings name: its folder, catalog and data path."""
+        """The warehouse the settings name: its folder, catalog, data path and media store."""
         root = settings.warehouse
-        return cls(root, location=Location.of(settings, root))
+        return cls(root, location=Location.of(settings, root), media=media_store(settings, root))
 
     @property
     def catalog_path(self) -> Path:
@@ -123,11 +131,10 @@ class Warehouse:
 
     def init(self) -> None:
         """Create folders, catalog and every table, or add the columns a newer adref defines."""
-        folders = [self.media_dir / "keyframes", self.media_dir / "videos"]
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.media.prepare()
         if not self.location.remote_data:
-            folders.append(Path(self.location.data_path))
-        for folder in folders:
-            folder.mkdir(parents=True, exist_ok=True)
+            Path(self.location.data_path).mkdir(parents=True, exist_ok=True)
         if self.exists() and self._meta("schema") == schema.fingerprint():
             return
         with file_lock(self.root / ".init.lock", timeout_s=300):

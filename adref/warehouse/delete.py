@@ -1,4 +1,5 @@
-"""Deleting a video: every row that describes it, in one transaction, then its media files.
+"""Deleting a video: every row that describes it, in one transaction, then its media (files or
+bucket objects).
 
 ``runs`` rows are kept: they are the history of what ran, what it cost and when (the day's
 spending cap sums them), not a description of the video; their ``video_id`` then names a video
@@ -10,16 +11,16 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import duckdb
 
 from adref.errors import InputError
 from adref.models import safe_id
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.media import KEYFRAMES, VIDEOS
+from adref.warehouse.media import KEYFRAMES, PLAYABLE_SUFFIXES, VIDEOS
+from adref.warehouse.media_store import is_media_path
 from adref.warehouse.moodboards import close_gaps
-from adref.warehouse.records import is_relative_path
 from adref.warehouse.write import run_in_transaction
 
 # Every table that holds a video's rows (``runs`` is history and stays).
@@ -82,25 +83,23 @@ def delete_rows(wh: Warehouse, video_id: str) -> DeletedRows:
     return run_in_transaction(wh, txn, f"video {video_id} deleted")
 
 
-def media_files(root: Path, deleted: DeletedRows) -> list[Path]:
-    """The files and folders under ``root/media`` that belonged to the video.
+def media_names(deleted: DeletedRows) -> list[str]:
+    """The media names (files and keyframe folders) that belonged to the video.
 
-    Only paths inside the media folder are ever named, whatever the rows said.
+    Only names under ``media/`` are ever given, whatever the rows said.
     """
-    media_root = (root / "media").resolve()
-    found: list[Path] = [
-        root / KEYFRAMES / safe_id(deleted.video_id),
-        *((root / VIDEOS).glob(f"{safe_id(deleted.video_id)}.*")),
+    vid = safe_id(deleted.video_id)
+    found = [
+        str(KEYFRAMES / vid),
+        *(str(VIDEOS / f"{vid}{suffix}") for suffix in PLAYABLE_SUFFIXES),
+        *deleted.media,
     ]
-    for rel in deleted.media:
-        if is_relative_path(rel) and PurePosixPath(rel).parts[:1] == ("media",):
-            found.append(root / rel)
-    inside = []
-    for path in found:
-        resolved = path.resolve()
-        if resolved.is_relative_to(media_root) and resolved != media_root:
-            inside.append(path)
-    return sorted(set(inside))
+    return sorted({name for name in found if is_media_path(name)})
+
+
+def remove_media(wh: Warehouse, deleted: DeletedRows) -> list[str]:
+    """Remove the video's media from the warehouse's store; the names that existed."""
+    return wh.media.remove(media_names(deleted))
 
 
 def remove_paths(paths: list[Path]) -> list[Path]:

@@ -1,24 +1,25 @@
-"""Keyframes and playable video copies, kept under ``<root>/media/`` and named by video id.
+"""Keyframes and playable video copies, named by video id under ``media/`` in a media store.
 
-Each file appears whole or not at all (written beside its target, then renamed), and a second
-store of the same video lands on the same names, so a re-run never duplicates media. Returned
-paths are relative to the warehouse root, as the tables store them.
+Each file appears whole or not at all (the store's writes are atomic), and a second store of the
+same video lands on the same names, so a re-run never duplicates media. Returned names are
+relative to the warehouse root, as the tables store them, whichever store holds the files.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path, PurePosixPath
 
 from adref.errors import InputError
 from adref.models import Shot, safe_id
+from adref.warehouse.media_store import MediaStore
 
 KEYFRAMES = PurePosixPath("media/keyframes")
 VIDEOS = PurePosixPath("media/videos")
 _PLAYABLE = {".mp4": {"h264", "vp9", "av1"}, ".webm": {"vp9", "av1"}}
+PLAYABLE_SUFFIXES = tuple(_PLAYABLE)  # every name a kept copy can have
 _AUDIO = {".mp4": {"aac", "mp3", "opus"}, ".webm": {"opus", "vorbis"}}
 _PIXELS = {"yuv420p", "yuvj420p", "yuv420p10le"}
 _CODEC_NAMES = {
@@ -34,59 +35,42 @@ _CODEC_NAMES = {
 }
 
 
-def _temp_beside(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` unless it already holds exactly these bytes."""
-    if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
-        return
-    tmp = _temp_beside(target)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def store_keyframes(root: Path, video_id: str, shots: list[Shot]) -> dict[int, str]:
+def store_keyframes(store: MediaStore, video_id: str, shots: list[Shot]) -> dict[int, str]:
     """Write each shot's keyframe JPEG; shots without one get no path."""
     rel = KEYFRAMES / safe_id(video_id)
-    folder = Path(root) / rel
-    folder.mkdir(parents=True, exist_ok=True)
     paths: dict[int, str] = {}
     for shot in shots:
         if not shot.keyframe_jpeg:
             continue
-        name = f"{shot.shot_index:04d}.jpg"
-        write_atomic(folder / name, shot.keyframe_jpeg)
-        paths[shot.shot_index] = str(rel / name)
+        name = str(rel / f"{shot.shot_index:04d}.jpg")
+        store.put_bytes(name, shot.keyframe_jpeg)
+        paths[shot.shot_index] = name
     return paths
 
 
-def store_video(root: Path, video_id: str, src: Path, codec: str) -> str:
-    """Keep a browser-playable copy of a video: linked or copied if it already plays, else made.
+def store_video(store: MediaStore, video_id: str, src: Path, codec: str) -> str:
+    """Keep a browser-playable copy of a video: stored as it is if it already plays, else made.
 
     A video already stored under this id is kept as it is: one id is one video.
     """
     src = Path(src)
     if not src.is_file():
         raise InputError(f"cannot keep a copy of {src}", "the file does not exist")
-    folder = Path(root) / VIDEOS
-    folder.mkdir(parents=True, exist_ok=True)
     name = safe_id(video_id)
     for known in _PLAYABLE:
-        if (folder / f"{name}{known}").is_file():
+        if store.exists(str(VIDEOS / f"{name}{known}")):
             return str(VIDEOS / f"{name}{known}")
     suffix = playable_container(src, codec)
     if suffix is not None:
-        target = folder / f"{name}{suffix}"
-        _link_or_copy(src, target)
-    else:
-        target = folder / f"{name}.mp4"
-        transcode_h264(src, target)
-    return str(VIDEOS / target.name)
+        rel = str(VIDEOS / f"{name}{suffix}")
+        store.put_file(rel, src)
+        return rel
+    rel = str(VIDEOS / f"{name}.mp4")
+    with store.scratch() as scratch:
+        made = Path(scratch) / f"{name}.mp4"
+        transcode_h264(src, made)
+        store.put_file(rel, made)
+    return rel
 
 
 def normalise_codec(codec: str) -> str:
@@ -120,23 +104,11 @@ def playable_container(src: Path, codec: str) -> str | None:
     return suffix if ok else None
 
 
-def _link_or_copy(src: Path, target: Path) -> None:
-    tmp = _temp_beside(target)
-    try:
-        try:
-            os.link(src, tmp)
-        except OSError:  # another file system, or links not allowed: copy instead
-            shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def transcode_h264(src: Path, target: Path) -> None:
     """H.264 + AAC in MP4 with the index up front (``+faststart``), so browsers stream it."""
     import imageio_ffmpeg
 
-    tmp = _temp_beside(target)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     cmd = [
         imageio_ffmpeg.get_ffmpeg_exe(),
         *("-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(src)),

@@ -6,7 +6,9 @@ transaction, every row of the source's tables (``INSERT ... SELECT`` from the so
 read-only beside it). A failure rolls that transaction back: the target keeps its tables and no
 row. The commit message names the source's identity, so a second run finds its own commit and says
 it is done; a target holding any row otherwise is refused. Only the current rows move: the
-source's snapshots (time travel) stay behind, and so does its media folder.
+source's snapshots (time travel) stay behind. Media (keyframes, playable copies) move too when
+the target keeps them in a bucket (``ADREF_MEDIA_PATH``): uploaded before the rows' transaction,
+so no committed row names a file the bucket lacks; otherwise the media folder stays behind.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from adref.errors import WarehouseError
 from adref.warehouse import schema
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.engine import ALIAS, sql_str
+from adref.warehouse.media_store import LocalMedia
 
 SOURCE_ALIAS = "adref_source"
 MESSAGE = "adref warehouse migrate from "
@@ -40,6 +43,13 @@ class TableCount:
 
 
 @dataclass(frozen=True)
+class MediaCopy:
+    target: str  # the media store's place, e.g. s3://bucket/media/
+    files: int  # the source's media files
+    copied: int  # of which this run uploaded (the others were there already)
+
+
+@dataclass(frozen=True)
 class Migration:
     source: str
     target: str
@@ -47,6 +57,7 @@ class Migration:
     already_done: bool  # an earlier run copied this source; nothing was written this time
     tables: tuple[TableCount, ...]
     seconds: float
+    media: MediaCopy | None = None  # None when the media stay where they are
 
     @property
     def ok(self) -> bool:
@@ -149,6 +160,7 @@ def migrate(
 
     on_step(f"preparing the target {target.where} ...")
     target.init()
+    media = copy_media(source, target, on_step)  # before the rows, so no row names a missing file
     con = target.connect(read_only=False, fresh=True)
     try:
         before_target = counts(con, ALIAS)
@@ -183,7 +195,29 @@ def migrate(
             TableCount(t, before_source[t], before_target[t], after[t]) for t in schema.TABLES
         ),
         seconds=time.perf_counter() - started,
+        media=media,
     )
+
+
+def copy_media(
+    source: Warehouse, target: Warehouse, on_step: Callable[[str], None] = lambda _: None
+) -> MediaCopy | None:
+    """Every media file of ``source`` into ``target``'s store (``ADREF_MEDIA_PATH``), by the same
+    name, each write whole; a file already there with the same size is left. None when both
+    warehouses keep media in the same place (nothing to move)."""
+    if source.media.where == target.media.where or isinstance(target.media, LocalMedia):
+        return None
+    names = list(source.media.names())
+    copied = 0
+    for done, name in enumerate(names, 1):
+        on_step(f"copying media to {target.media.where} ({done:,}/{len(names):,}) ...")
+        have = target.media.info(name)
+        local = source.media.local_file(name)
+        if have is not None and have.size == local.stat().st_size:
+            continue
+        target.media.put_file(name, local)
+        copied += 1
+    return MediaCopy(target.media.where, len(names), copied)
 
 
 def _copy(con: duckdb.DuckDBPyConnection, source: Warehouse, message: str) -> None:

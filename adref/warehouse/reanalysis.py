@@ -40,6 +40,7 @@ from adref.models import (
 )
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
+from adref.warehouse.media_store import MediaStore, checked, is_media_path
 from adref.warehouse.read import execute, open_reader, read_statements, video_rows
 
 LIST_HINT = 'list them with `adref sql "select video_id, title from videos"`'
@@ -90,7 +91,7 @@ def load_request(
     return AnalysisRequest(
         meta=_meta(video),
         stream=stream,
-        shots=[_shot(wh.root, row) for row in shots],
+        shots=[_shot(wh.media, row) for row in shots],
         grouping=_grouping(video, groups, stream, short_form),
         output_language=output_language,
         model=model,
@@ -118,13 +119,17 @@ def media_copy(wh: Warehouse, video_id: str, reading: str = "its text") -> KeptC
         ).fetchone()
     if row is None:
         raise InputError(f"no video {video_id} in the warehouse", hint=LIST_HINT)
-    if not row[0] or not (wh.root / row[0]).is_file():
+    try:
+        if not is_media_path(row[0]):
+            raise FileNotFoundError(row[0])
+        path = wh.media.local_file(row[0])  # from a bucket: downloaded to ADREF_HOME/cache/media
+    except FileNotFoundError:
         raise InputError(
             f"no kept copy of {video_id} to read {reading} from",
             "it was stored without one (ADREF_KEEP_VIDEO=false) or the file is gone",
             "analyse it again from its source with `adref analyze SOURCE --refresh`",
-        )
-    return KeptCopy(Path(wh.root / row[0]), str(row[1] or video_id))
+        ) from None
+    return KeptCopy(path, str(row[1] or video_id))
 
 
 def select_videos(
@@ -225,8 +230,8 @@ def _stream(wh: Warehouse, video: dict[str, Any], probe: Probe) -> StreamInfo:
     values = {k: video.get(k) for k in StreamInfo.model_fields}
     missing = [k for k, v in values.items() if v is None]
     media = video.get("media_path")
-    if missing and media and (wh.root / media).is_file():
-        probed = probe(wh.root / media).model_dump()
+    if missing and is_media_path(media) and wh.media.exists(media):
+        probed = probe(wh.media.local_file(media)).model_dump()
         values.update({k: probed[k] for k in missing})
     if values["frame_count"] is None and values["duration_s"] and values["fps"]:
         values["frame_count"] = round(values["duration_s"] * values["fps"])
@@ -242,16 +247,16 @@ def _stream(wh: Warehouse, video: dict[str, Any], probe: Probe) -> StreamInfo:
     return StreamInfo.model_validate(values)
 
 
-def _shot(root: Path, row: dict[str, Any]) -> Shot:
+def _shot(media: MediaStore, row: dict[str, Any]) -> Shot:
     path = row.get("keyframe_path")
     jpeg = b""
     if path:
         try:
-            jpeg = (root / path).read_bytes()
-        except OSError as exc:
+            jpeg = media.read_bytes(checked(path))
+        except (OSError, InputError) as exc:
             raise WarehouseError(
                 f"keyframe of shot {row['shot_index']} of {row['video_id']} is missing",
-                f"{path}: {exc.strerror or exc}",
+                f"{path}: {getattr(exc, 'strerror', None) or 'not found'}",
                 "analyse the video again from its source with `adref analyze SOURCE --refresh`",
             ) from None
     fields = {k: row[k] for k in Shot.model_fields if k in row and row[k] is not None}

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 from html import escape
-from pathlib import Path
 
 from adref.boards.frames import Frame, frames, jpeg
+from adref.warehouse.media_store import MediaStore
 from adref.warehouse.moodboards import BoardView
 
 _STYLE = """
@@ -44,8 +44,8 @@ def _figure(frame: Frame) -> str:
     )
 
 
-def board_html(view: BoardView, root: Path) -> str:
-    items = frames(view, root)
+def board_html(view: BoardView, media: MediaStore) -> str:
+    items = frames(view, media)
     b = view.board
     desc = f'<p class="desc">{escape(b.description)}</p>' if b.description else ""
     return (

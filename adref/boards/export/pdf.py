@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 from fpdf import FPDF
 
 from adref.boards.frames import BOX, FRAME_RATIO, INK, MUTED, Frame, cjk_font, frames, jpeg
+from adref.warehouse.media_store import MediaStore
 from adref.warehouse.moodboards import BoardView
 
 COLUMNS, ROWS = 3, 2
@@ -59,8 +59,8 @@ def _header(pdf: _Sheet, view: BoardView, count: int) -> None:
     pdf.ln(3)
 
 
-def board_pdf(view: BoardView, root: Path) -> bytes:
-    items = frames(view, root)
+def board_pdf(view: BoardView, media: MediaStore) -> bytes:
+    items = frames(view, media)
     pdf = _setup(view)
     per_page = COLUMNS * ROWS
     pages = max(1, math.ceil(len(items) / per_page))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from adref.boards.frames import BOX, FRAME_RATIO, INK, MUTED, Frame, cjk_font, frames
+from adref.warehouse.media_store import MediaStore
 from adref.warehouse.moodboards import BoardView
 
 WIDTH = 1600
@@ -57,7 +57,7 @@ def _fit(image: Image.Image, w: int, h: int) -> Image.Image:
     return box
 
 
-def board_png(view: BoardView, root: Path) -> bytes:
+def board_png(view: BoardView, media: MediaStore) -> bytes:
     """The board rendered at ``WIDTH`` pixels wide; height follows the number of frames."""
     title_f, desc_f = _font(44, bold=True), _font(22)
     cap_f, time_f, note_f = _font(20, bold=True), _font(18), _font(18)
@@ -72,7 +72,7 @@ def board_png(view: BoardView, root: Path) -> bytes:
     image_h = round(cell_w * FRAME_RATIO)
     caption_h = round(20 * LINE) + round(18 * LINE) + 3 * round(18 * LINE) + 8
     cell_h = image_h + 12 + caption_h
-    items = frames(view, root)
+    items = frames(view, media)
     rows = max(1, math.ceil(len(items) / COLUMNS))
     height = MARGIN + header + rows * cell_h + (rows - 1) * GUTTER + MARGIN
     sheet = Image.new("RGB", (WIDTH, height), PAPER)
