@@ -9,7 +9,9 @@ refreshed; a refresh that fails is only a warning (the next one repairs it), nev
 failure. The key leaves out the source and what it said (title, description): the same content
 from another URL or file has nothing new to store here, and its sighting is recorded with the
 run's row. The title returned is the one the warehouse holds, which a later source never
-replaces, so a cached result still tells it.
+replaces, so a cached result still tells it. A catalog or bucket that does not answer, or
+commits that kept conflicting, are retried as the other stages' network failures are: each
+attempt writes the whole video again or nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from adref.models import (
 from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.tags import unique as unique_tags
-from adref.tasks.policy import cache_key
+from adref.tasks.policy import cache_key, retry_if_transient
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.media import store_keyframes, store_video
 from adref.warehouse.records import VideoWrite
@@ -67,7 +69,7 @@ class Persisted(BaseModel):
     title: str | None = None  # as stored: the first source's title, not necessarily this run's
 
 
-@task(name="persist", cache_key_fn=_key, persist_result=True)
+@task(name="persist", cache_key_fn=_key, persist_result=True, retry_condition_fn=retry_if_transient)
 def persist(
     meta: VideoMeta,
     video: DownloadedVideo,
