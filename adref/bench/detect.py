@@ -8,8 +8,9 @@ drifts by 10-20 % from one half-minute to the next, so times taken minutes apart
 contender's best) compare states of the machine as much as code; times taken back to back do not.
 
 - decode only: every frame decoded and nothing else, the faster of PyAV with FFmpeg's threads
-  and OpenCV's ``grab()`` (which decodes without converting): the floor for anything that looks
-  at every frame (a contender can only tie it, or appear below it by measurement noise).
+  (as many as adref's reader asks for) and OpenCV's ``grab()`` (which decodes without
+  converting): the floor for anything that looks at every frame (a contender can only tie it,
+  or appear below it by measurement noise).
 - PySceneDetect: ``SceneManager`` + ``AdaptiveDetector()`` with their defaults (OpenCV backend,
   auto-downscale), the way ``scenedetect detect-adaptive`` runs.
 - adref: ``detect_shots`` with its defaults, including every per-shot feature and keyframe.
@@ -31,7 +32,7 @@ import cv2
 from pydantic import BaseModel
 
 from adref.models import DetectResult
-from adref.video.decode import VideoReader
+from adref.video.decode import VideoReader, decode_threads
 from adref.video.detect import DetectParams, detect_shots
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
@@ -214,6 +215,7 @@ def decode_pyav(video: Path) -> int:
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = decode_threads()  # as adref's reader decodes
         return sum(1 for _ in container.decode(stream))
 
 

@@ -14,6 +14,7 @@ while it works, so on two cores decoding and detecting overlap.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -95,6 +96,7 @@ class VideoReader:
             streams, key=lambda s: (s.codec_context.width or 0) * (s.codec_context.height or 0)
         )
         self._stream.thread_type = "AUTO"
+        self._stream.codec_context.thread_count = decode_threads()
         ctx = self._stream.codec_context
         if not ctx.width or not ctx.height:
             self._container.close()
@@ -217,8 +219,9 @@ class VideoReader:
             dest = _plane(to)
             if pixels.shape == dest.shape:
                 dest[:] = pixels
-            else:  # luma twice per chroma pair: gathered once, doubled by a nearest resize
-                dest[:] = cv2.resize(pixels, dest.shape[::-1], interpolation=cv2.INTER_NEAREST)
+            else:  # luma twice per chroma pair: gathered once, written to both
+                dest[:, 0::2] = pixels
+                dest[:, 1::2] = pixels
         assert luma is not None
         tiny.colorspace = frame.colorspace
         tiny.color_range = frame.color_range
@@ -254,6 +257,14 @@ class VideoReader:
             same = (sw, sh) == (frame.width, frame.height)
             bgr = whole if same else cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_LINEAR)
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
+
+
+def decode_threads() -> int:
+    """FFmpeg's decoding threads: three per core the process may use, at most 16 (the cap of
+    FFmpeg's own automatic count, one per core and one more). The detectors' thread runs beside
+    them; with more frames in flight a decoding thread is ready whenever a core is free."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(16, 3 * (cores or 1))
 
 
 T = TypeVar("T")
