@@ -6,6 +6,7 @@ the previous file or none, and nothing half-written under the name), and writing
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,6 +164,36 @@ def test_a_write_that_fails_leaves_the_previous_file_and_nothing_half_written(
             store.put_chunks("media/videos/sha256_new.mp4", chunks())
     assert store.read_bytes(name) == b"the first copy"
     assert visible(store, s3_server) == [name], "no upload, temporary or new object is left"
+
+
+def _leave_unfinished_writes(store: MediaStore, s3: S3Server) -> list[str]:
+    """What a process killed mid-write leaves: a hidden file beside its target and a transcode
+    folder (local), an object under the hidden upload key (bucket)."""
+    if isinstance(store, BucketMedia):
+        key = f"{store.prefix}.uploads/{uuid.uuid4().hex}"
+        s3.client().put_object(Bucket=store.bucket, Key=key, Body=b"half")  # type: ignore[attr-defined]
+        return [".uploads/" + key.rsplit("/", 1)[1]]
+    assert isinstance(store, LocalMedia)
+    beside = store.root / "media/keyframes/youtube_a/.0001.jpg.0123abcd.tmp"
+    beside.write_bytes(b"half")
+    scratch = store.root / "media/.scratch-dead/copy.mp4"
+    scratch.parent.mkdir(parents=True)
+    scratch.write_bytes(b"half")
+    return ["media/.scratch-dead/copy.mp4", "media/keyframes/youtube_a/.0001.jpg.0123abcd.tmp"]
+
+
+def test_sweeping_removes_what_unfinished_writes_left_once_old_and_nothing_else(
+    store: MediaStore, s3_server: S3Server
+) -> None:
+    name = "media/keyframes/youtube_a/0000.jpg"
+    store.put_bytes(name, b"\xff\xd8kept")
+    left = _leave_unfinished_writes(store, s3_server)
+    assert store.sweep(3600) == 0, "a young one may be a write in progress"
+    assert sorted(visible(store, s3_server)) == sorted([name, *left])
+    time.sleep(1.1)  # S3 keeps times to the second
+    assert store.sweep(0.5) == len(left)
+    assert visible(store, s3_server) == [name]
+    assert store.read_bytes(name) == b"\xff\xd8kept"
 
 
 def test_removing_takes_a_video_folder_and_its_copy_and_nothing_else(

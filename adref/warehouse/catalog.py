@@ -272,7 +272,8 @@ class Warehouse:
     def compact(self, older_than_days: float = 7.0) -> tuple[int, int]:
         """Merge small Parquet files and delete files only snapshots older than this still use,
         and files no snapshot names that are older than a day: what a writer killed before its
-        commit left behind (younger ones may belong to a commit still in flight).
+        commit left behind (younger ones may belong to a commit still in flight); the same
+        for media writes that never finished (``MediaStore.sweep``).
 
         Returns the number of Parquet files before and after.
         """
@@ -293,6 +294,7 @@ class Warehouse:
                 f"CALL ducklake_delete_orphaned_files('{ALIAS}', "
                 f"older_than => now() - INTERVAL '{ORPHAN_AGE_S} seconds')"
             )
+        self.media.sweep(ORPHAN_AGE_S)
         return before, self._parquet_files()
 
     def _parquet_files(self) -> int:

@@ -25,6 +25,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
@@ -115,6 +116,12 @@ class MediaStore(ABC):
     @abstractmethod
     def names(self) -> Iterator[str]:
         """Every stored file's name (for copying a store into another)."""
+        ...
+
+    @abstractmethod
+    def sweep(self, older_than_s: float) -> int:
+        """Remove what writes that never finished left (a process killed mid-write) once it
+        is this old (a younger one may be a write in progress); returns how many."""
         ...
 
     def scratch(self) -> tempfile.TemporaryDirectory[str]:
@@ -209,6 +216,23 @@ class LocalMedia(MediaStore):
             rel = path.relative_to(self.root).as_posix()
             if path.is_file() and is_media_path(rel):
                 yield rel
+
+    def sweep(self, older_than_s: float) -> int:
+        """Hidden files written beside their targets, and transcoding folders."""
+        media, cutoff, removed = self.root / MEDIA, time.time() - older_than_s, 0
+        if not media.is_dir():
+            return 0
+        for path in sorted(media.rglob(".*"), reverse=True):  # a folder's files before it
+            with contextlib.suppress(FileNotFoundError):
+                if path.lstat().st_mtime >= cutoff:
+                    continue
+                if path.is_dir() and not path.is_symlink() and path.name.startswith(".scratch-"):
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed += 1
+                elif path.is_file() and path.name.endswith(".tmp"):
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def scratch(self) -> tempfile.TemporaryDirectory[str]:
         """Inside the media folder (hidden), so the finished file is linked, not copied."""
@@ -341,6 +365,24 @@ class BucketMedia(MediaStore):
             rel = item.path.removeprefix(base)
             if item.type == pafs.FileType.File and is_media_path(rel):
                 yield rel
+
+    def sweep(self, older_than_s: float) -> int:
+        """Objects under the hidden ``.uploads/`` key whose copy to a name never happened."""
+        uploads = f"{self.bucket}/{self.prefix}.uploads"
+        cutoff = datetime.now(UTC).timestamp() - older_than_s
+        with self._reaching("list", MEDIA):
+            found = self.fs.get_file_info(pafs.FileSelector(uploads, allow_not_found=True))
+        stale = [
+            item.path
+            for item in found
+            if item.type == pafs.FileType.File
+            and item.mtime is not None
+            and item.mtime.replace(tzinfo=item.mtime.tzinfo or UTC).timestamp() < cutoff
+        ]
+        with self._reaching("remove", MEDIA):
+            for key in stale:
+                self.fs.delete_file(key)
+        return len(stale)
 
     def scratch(self) -> tempfile.TemporaryDirectory[str]:
         """In the cache folder: a transcode can be larger than the system's temporary space."""
