@@ -162,9 +162,9 @@ def _client(cluster: Cluster) -> AbstractContextManager[Any]:
     return client_of(cluster.api_url)
 
 
-def start_machine(cluster: Cluster, name: str) -> Machine:
+def start_machine(cluster: Cluster, name: str, **extra: str) -> Machine:
     """A worker with its own home, started as someone would on another machine."""
-    env = cluster.home_env(name)
+    env = cluster.home_env(name) | extra
     settings = cluster.settings_of(env)
     env = {**prefect_env.defaults(settings), **env, **heartbeat_env(settings)}
     logs = Path(env["HOME"]) / "logs"
@@ -181,8 +181,8 @@ def start_machine(cluster: Cluster, name: str) -> Machine:
 
 
 @contextmanager
-def machines(cluster: Cluster, *names: str) -> Iterator[list[Machine]]:
-    started = [start_machine(cluster, name) for name in names]
+def machines(cluster: Cluster, *names: str, **extra: str) -> Iterator[list[Machine]]:
+    started = [start_machine(cluster, name, **extra) for name in names]
     try:
         yield started
     finally:
@@ -375,3 +375,46 @@ def test_a_worker_killed_mid_persist_leaves_nothing_and_the_other_worker_complet
     # Every stage before persist comes from machine A's results in the bucket; persist runs.
     assert (status, int(hits), persisted) == ("completed", int(tasks) - 1, "True"), row
     print(f"\nretried on machine B: {row}")
+
+
+@pytest.mark.parametrize("retries", ["2", "0"], ids=["retried", "no-retries"])
+def test_postgres_briefly_down_under_a_deployment_run(cluster: Cluster, retries: str) -> None:
+    """PostgreSQL holds the catalog and the Prefect server's own database. It stops while a
+    deployment run waits to commit, and starts again at once. Retried, persist stores the video
+    once and the run completes; without retries the run fails with the catalog's one line, and
+    the server, back on its database, records that."""
+    (source,) = clips(cluster, f"blip{retries}", 1, first=7 + int(retries))
+    postgres, database = cluster.setup.postgres, cluster.setup.database
+    hold = SnapshotHold(postgres, database)
+    try:
+        wait_for("the snapshot table held", hold.held, cluster)
+        with _client(cluster) as client:
+            env = {"ADREF_RETRY_DELAY_S": "5", "ADREF_TASK_RETRIES": retries}
+            with machines(cluster, f"machine-{retries}", **env) as (machine,):
+                (run_id,) = start_runs(client, [source])
+                wait_for("persist waiting to commit", hold.waiting, cluster)
+                postgres.stop()  # fast: the held session, the writer's, the server's, all end
+                postgres.start()
+                hold.release()
+                (run,) = final_runs(client, [run_id], cluster).values()
+                attempts = sum(
+                    t.run_count
+                    for t in client.read_task_runs()
+                    if t.flow_run_id == run_id and t.name.startswith("persist")
+                )
+    finally:
+        hold.release()
+        if not postgres.running():
+            postgres.start()
+
+    assert machine.ran(run_id)
+    title = f"select count(*) from videos where title = 'blip{retries}-0'"
+    if retries == "0":
+        assert run.state.is_failed(), (run.state.type, run.state.message)
+        assert "cannot reach the warehouse catalog" in (run.state.message or "")
+        assert "Nothing was committed" in (run.state.message or "")
+        assert attempts == 1 and adref_sql(cluster, title) == ["0"]
+    else:
+        assert run.state.is_completed(), (run.state.type, run.state.message)
+        assert attempts == 2 and adref_sql(cluster, title) == ["1"]
+    assert adref_sql(cluster, HALF_VIDEOS) == ["0"]
