@@ -25,10 +25,8 @@ from uuid import UUID
 
 import pytest
 
-from adref import prefect_env
 from adref.deployments import up as ups
 from adref.deployments.apply import apply_deployments
-from adref.deployments.zombies import heartbeat_env
 from adref.runcard import process_identity, read_cards
 from adref.settings import Settings, get_settings, reset_settings
 from adref.video.testclips import make_clip
@@ -163,17 +161,15 @@ def _client(cluster: Cluster) -> AbstractContextManager[Any]:
 
 
 def start_machine(cluster: Cluster, name: str, **extra: str) -> Machine:
-    """A worker with its own home, started as someone would on another machine."""
+    """A worker with its own home, started as docs/scale-out.md says for another machine:
+    ``adref worker`` with the shared settings and the server's address in the environment."""
     env = cluster.home_env(name) | extra
-    settings = cluster.settings_of(env)
-    env = {**prefect_env.defaults(settings), **env, **heartbeat_env(settings)}
     logs = Path(env["HOME"]) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     machine = Machine(name, env, logs)
     with (logs / "prefect-worker.log").open("ab") as log:
         machine.worker = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "worker", "start", "--pool", settings.work_pool,
-             "--type", "process", "--name", name, "--limit", str(WORKER_LIMIT)],
+            [sys.executable, "-m", "adref", "worker", "--name", name, "--limit", str(WORKER_LIMIT)],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     cluster.machines[name] = machine

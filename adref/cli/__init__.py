@@ -16,6 +16,7 @@ from adref.cli import (
     up,
     viewer,
     warehouse,
+    worker,
 )
 from adref.cli.app import app, main
 
@@ -35,4 +36,5 @@ __all__ = [
     "up",
     "viewer",
     "warehouse",
+    "worker",
 ]
