@@ -30,7 +30,7 @@ from adref.settings import Settings
 from adref.video.testclips import make_clip
 from adref.warehouse import moodboards as mb
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.media_store import BucketMedia
+from adref.warehouse.media_store import BucketMedia, MediaUnreachable
 from tests.support.cli import invoke
 from tests.support.scale import (
     REGION,
@@ -261,3 +261,39 @@ def test_the_bucket_stopped_during_the_media_write_fails_in_one_line_and_commits
     assert down.status_code == 503 and len(down.text.splitlines()) == 1, down.text
     assert secret not in down.text
     print(f"\nthe line a user sees: {line}\nthe viewer's answer: {down.text.strip()}")
+
+
+def test_with_the_bucket_down_a_reanalysis_and_an_export_fail_in_one_line(
+    prefect_api: str, postgres: Postgres, own_s3: S3Server, tmp_path: Path
+) -> None:
+    """A stored video, then the bucket stops: no placeholder pictures, no half work."""
+    bucket = f"adref-{uuid.uuid4().hex[:10]}"
+    own_s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+    secret = f"s3cret-{uuid.uuid4().hex}"
+    setup = ScaleSetup(postgres, own_s3, postgres.new_database(), bucket, "warehouse/", secret)
+    env = media_env(setup, tmp_path / "home") | {
+        "ADREF_WAREHOUSE_DATA_PATH": None,
+        "PREFECT_API_URL": prefect_api,
+        "ADREF_OUTPUT_LANGUAGE": "en",
+    }
+    settings = settings_of(env)
+    clip = make_clip("ad", tmp_path / "ad.mp4", duration_s=4.0, width=320, height=180)
+    assert invoke(["analyze", str(clip.path)], env).exit_code == 0
+    ((video_id, _),) = stored(settings)
+    wh = Warehouse.of(settings)
+    view = mb.read_board(wh, mb.create_board(wh, "mina", "down", shots=[(video_id, 0)]))
+    transcripts_before = count(settings, "shot_texts")
+
+    own_s3.stop()
+    again = invoke(["reanalyze", video_id, "--text", "--refresh", "--yes"], env)
+    assert again.exit_code == 2, again.output
+    errors = [line for line in again.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"s3://{bucket}/media/" in errors[0], again.stderr
+    assert "Traceback" not in again.output and secret not in again.output
+    assert count(settings, "shot_texts") == transcripts_before, "the stored text is untouched"
+    with pytest.raises(MediaUnreachable, match=f"s3://{bucket}/media/") as down:
+        board_png(view, wh.media)
+    assert "\n" not in str(down.value) and secret not in str(down.value)
+    with pytest.raises(MediaUnreachable):
+        board_pdf(view, wh.media)
+    print(f"\nreanalyze: {errors[0]}\nexport: {down.value}")
