@@ -221,18 +221,29 @@ def own_s3(tmp_path: Path) -> Iterator[S3Server]:
         server.stop()
 
 
-@pytest.mark.expected_error_log  # the failed run: Prefect and the flow log it
-def test_the_bucket_stopped_during_the_media_write_fails_in_one_line_and_commits_nothing(
+@pytest.fixture
+def media_only(
     prefect_api: str, postgres: Postgres, own_s3: S3Server, tmp_path: Path
-) -> None:
+) -> tuple[ScaleSetup, dict[str, str | None]]:
+    """A warehouse whose media alone are in a bucket of the test's own S3 server (which the
+    test stops): its catalog on PostgreSQL, its Parquet on the home's disk."""
     bucket = f"adref-{uuid.uuid4().hex[:10]}"
     own_s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
     secret = f"s3cret-{uuid.uuid4().hex}"
     setup = ScaleSetup(postgres, own_s3, postgres.new_database(), bucket, "warehouse/", secret)
     env = media_env(setup, tmp_path / "home") | {
-        "ADREF_WAREHOUSE_DATA_PATH": None,  # Parquet on the home's disk: only media in the bucket
+        "ADREF_WAREHOUSE_DATA_PATH": None,
         "PREFECT_API_URL": prefect_api,
     }
+    return setup, env
+
+
+@pytest.mark.expected_error_log  # the failed run: Prefect and the flow log it
+def test_the_bucket_stopped_during_the_media_write_fails_in_one_line_and_commits_nothing(
+    media_only: tuple[ScaleSetup, dict[str, str | None]], own_s3: S3Server, tmp_path: Path
+) -> None:
+    setup, env = media_only
+    bucket, secret = setup.bucket, setup.secret
     settings = settings_of(env)
     Warehouse.of(settings).init()
     clip = make_clip("ad", tmp_path / "ad.mkv", duration_s=20.0, width=640, height=360)
@@ -264,18 +275,12 @@ def test_the_bucket_stopped_during_the_media_write_fails_in_one_line_and_commits
 
 
 def test_with_the_bucket_down_a_reanalysis_and_an_export_fail_in_one_line(
-    prefect_api: str, postgres: Postgres, own_s3: S3Server, tmp_path: Path
+    media_only: tuple[ScaleSetup, dict[str, str | None]], own_s3: S3Server, tmp_path: Path
 ) -> None:
     """A stored video, then the bucket stops: no placeholder pictures, no half work."""
-    bucket = f"adref-{uuid.uuid4().hex[:10]}"
-    own_s3.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
-    secret = f"s3cret-{uuid.uuid4().hex}"
-    setup = ScaleSetup(postgres, own_s3, postgres.new_database(), bucket, "warehouse/", secret)
-    env = media_env(setup, tmp_path / "home") | {
-        "ADREF_WAREHOUSE_DATA_PATH": None,
-        "PREFECT_API_URL": prefect_api,
-        "ADREF_OUTPUT_LANGUAGE": "en",
-    }
+    setup, env = media_only
+    bucket, secret = setup.bucket, setup.secret
+    env = env | {"ADREF_OUTPUT_LANGUAGE": "en"}
     settings = settings_of(env)
     clip = make_clip("ad", tmp_path / "ad.mp4", duration_s=4.0, width=320, height=180)
     assert invoke(["analyze", str(clip.path)], env).exit_code == 0

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -75,20 +76,21 @@ def _count(settings: Settings, sql: str) -> int:
     return int(row[0]) if row else -1
 
 
+def _runs_since(api_since: datetime) -> Any:
+    """A filter for the flow runs started since then."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
+
+    return FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=api_since))
+
+
 def _final_states(api_since: datetime) -> list[tuple[str, str]]:
     """Each analyze-video flow run's final state since then: its type and message."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterExpectedStartTime,
-    )
     from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                expected_start_time=FlowRunFilterExpectedStartTime(after_=api_since)
-            ),
+            flow_run_filter=_runs_since(api_since),
             sort=FlowRunSort.EXPECTED_START_TIME_ASC,
         )
     return [(r.state.type.value, r.state.message or "") for r in runs if r.state is not None]
@@ -207,18 +209,11 @@ def test_postgres_back_before_the_retry_and_the_run_completes(
 def _persist_attempts(api_since: datetime) -> int:
     """How many times the persist task ran in the flow runs since then (1 + its retries)."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterExpectedStartTime,
-        TaskRunFilter,
-        TaskRunFilterName,
-    )
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
 
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(
-                expected_start_time=FlowRunFilterExpectedStartTime(after_=api_since)
-            ),
+            flow_run_filter=_runs_since(api_since),
             task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="persist")),
         )
     return sum(r.run_count for r in runs)
