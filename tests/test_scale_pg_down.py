@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import Result
@@ -41,8 +40,8 @@ class StopAtCommit:
     """Stops PostgreSQL from another thread once a writer waits behind the held snapshot table,
     while the test's own thread runs the command (as a user would, in the foreground)."""
 
-    def __init__(self, postgres: Postgres, hold: SnapshotHold, *, restart: bool = False) -> None:
-        self.postgres, self.hold, self.restart = postgres, hold, restart
+    def __init__(self, postgres: Postgres, hold: SnapshotHold) -> None:
+        self.postgres, self.hold = postgres, hold
         self.stopped = threading.Event()
         self.writer: list[str] = []
         self._cancel = threading.Event()
@@ -56,8 +55,6 @@ class StopAtCommit:
             if self.writer:
                 self.postgres.stop()  # fast: every session, the held one too, is ended
                 self.stopped.set()
-                if self.restart:  # briefly down: back before the persist's retry
-                    self.postgres.start()
                 return
             self._cancel.wait(0.1)
 
@@ -76,21 +73,20 @@ def _count(settings: Settings, sql: str) -> int:
     return int(row[0]) if row else -1
 
 
-def _runs_since(api_since: datetime) -> Any:
-    """A filter for the flow runs started since then."""
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterExpectedStartTime
-
-    return FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=api_since))
-
-
 def _final_states(api_since: datetime) -> list[tuple[str, str]]:
     """Each analyze-video flow run's final state since then: its type and message."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+    )
     from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
-            flow_run_filter=_runs_since(api_since),
+            flow_run_filter=FlowRunFilter(
+                expected_start_time=FlowRunFilterExpectedStartTime(after_=api_since)
+            ),
             sort=FlowRunSort.EXPECTED_START_TIME_ASC,
         )
     return [(r.state.type.value, r.state.message or "") for r in runs if r.state is not None]
@@ -165,55 +161,3 @@ def test_postgres_stopped_mid_persist_fails_in_one_line_and_a_later_run_stores_t
     assert [kind for kind, _ in _final_states(since)][-1] == "COMPLETED"
     print(f"\nthe line a user sees: {_errors(failed)[0]}\nstill down: {_errors(again)[0]}")
     print(f"the flow runs' final states: {states}")
-
-
-@pytest.mark.expected_error_log  # the first attempt's failure is logged before its retry
-def test_postgres_back_before_the_retry_and_the_run_completes(
-    prefect_api: str, postgres: Postgres, database: str, tmp_path: Path
-) -> None:
-    """Briefly down: persist's first attempt fails at its commit, its retry stores the video."""
-    catalog = f"postgres:{postgres.conninfo(database)}"
-    clip = make_clip("single", tmp_path / "pg-blip.mp4", duration_s=2.0)
-    env = {
-        "ADREF_HOME": str(tmp_path / "home"),
-        "ADREF_WAREHOUSE_DIR": None,
-        "ADREF_WAREHOUSE_CATALOG": catalog,
-        "ADREF_TASK_RETRIES": "1",
-        "ADREF_RETRY_DELAY_S": "5",  # PostgreSQL starts again in 1-2 s here
-        "PREFECT_API_URL": prefect_api,
-    }
-    settings = Settings(home=tmp_path / "home", warehouse_catalog=catalog)
-    Warehouse.of(settings).init()
-    since = datetime.now(UTC)
-
-    hold = SnapshotHold(postgres, database)
-    try:
-        stopper = StopAtCommit(postgres, hold, restart=True)
-        done = invoke(["analyze", str(clip.path)], env)
-        stopper.join()
-    finally:
-        hold.release()
-        if not postgres.running():
-            postgres.start()
-
-    assert stopper.stopped.is_set(), "the run never waited to commit:\n" + done.output
-    assert done.exit_code == 0, done.output
-    assert [kind for kind, _ in _final_states(since)] == ["COMPLETED"]
-    assert _persist_attempts(since) == 2
-    assert _count(settings, "select count(*) from videos") == 1
-    assert _count(settings, "select count(*) from shots") == clip.shot_count
-    assert _count(settings, HALF_VIDEOS) == 0
-    assert _count(settings, "select count(*) from runs") == 1
-
-
-def _persist_attempts(api_since: datetime) -> int:
-    """How many times the persist task ran in the flow runs since then (1 + its retries)."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
-
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=_runs_since(api_since),
-            task_run_filter=TaskRunFilter(name=TaskRunFilterName(like_="persist")),
-        )
-    return sum(r.run_count for r in runs)
