@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,6 +39,7 @@ from tests.support.scale import (
     postgres,
     s3_server,
 )
+from tests.support.stopper import StopWhen
 from tests.support.viewer import clean_env, raw_get, start_viewer, stop_viewer
 
 __all__ = ["postgres", "s3_server"]
@@ -184,33 +183,6 @@ def test_a_video_analysed_on_one_machine_is_shown_exported_and_deleted_from_anot
     assert stored(b) == []
 
 
-class StopWhenMediaAppear:
-    """Stops the S3 server from another thread once the run's first keyframe lands in the
-    bucket: the run is then between its keyframes and its video copy (being made: the clip is
-    not browser-playable, so it is transcoded first), inside persist's media writes."""
-
-    def __init__(self, s3: S3Server, bucket: str) -> None:
-        self.s3, self.bucket = s3, bucket
-        self.stopped = threading.Event()
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        deadline = time.monotonic() + SAFETY_S
-        while not self._cancel.is_set() and time.monotonic() < deadline:
-            with contextlib.suppress(Exception):
-                if self.s3.keys(self.bucket, "media/media/keyframes/"):
-                    self.s3.stop()
-                    self.stopped.set()
-                    return
-            self._cancel.wait(0.02)
-
-    def join(self) -> None:
-        self._cancel.set()
-        self._thread.join(timeout=60)
-
-
 @pytest.fixture
 def own_s3(tmp_path: Path) -> Iterator[S3Server]:
     """An S3 server of the test's own, as it is stopped (the session's serves other tests)."""
@@ -248,7 +220,14 @@ def test_the_bucket_stopped_during_the_media_write_fails_in_one_line_and_commits
     Warehouse.of(settings).init()
     clip = make_clip("ad", tmp_path / "ad.mkv", duration_s=20.0, width=640, height=360)
 
-    stopper = StopWhenMediaAppear(own_s3, bucket)
+    # Once the run's first keyframe lands: the run is then between its keyframes and its video
+    # copy (being made: the clip is not browser-playable, so it is transcoded first).
+    stopper = StopWhen(
+        lambda: own_s3.keys(bucket, "media/media/keyframes/"),
+        own_s3.stop,
+        safety_s=SAFETY_S,
+        every_s=0.02,
+    )
     try:
         failed: Result = invoke(["analyze", str(clip.path)], env)
     finally:

@@ -13,8 +13,6 @@ test stops PostgreSQL (``pg_ctl stop -m fast``) once PostgreSQL shows that write
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -28,39 +26,13 @@ from adref.video.testclips import make_clip
 from adref.warehouse.catalog import Warehouse
 from tests.support.cli import invoke
 from tests.support.scale import HALF_VIDEOS, Postgres, SnapshotHold, postgres
+from tests.support.stopper import StopWhen
 
 __all__ = ["postgres"]
 
 pytestmark = pytest.mark.slow
 SAFETY_S = 300.0  # reached only when the test is broken: the run never got to its commit
 DOWN = "cannot reach the warehouse catalog"
-
-
-class StopAtCommit:
-    """Stops PostgreSQL from another thread once a writer waits behind the held snapshot table,
-    while the test's own thread runs the command (as a user would, in the foreground)."""
-
-    def __init__(self, postgres: Postgres, hold: SnapshotHold) -> None:
-        self.postgres, self.hold = postgres, hold
-        self.stopped = threading.Event()
-        self.writer: list[str] = []
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        deadline = time.monotonic() + SAFETY_S
-        while not self._cancel.is_set() and time.monotonic() < deadline:
-            self.writer = self.hold.waiting()
-            if self.writer:
-                self.postgres.stop()  # fast: every session, the held one too, is ended
-                self.stopped.set()
-                return
-            self._cancel.wait(0.1)
-
-    def join(self) -> None:
-        self._cancel.set()
-        self._thread.join(timeout=60)
 
 
 def _errors(result: Result) -> list[str]:
@@ -122,7 +94,9 @@ def test_postgres_stopped_mid_persist_fails_in_one_line_and_a_later_run_stores_t
 
     hold = SnapshotHold(postgres, database)
     try:
-        stopper = StopAtCommit(postgres, hold)
+        # Stops PostgreSQL (fast: every session, the held one too, is ended) once a writer
+        # waits behind the held snapshot table.
+        stopper = StopWhen(hold.waiting, postgres.stop, safety_s=SAFETY_S)
         failed = invoke(["analyze", str(clip.path)], env)
         stopper.join()
         assert stopper.stopped.is_set(), "the run never waited to commit:\n" + failed.output

@@ -17,7 +17,8 @@ from adref.models import safe_id
 from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
-from adref.warehouse.delete import DeletedRows, delete_rows, remove_media, remove_paths
+from adref.warehouse.delete import DeletedRows, delete_rows, remove_media
+from adref.warehouse.media_store import remove_paths
 
 
 @dataclass(frozen=True)

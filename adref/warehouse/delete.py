@@ -9,9 +9,7 @@ pointing at a deleted file; a file left behind by a crash in between is only an 
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
@@ -100,16 +98,3 @@ def media_names(deleted: DeletedRows) -> list[str]:
 def remove_media(wh: Warehouse, deleted: DeletedRows) -> list[str]:
     """Remove the video's media from the warehouse's store; the names that existed."""
     return wh.media.remove(media_names(deleted))
-
-
-def remove_paths(paths: list[Path]) -> list[Path]:
-    """Remove files and folders; returns those that existed."""
-    removed = []
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed

@@ -196,19 +196,11 @@ class LocalMedia(MediaStore):
         return self.path(rel).resolve()
 
     def remove(self, rels: Iterable[str]) -> list[str]:
-        removed = []
         media = (self.root / MEDIA).resolve()
-        for rel in rels:
-            path = self.path(rel)
-            if not path.resolve().is_relative_to(media):
-                continue
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-                removed.append(rel)
-            elif path.exists() or path.is_symlink():
-                path.unlink(missing_ok=True)
-                removed.append(rel)
-        return removed
+        inside = {
+            path: rel for rel in rels if (path := self.path(rel)).resolve().is_relative_to(media)
+        }
+        return [inside[path] for path in remove_paths(list(inside))]
 
     def names(self) -> Iterator[str]:
         media = self.root / MEDIA
@@ -412,6 +404,20 @@ def _reason(message: str) -> str:
     if "AWS Error" in line:
         line = line[line.rindex("AWS Error") :]
     return line[:240]
+
+
+def remove_paths(paths: list[Path]) -> list[Path]:
+    """Remove files and folders (a link itself, never what it points to); returns those that
+    existed."""
+    removed = []
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _beside(target: Path) -> Path:
