@@ -41,6 +41,9 @@ class ConcurrencyBench(BaseModel):
     at_once_s: float
     one_by_one: list[RunTimes]
     at_once: list[RunTimes]
+    cores: int
+    run_cpu_s: float | None = None  # per run, one after another: its process and the worker
+    server_cpu_s: float | None = None  # per run: the Prefect server answering it
 
     @property
     def one_s(self) -> float:
@@ -54,6 +57,30 @@ class ConcurrencyBench(BaseModel):
     @property
     def overhead_s(self) -> float:
         return median(r.wall_s - r.inside_s for r in self.one_by_one + self.at_once)
+
+    @property
+    def cpu_floor_ratio(self) -> float | None:
+        """Five runs' CPU time spread over every core, against one run's wall time: no
+        scheduling can take five at once below this on this machine."""
+        if self.run_cpu_s is None or self.server_cpu_s is None:
+            return None
+        busy = len(self.at_once) * (self.run_cpu_s + self.server_cpu_s) / self.cores
+        return busy / self.one_s
+
+
+def cpu_s(pid: int) -> float | None:
+    """CPU seconds of a process and of its children it has waited for (Linux's /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return sum(int(t) for t in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _free_port() -> int:
@@ -125,11 +152,13 @@ def run_concurrency_bench(
 
                 with get_client(sync_client=True) as client:
                     one_by_one: list[RunTimes] = []
+                    cpu_before = cpu_s(worker.pid), cpu_s(server.pid)
                     began = time.perf_counter()
                     for n, video in enumerate(videos[:VIDEOS], 1):
                         on_step(f"one after another: run {n} of {VIDEOS} ...")
                         one_by_one += _wait(client, [start(video)])
                     one_by_one_s = time.perf_counter() - began
+                    cpu_after = cpu_s(worker.pid), cpu_s(server.pid)
                     on_step(f"{VIDEOS} at once ...")
                     began = time.perf_counter()
                     ids = [start(video) for video in videos[VIDEOS:]]
@@ -145,4 +174,11 @@ def run_concurrency_bench(
             at_once_s=at_once_s,
             one_by_one=one_by_one,
             at_once=at_once,
+            cores=_cores(),
+            run_cpu_s=_per_run(cpu_before[0], cpu_after[0]),
+            server_cpu_s=_per_run(cpu_before[1], cpu_after[1]),
         )
+
+
+def _per_run(before: float | None, after: float | None) -> float | None:
+    return None if before is None or after is None else (after - before) / VIDEOS

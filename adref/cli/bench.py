@@ -476,6 +476,13 @@ def bench_concurrency(
             f"{label}, wall/in-flow s per run: "
             + ", ".join(f"{r.wall_s:.1f}/{r.inside_s:.1f}{'' if r.ok else ' FAILED'}" for r in runs)
         )
+    if b.run_cpu_s is not None and b.server_cpu_s is not None and b.cpu_floor_ratio:
+        console.print(
+            f"CPU per run: {b.run_cpu_s:.1f} s in its process (and the worker), "
+            f"{b.server_cpu_s:.1f} s in the Prefect server; {VIDEOS} runs on {b.cores} "
+            f"core{'s' if b.cores != 1 else ''} need at least {b.cpu_floor_ratio:.2f}x one run "
+            "of CPU time alone"
+        )
     ok = "[green]within[/]" if b.ratio <= CONCURRENCY_TARGET else "[red]over[/]"
     console.print(
         f"{VIDEOS} at once: {b.ratio:.2f}x one run ({ok} the {CONCURRENCY_TARGET}x target); "
