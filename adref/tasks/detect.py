@@ -11,7 +11,8 @@ from prefect.context import TaskRunContext
 from adref.models import DetectResult
 from adref.progress import fraction_reporter
 from adref.tasks.policy import cache_key
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 
 
 def detect_key(content_hash: str, params: DetectParams) -> str:

@@ -13,7 +13,8 @@ from prefect.context import TaskRunContext
 
 from adref.models import SpeechResult
 from adref.settings import Settings
-from adref.speech.run import SpeechParams, transcribe_video
+from adref.speech.params import SpeechParams
+from adref.speech.run import transcribe_video
 from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
 from adref.warehouse.catalog import Warehouse

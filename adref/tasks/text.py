@@ -11,7 +11,8 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from adref.models import DetectResult, Shot, TextResult
-from adref.ocr.read import TextParams, read_texts
+from adref.ocr.params import TextParams
+from adref.ocr.read import read_texts
 from adref.progress import fraction_reporter
 from adref.settings import Settings
 from adref.tasks.persist import refresh_search
