@@ -19,7 +19,8 @@ from adref.cli.app import app
 from adref.errors import InputError
 from adref.models import DetectResult
 from adref.settings import Settings
-from adref.video.detect import DETECT_VERSION, DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DETECT_VERSION, DetectParams
 from adref.video.scoring import FastAdaptiveDetector
 from adref.video.testclips import ClipTruth, make_clip
 

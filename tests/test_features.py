@@ -10,7 +10,8 @@ import pytest
 
 from adref.models import DetectResult
 from adref.video import features
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from adref.video.testclips import ClipTruth
 from adref.video.text import text_regions
 

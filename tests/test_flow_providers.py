@@ -20,7 +20,8 @@ from adref.errors import AnswerInvalid, ProviderHardError
 from adref.grouping import group_shots
 from adref.providers.spending_caps import over_cap
 from adref.settings import get_settings, reset_settings
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from adref.video.testclips import ClipTruth, make_clip
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.spend import spent_today

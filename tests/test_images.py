@@ -10,18 +10,16 @@ from adref.errors import InputError
 from adref.models import Grouping, SceneGroup, VideoMeta
 from adref.providers.base import AnalysisRequest
 from adref.providers.remote.cost_estimates import image_tokens
+from adref.providers.remote.image_cap import SHEET_MOST_GROUPS, ImageMode, left_out, shown_groups
 from adref.providers.remote.images import (
     FRAME_BOX,
     MIN_CELL_SHORT,
-    SHEET_MOST_GROUPS,
     Frame,
-    ImageMode,
     decode_jpeg,
     drawn_text,
     encode_jpeg,
     fit_within,
     label_box,
-    left_out,
     plan_sheets,
     prepare,
     prepare_images,
@@ -29,7 +27,6 @@ from adref.providers.remote.images import (
     sheet_capacity,
     sheet_fits,
     sheet_label,
-    shown_groups,
 )
 from adref.providers.remote.vendor_call import Vendor
 from tests.factories import make_shots, make_stream

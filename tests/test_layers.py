@@ -1,16 +1,25 @@
 """The layers hold: import-linter's contracts (pyproject.toml), and no import hides in a function
 without saying why (start-up time, or Prefect's settings), since hiding one is how cycles and
-upward imports crept in before."""
+upward imports crept in before. And importing a flow loads none of the stages' heavy libraries:
+a worker imports the flow's module before each run it starts."""
 
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+FLOWS = ("analyze_video", "reanalyze", "ingest", "compact")
+# Imported by the stages that use them, when they run: each costs tens of milliseconds or more.
+HEAVY = (
+    *("cv2", "numpy", "scipy", "av", "scenedetect", "PIL", "tesserocr"),
+    *("duckdb", "pyarrow", "pandas", "notion_client", "yt_dlp"),
+    *("openai", "anthropic", "google.genai", "faster_whisper", "ctranslate2"),
+)
 
 
 def test_the_import_contracts_hold() -> None:
@@ -43,3 +52,27 @@ def test_an_import_inside_a_function_says_why() -> None:
         if "# lazy:" not in context
     ]
     assert silent == [], "move these to the module's top, or add a '# lazy: why' comment"
+
+
+def test_importing_a_flow_loads_no_heavy_library(tmp_path: Path) -> None:
+    """In a fresh process, as a worker imports a flow; Prefect's own imports are Prefect's."""
+    check = (
+        "import sys\n"
+        + "".join(f"import adref.flows.{flow}\n" for flow in FLOWS)
+        + f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
+    env |= {"ADREF_HOME": str(tmp_path / "home"), "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=ROOT,  # this checkout's adref, whatever the environment has installed
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert loaded == "[]", (
+        f"importing the flows loaded {loaded}: import them inside the functions that use them"
+    )

@@ -15,9 +15,11 @@ from PIL import Image
 
 from adref.errors import InputError
 from adref.models import DetectResult, ShotText
-from adref.ocr import engine
-from adref.ocr.read import TextParams, kept, plan, read_frame, read_texts
-from adref.video.detect import DetectParams, detect_shots
+from adref.ocr import engine, tessdata
+from adref.ocr.params import TextParams
+from adref.ocr.read import kept, plan, read_frame, read_texts
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from tests.factories import make_shot
 from tests.support.text_frames import Super, cer, frame
 
@@ -66,7 +68,7 @@ def test_preparing_the_lines_reads_what_the_raw_frame_does_not(kind: str) -> Non
     """The baseline: Tesseract's own page layout on the whole frame (here it reads nothing of
     these supers); the prepared lines must do at least as well on every super."""
     picture = frame(kind, CASES[kind], seed=3)
-    folder = engine.tessdata_dir(PARAMS.languages, None)
+    folder = tessdata.tessdata_dir(PARAMS.languages, None)
     with tesserocr.PyTessBaseAPI(path=f"{folder}/", lang=PARAMS.languages) as api:
         api.SetImage(Image.fromarray(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB)))
         raw = [line for line in api.GetUTF8Text().splitlines() if line.strip()]
@@ -127,7 +129,7 @@ def test_the_line_language_is_the_script_it_is_written_in() -> None:
 
 def test_missing_language_data_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
-        engine.tessdata_dir("kor+eng", tmp_path)
+        tessdata.tessdata_dir("kor+eng", tmp_path)
     assert "Tesseract language data for kor+eng not found" in caught.value.one_line()
     assert "ADREF_TESSDATA_DIR" in str(caught.value.hint)
 

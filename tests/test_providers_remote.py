@@ -26,7 +26,8 @@ from adref.providers.registry import get_provider
 from adref.providers.remote import provider as remote
 from adref.settings import get_settings, reset_settings
 from adref.tasks.analyze import plan, run_analysis
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from adref.video.testclips import ClipTruth
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_gemini import FakeGemini

@@ -12,7 +12,8 @@ import pytest
 
 from adref.settings import Settings
 from adref.speech.audio import SAMPLE_RATE, AudioTrack, extract_audio, read_track
-from adref.speech.run import SKIPPED, SpeechParams, transcribe_video
+from adref.speech.params import SpeechParams
+from adref.speech.run import SKIPPED, transcribe_video
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.fake_vendor import Reply
 

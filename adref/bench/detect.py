@@ -33,7 +33,8 @@ from pydantic import BaseModel
 
 from adref.models import DetectResult
 from adref.video.decode import VideoReader, decode_threads
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
 T = TypeVar("T")

@@ -21,9 +21,9 @@ from pydantic import BaseModel
 from adref import prefect_env
 from adref.analysis import AnalysisRequest
 from adref.bench.detect import decode_opencv, decode_pyav
-from adref.ocr.read import TextParams
+from adref.ocr.params import TextParams
 from adref.settings import get_settings, reset_settings
-from adref.video.detect import DetectParams
+from adref.video.params import DetectParams
 
 SETTLE_S = 1.0
 FLOW_TASKS = (
@@ -98,7 +98,7 @@ def _plain_pipeline(video: Path, home: Path) -> float:
     """The stages as their tasks' own functions (``Task.fn``), for Prefect's overhead by
     difference: the same work the flow's tasks do, search refresh included."""
     # lazy: the tasks import Prefect, which reads its settings when imported (configured first)
-    from adref.speech.run import SpeechParams
+    from adref.speech.params import SpeechParams
     from adref.tasks import analyze, detect, download, group, persist, speech, text
 
     settings = get_settings().model_copy(update={"warehouse_dir": home / "plain-warehouse"})

@@ -23,12 +23,15 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from adref.ocr.read import TextParams, read_texts
+from adref.ocr.params import TextParams
+from adref.ocr.read import read_texts
 from adref.settings import Settings
 from adref.speech.audio import extract_audio
 from adref.speech.base import Transcriber
-from adref.speech.run import SpeechParams, make_transcriber
-from adref.video.detect import DetectParams, detect_shots
+from adref.speech.params import SpeechParams
+from adref.speech.run import make_transcriber
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
 TARGET = 0.5  # OCR may add at most this share of the local pipeline's wall time

@@ -27,14 +27,18 @@ from pydantic import BaseModel
 from adref.errors import AdrefError
 from adref.grouping import group_shots
 from adref.models import Shot, ShotText, TranscriptSegment, VideoMeta
-from adref.ocr.read import TextParams, read_texts
+from adref.ocr.params import TextParams
+from adref.ocr.read import read_texts
 from adref.providers.base import AnalysisRequest
 from adref.providers.remote.cost_estimates import DEFAULT_MODELS, image_tokens, text_tokens
-from adref.providers.remote.images import Frame, ImageMode, prepare, select_frames, shown_groups
+from adref.providers.remote.image_cap import ImageMode, shown_groups
+from adref.providers.remote.images import Frame, prepare, select_frames
 from adref.providers.remote.vendor_call import Vendor
 from adref.settings import Settings, get_settings
-from adref.speech.run import SpeechParams, transcribe_video
-from adref.video.detect import DetectParams, detect_shots
+from adref.speech.params import SpeechParams
+from adref.speech.run import transcribe_video
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 from adref.video.testclips import CLIPS_VERSION, make_clip
 
 BENCH_KINDS: tuple[str, ...] = ("ad", "vertical", "rapid", "single", "vfr", "long")

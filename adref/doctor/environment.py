@@ -9,7 +9,7 @@ from importlib import metadata
 
 from adref.doctor.check import Check
 from adref.errors import AdrefError
-from adref.ocr import engine
+from adref.ocr import engine, tessdata
 from adref.settings import Settings
 from adref.speech.local import check_model_dir
 
@@ -103,7 +103,7 @@ def tesseract_check(settings: Settings) -> Check:
     their videos but read no on-screen text (a warning, not an error)."""
     spec = settings.ocr_languages
     try:
-        folder = engine.tessdata_dir(spec, settings.tessdata_dir)
+        folder = tessdata.tessdata_dir(spec, settings.tessdata_dir)
     except AdrefError as exc:
         what = f"{exc.what} ({exc.why}): on-screen text is not read"
         return Check("tesseract", "warning", what, exc.hint)

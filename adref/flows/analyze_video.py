@@ -7,10 +7,10 @@ from prefect.utilities.annotations import quote
 
 from adref.analysis import AnalysisRequest
 from adref.flows.runbook import RunBook, row_written
-from adref.ocr.read import TextParams
-from adref.providers.remote.images import left_out, shown_groups
+from adref.ocr.params import TextParams
+from adref.providers.remote.image_cap import left_out, shown_groups
 from adref.settings import get_settings
-from adref.speech.run import SpeechParams
+from adref.speech.params import SpeechParams
 from adref.tasks.analyze import analyze, estimate
 from adref.tasks.detect import detect
 from adref.tasks.download import admit, download_present, fetch, resolve
@@ -20,7 +20,7 @@ from adref.tasks.notion import wanted
 from adref.tasks.persist import persist
 from adref.tasks.runs import RunSummary
 from adref.tasks.text import read_text
-from adref.video.detect import DetectParams
+from adref.video.params import DetectParams
 
 
 @flow(

@@ -21,9 +21,9 @@ from prefect.utilities.annotations import quote
 from adref.analysis import AnalysisRequest
 from adref.flows.runbook import RunBook, row_written
 from adref.models import DetectResult
-from adref.ocr.read import TextParams
+from adref.ocr.params import TextParams
 from adref.settings import get_settings
-from adref.speech.run import SpeechParams
+from adref.speech.params import SpeechParams
 from adref.tasks.analyze import analyze
 from adref.tasks.notion import notion as publish_to_notion
 from adref.tasks.notion import wanted

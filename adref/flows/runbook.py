@@ -42,7 +42,7 @@ from adref.providers.base import CallEstimate
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import looks_like_url, redact_url
-from adref.speech.run import SpeechParams
+from adref.speech.params import SpeechParams
 from adref.tasks.analyze import AnalyzeOutcome
 from adref.tasks.policy import configured
 from adref.tasks.runs import RunSummary, StageResult, attach_line, record_run

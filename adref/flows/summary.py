@@ -7,9 +7,6 @@ from collections import defaultdict
 from functools import lru_cache
 from urllib.parse import quote, urlencode
 
-import cv2
-import numpy as np
-
 from adref.analysis import Analysis
 from adref.categories import formats, genres, label
 from adref.models import DetectResult, Grouping, PaletteColor
@@ -31,6 +28,10 @@ def overall_palette(detected: DetectResult, size: int = 5) -> list[PaletteColor]
 @lru_cache(maxsize=256)  # a few MB: keyframes are thumbnail-sized JPEGs
 def _thumb_uri(jpeg: bytes, width: int = 160) -> str:
     """Kept for the process: a re-run of a video draws the same keyframes again."""
+    # lazy: OpenCV and NumPy load only to draw a summary, not to import the flow
+    import cv2
+    import numpy as np
+
     img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         return ""

@@ -6,7 +6,8 @@ loads the language data again and goes through a PNG file. A video has dozens of
 so the in-process API is the one that keeps OCR cheap beside the detect stage.
 
 The wheel bundles its own libtesseract; the language data comes from Debian's
-``tesseract-ocr-<lang>`` packages (or ``ADREF_TESSDATA_DIR``): nothing is downloaded.
+``tesseract-ocr-<lang>`` packages (or ``ADREF_TESSDATA_DIR``), found by ``tessdata``: nothing
+is downloaded.
 """
 
 from __future__ import annotations
@@ -20,14 +21,8 @@ import tesserocr
 from PIL import Image
 
 from adref.errors import InputError
+from adref.ocr.tessdata import languages
 
-# Where Debian (and most distributions) put the traineddata files.
-_TESSDATA = (
-    Path("/usr/share/tesseract-ocr/5/tessdata"),
-    Path("/usr/share/tesseract-ocr/4.00/tessdata"),
-    Path("/usr/share/tessdata"),
-    Path("/usr/local/share/tessdata"),
-)
 # Scripts by Tesseract language: the one a line is mostly written in names its language.
 _SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
     "kor": ((0xAC00, 0xD7A3), (0x1100, 0x11FF), (0x3130, 0x318F)),
@@ -42,32 +37,6 @@ _SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
 class Reading:
     text: str
     confidence: float  # 0-100, Tesseract's mean word confidence
-
-
-def languages(spec: str) -> list[str]:
-    return [part for part in spec.split("+") if part]
-
-
-def tessdata_dir(spec: str, configured: Path | None) -> Path:
-    """The folder holding every language of ``spec``; a clear error naming what is missing."""
-    wanted = languages(spec)
-    candidates = (configured,) if configured is not None else _TESSDATA
-    for folder in candidates:
-        if folder is not None and all(
-            (folder / f"{lang}.traineddata").is_file() for lang in wanted
-        ):
-            return folder
-    where = str(configured) if configured is not None else ", ".join(map(str, _TESSDATA))
-    return _missing(wanted, where)
-
-
-def _missing(wanted: list[str], where: str) -> Path:
-    packages = " ".join(f"tesseract-ocr-{lang.replace('_', '-')}" for lang in wanted)
-    raise InputError(
-        f"Tesseract language data for {'+'.join(wanted)} not found",
-        why=f"looked in {where}",
-        hint=f"Install it (apt-get install {packages}) or set ADREF_TESSDATA_DIR",
-    )
 
 
 def language_of(text: str, spec: str) -> str | None:

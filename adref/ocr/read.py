@@ -23,17 +23,14 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-from adref.errors import InputError
 from adref.models import Shot, ShotText, TextResult
 from adref.ocr import engine
 from adref.ocr.frames import grey_frames
+from adref.ocr.params import TextParams
 from adref.ocr.prepare import LineImage, line_images
-from adref.settings import Settings
+from adref.ocr.tessdata import tessdata_dir
 from adref.video.text import Box, text_lines
-
-TEXT_VERSION = "1"  # bump whenever the rows would change for the same video and settings
 
 # (share of the shot's length, shortest shot probed there): a super that comes in late is the
 # common case, one gone before the keyframe the rarer one, worth a look in long shots only.
@@ -43,33 +40,6 @@ _SAME_TEXT = 0.8  # difflib ratio over which two readings in one shot are one li
 _SAME_PLACE = 0.5  # box overlap (intersection over union) over which a line is one seen before
 _SURE = 85.0  # Tesseract confidence (0-100) past which the other polarity is not read
 _CHANGED = 18.0  # mean grey difference (0-255) over which a line in the same place has changed
-
-
-class TextParams(BaseModel):
-    """Everything that changes the text step's rows (so: part of its cache key)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    languages: str = "kor+eng"
-    min_confidence: float = 0.6
-    tessdata: str | None = None
-    version: str = TEXT_VERSION
-    # Why Tesseract cannot read here (its language data is not installed); empty when it can.
-    # Part of the key, so text is read once the data is installed, not served from cache.
-    unavailable: str = ""
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> TextParams:
-        params = cls(
-            languages=settings.ocr_languages,
-            min_confidence=settings.ocr_min_confidence,
-            tessdata=str(settings.tessdata_dir) if settings.tessdata_dir else None,
-        )
-        try:
-            engine.tessdata_dir(params.languages, settings.tessdata_dir)
-        except InputError as exc:
-            return params.model_copy(update={"unavailable": exc.one_line()})
-        return params
 
 
 @dataclass(frozen=True)
@@ -248,6 +218,6 @@ def _cached_reader(languages: str, tessdata: str) -> engine.LineReader:
 
 def _reader(languages: str, tessdata: str | None) -> engine.LineReader:
     """One Tesseract per process and language set: starting one costs ~0.1 s."""
-    folder = engine.tessdata_dir(languages, Path(tessdata) if tessdata else None)
+    folder = tessdata_dir(languages, Path(tessdata) if tessdata else None)
     with _readers_lock:
         return _cached_reader(languages, str(folder))

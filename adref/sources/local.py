@@ -12,7 +12,6 @@ from adref.sources.hash_memo import hash_memo
 from adref.sources.hashing import content_video_id
 from adref.sources.limits import check_duration
 from adref.sources.meta import apply_stream
-from adref.sources.probe import probe_video
 
 __all__ = [
     "VIDEO_SUFFIXES",
@@ -87,6 +86,8 @@ def file_stamp(path: Path) -> tuple[int, int]:
 def check_file(path: Path, settings: Settings) -> StreamInfo:
     """Is this a video adref takes? The one rule for files, asked by the CLI before it starts
     Prefect and by the flow before it hashes: a video, and within the duration limit."""
+    from adref.sources.probe import probe_video  # lazy: PyAV; listing a watched folder needs none
+
     stream = probe_video(path)
     check_duration(stream.duration_s, settings, path.name)
     return stream

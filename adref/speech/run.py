@@ -11,46 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from adref.errors import AdrefError
 from adref.models import SpeechResult, TranscriptSegment
 from adref.settings import Settings
 from adref.speech.audio import extract_audio
 from adref.speech.base import Transcriber
+from adref.speech.params import SpeechParams
 
-SPEECH_VERSION = "1"  # bump whenever the rows would change for the same video and settings
 SKIPPED = (
     "speech: skipped, no transcription engine configured "
     "(set ADREF_SPEECH_ENGINE to openai, gemini or local)"
 )
 AUDIO_FILE = "audio-16k.wav"
-
-
-class SpeechParams(BaseModel):
-    """Everything that changes the speech step's rows (so: part of its cache key)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    engine: str = "none"
-    model: str | None = None
-    language: str | None = None
-    endpoint: str | None = None  # the hosted engine's base URL (a gateway may differ)
-    model_dir: str | None = None  # the local engine's model folder
-    version: str = SPEECH_VERSION
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SpeechParams:
-        engine = settings.speech_engine
-        endpoint = {"openai": settings.openai_base_url, "gemini": settings.gemini_base_url}
-        folder = settings.speech_model_dir
-        return cls(
-            engine=engine,
-            model=settings.speech_model,
-            language=settings.speech_language,
-            endpoint=endpoint.get(engine),
-            model_dir=str(folder.expanduser().resolve()) if engine == "local" and folder else None,
-        )
 
 
 def make_transcriber(params: SpeechParams, settings: Settings) -> Transcriber:

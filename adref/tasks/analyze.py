@@ -23,8 +23,6 @@ from adref.providers.chain import chain_names, run_chain
 from adref.providers.registry import get_provider
 from adref.settings import Settings
 from adref.tasks.policy import cache_key, retry_if_transient
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.spend import spent_today
 
 
 class AnalyzeOutcome(BaseModel):
@@ -61,6 +59,10 @@ def run_analysis(
     provider_spec: str, request: AnalysisRequest, settings: Settings
 ) -> AnalyzeOutcome:
     """Run the chain and stamp the answer with provenance (plain: the bench calls it too)."""
+    # lazy: DuckDB, for the day's spend
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.spend import spent_today
+
     started = time.perf_counter()
     outcome = run_chain(
         provider_spec, request, settings, lambda: spent_today(Warehouse.of(settings))

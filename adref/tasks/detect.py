@@ -11,7 +11,7 @@ from prefect.context import TaskRunContext
 from adref.models import DetectResult
 from adref.progress import fraction_reporter
 from adref.tasks.policy import cache_key
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.params import DetectParams
 
 
 def detect_key(content_hash: str, params: DetectParams) -> str:
@@ -24,5 +24,7 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 @task(name="detect", cache_key_fn=_key, persist_result=True)
 def detect(path: Path, content_hash: str, params: DetectParams) -> DetectResult:
+    from adref.video.detect import detect_shots  # lazy: OpenCV, PyAV, PySceneDetect
+
     detected = detect_shots(path, params, fraction_reporter("detect"))
     return detected.model_copy(update={"key": detect_key(content_hash, params)})

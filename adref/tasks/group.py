@@ -7,7 +7,6 @@ from typing import Any
 from prefect import task
 from prefect.context import TaskRunContext
 
-from adref.grouping import group_shots
 from adref.models import DetectResult, Grouping
 from adref.tasks.policy import cache_key
 
@@ -24,5 +23,7 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 @task(name="group", cache_key_fn=_key, persist_result=True)
 def group(detected: DetectResult, granularity: int, max_groups: int) -> Grouping:
+    from adref.grouping import group_shots  # lazy: NumPy
+
     grouping = group_shots(detected.shots, detected.stream, granularity, max_groups)
     return grouping.model_copy(update={"key": group_key(detected, granularity, max_groups)})

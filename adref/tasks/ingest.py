@@ -20,8 +20,6 @@ from adref.ingest.report import Started
 from adref.ingest.watchlist import VARIABLE, WatchList, combine, parse_watchlist, read_file
 from adref.settings import Settings
 from adref.sources.urls import redact_url
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.known import known_videos
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -67,6 +65,10 @@ def recorded_source(found: Found) -> str:
 
 def known_in_warehouse(found: list[Found], settings: Settings) -> tuple[set[str], set[str]]:
     """The video ids stored, and the source keys of videos found at a source already seen."""
+    # lazy: DuckDB
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.known import known_videos
+
     ids = sorted({f.video_id for f in found if f.video_id})
     recorded = {recorded_source(f): source_key(f.target) for f in found}
     got_ids, got_sources = known_videos(Warehouse.of(settings), ids, sorted(recorded))

@@ -12,8 +12,6 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from adref.errors import AdrefError
-from adref.notion.config import notion_config
-from adref.notion.push import Publisher
 from adref.settings import Settings
 
 
@@ -32,6 +30,10 @@ def scrubbed(text: str, settings: Settings) -> str:
 
 def publish_video(video_id: str, settings: Settings) -> list[str]:
     """Publish one video; returns the lines for the run's notes (none when it reached Notion)."""
+    # lazy: the Notion SDK, and DuckDB for what is published
+    from adref.notion.config import notion_config
+    from adref.notion.push import Publisher
+
     config = notion_config(settings)
     if config is None:
         return [

@@ -31,16 +31,15 @@ from adref.models import (
     TextResult,
     VideoMeta,
 )
-from adref.search.index import refresh_quietly
 from adref.settings import Settings
 from adref.tags import unique as unique_tags
 from adref.tasks.policy import cache_key, retry_if_transient
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.media import store_keyframes, store_video
 from adref.warehouse.records import VideoWrite
 
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     settings: Settings = inputs["settings"]
     warehouse = Warehouse.of(settings)
     warehouse.init()  # the key needs its identity; made here, it is made once
@@ -82,6 +81,10 @@ def persist(
     tags: list[str],
     settings: Settings,
 ) -> Persisted:
+    # lazy: DuckDB and PyArrow, imported when the stage runs
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.media import store_keyframes, store_video
+
     warehouse = Warehouse.of(settings)
     keyframes = store_keyframes(warehouse.media, meta.video_id, detected.shots)
     media_path = None
@@ -109,6 +112,8 @@ def persist(
 
 def refresh_search(video_id: str, settings: Settings) -> None:
     """The video's search entry, after the commit; a failure is a warning in the run's log."""
+    from adref.search.index import refresh_quietly  # lazy: DuckDB, PyArrow, NumPy
+
     if refresh_quietly(settings, [video_id]) is None:
         get_run_logger().warning(
             "search index not refreshed for %s: the next refresh or `adref index` repairs it",

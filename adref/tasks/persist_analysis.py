@@ -17,7 +17,6 @@ from adref.analysis import Analysis
 from adref.settings import Settings
 from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
-from adref.warehouse.catalog import Warehouse
 
 
 def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
@@ -28,11 +27,15 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 def analysis_stored(analysis: Analysis, settings: Settings) -> bool:
     """Whether the warehouse holds the analysis; the flow refreshes the cached write if not."""
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     return Warehouse.of(settings).has_video(analysis.video_id, analysis.analysis_id)
 
 
 @task(name="persist-analysis", cache_key_fn=_key, persist_result=True)
 def persist_analysis(analysis: Analysis, settings: Settings) -> str:
+    from adref.warehouse.catalog import Warehouse  # lazy: as above
+
     Warehouse.of(settings).write_analysis(analysis)
     refresh_search(analysis.video_id, settings)
     return analysis.analysis_id

@@ -17,7 +17,6 @@ from adref.models import PaletteColor, VideoMeta, utcnow
 from adref.providers.base import CallEstimate
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
-from adref.warehouse.catalog import Warehouse
 from adref.warehouse.records import RunRecord, Sighting
 
 log = logging.getLogger(__name__)
@@ -75,6 +74,8 @@ def record_run(
     meta: VideoMeta | None = None,
 ) -> None:
     """``seen_at`` and ``meta``: where a completed run found its video, and what it said there."""
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     seconds = {r.stage: round(r.seconds, 4) for r in summary.stages}
     record = RunRecord(
         run_id=summary.run_id,
@@ -115,4 +116,6 @@ def record_run(
 
 def attach_line(settings: Settings) -> str:
     """The SQL that opens the warehouse in any DuckDB client, for the run's summary."""
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     return Warehouse.of(settings).attach_line()

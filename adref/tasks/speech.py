@@ -13,10 +13,9 @@ from prefect.context import TaskRunContext
 
 from adref.models import SpeechResult
 from adref.settings import Settings
-from adref.speech.run import SpeechParams, transcribe_video
+from adref.speech.params import SpeechParams
 from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
-from adref.warehouse.catalog import Warehouse
 
 
 def speech_key(content_hash: str, params: SpeechParams) -> str:
@@ -31,6 +30,8 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 def transcribe(
     path: Path, content_hash: str, params: SpeechParams, workspace: Path, settings: Settings
 ) -> SpeechResult:
+    from adref.speech.run import transcribe_video  # lazy: PyAV and NumPy, for the audio track
+
     result = transcribe_video(path, workspace, params, settings)
     return result.model_copy(update={"key": speech_key(content_hash, params)})
 
@@ -39,6 +40,8 @@ def transcribe(
 def persist_transcript(video_id: str, heard: SpeechResult, settings: Settings) -> int:
     """Replace the stored video's transcript (``adref reanalyze --speech``); its search entry is
     refreshed, as what it was said to say may have changed."""
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     Warehouse.of(settings).write_transcript(video_id, heard)
     refresh_search(video_id, settings)
     return len(heard.segments)

@@ -13,14 +13,14 @@ model and prompt asks once more; ``adref reanalyze`` skips those.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adref.analysis import AnalysisRequest
-from adref.grouping import is_short_form
 from adref.settings import Settings
-from adref.sources.probe import probe_video
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.reanalysis import KeptCopy, load_request, media_copy
+
+if TYPE_CHECKING:
+    # lazy: for the annotation only; DuckDB is imported when the warehouse is read
+    from adref.warehouse.reanalysis import KeptCopy
 
 _NOT_THE_PICTURES: dict[str, Any] = {
     "shots": {"__all__": {"keyframe_jpeg"}},  # hashed by their bytes below
@@ -29,6 +29,12 @@ _NOT_THE_PICTURES: dict[str, Any] = {
 
 
 def stored_request(video_id: str, settings: Settings, model: str | None) -> AnalysisRequest:
+    # lazy: the warehouse (DuckDB), the kept copy's probe (PyAV), grouping's rule (NumPy)
+    from adref.grouping import is_short_form
+    from adref.sources.probe import probe_video
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.reanalysis import load_request  # lazy: as above
+
     request = load_request(
         Warehouse.of(settings),
         video_id,
@@ -43,6 +49,10 @@ def stored_request(video_id: str, settings: Settings, model: str | None) -> Anal
 
 def stored_media(video_id: str, settings: Settings, reading: str = "its text") -> KeptCopy:
     """The stored video's kept copy (an InputError naming what was to be read when none is)."""
+    # lazy: DuckDB
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.reanalysis import media_copy
+
     return media_copy(Warehouse.of(settings), video_id, reading)
 
 

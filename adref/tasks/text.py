@@ -11,12 +11,11 @@ from prefect import task
 from prefect.context import TaskRunContext
 
 from adref.models import DetectResult, Shot, TextResult
-from adref.ocr.read import TextParams, read_texts
+from adref.ocr.params import TextParams
 from adref.progress import fraction_reporter
 from adref.settings import Settings
 from adref.tasks.persist import refresh_search
 from adref.tasks.policy import cache_key
-from adref.warehouse.catalog import Warehouse
 
 
 def text_key(detected: DetectResult, params: TextParams) -> str:
@@ -31,6 +30,8 @@ def _key(ctx: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 @task(name="text", cache_key_fn=_key, persist_result=True)
 def read_text(path: Path, detected: DetectResult, params: TextParams) -> TextResult:
+    from adref.ocr.read import read_texts  # lazy: OpenCV, PyAV, Tesseract
+
     result = read_texts(path, detected.shots, params, fraction_reporter("text"))
     return result.model_copy(update={"key": text_key(detected, params)})
 
@@ -39,12 +40,16 @@ def read_text(path: Path, detected: DetectResult, params: TextParams) -> TextRes
 def read_stored_text(path: Path, shots: list[Shot], params: TextParams) -> TextResult:
     """The text on screen of a stored video, read from its kept copy at its stored shots (for
     ``adref reanalyze --text``): not cached, as what it reads is the warehouse's, not a key's."""
+    from adref.ocr.read import read_texts  # lazy: as above
+
     return read_texts(path, shots, params, fraction_reporter("text"))
 
 
 @task(name="persist-text")
 def persist_text(video_id: str, texts: TextResult, settings: Settings) -> int:
     """Replace the stored video's lines read on screen; its search entry is refreshed."""
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     Warehouse.of(settings).write_texts(video_id, texts.texts)
     refresh_search(video_id, settings)
     return len(texts.texts)

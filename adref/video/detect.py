@@ -24,54 +24,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
 
 import cv2
 import numpy as np
 import scenedetect
-from pydantic import BaseModel, ConfigDict
 
 from adref.errors import InputError
 from adref.models import DetectResult, StreamInfo
-from adref.settings import Settings
 from adref.video.cuts import CutDetectors
 from adref.video.decode import DecodedFrame, StreamHeader, VideoReader, normalise_rotation
 from adref.video.keyframes import Candidate, Candidates, Segment, choose
 from adref.video.light import LightAndMotion, channel_means
 from adref.video.pan import CameraPan
+from adref.video.params import DetectParams
 from adref.video.shots import ShotPlan, ShotQueue, geometry
 from adref.video.timeline import Timeline
 
 log = logging.getLogger(__name__)
 
-DETECT_VERSION = "4"  # bump whenever cuts or features would change for the same input
-
 _TRUNCATED = 0.8  # decoding less than this share of what the container promises is an error
-
-
-class DetectParams(BaseModel):
-    """Everything that changes the detect stage's output (so: part of its cache key)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    detector: Literal["adaptive", "content"] = "adaptive"
-    adaptive_threshold: float = 3.0
-    content_threshold: float = 27.0
-    fade_threshold: float = 12.0  # 0 turns fade detection off
-    min_shot_s: float = 0.5
-    thumbnail_width: int = 480
-    version: str = DETECT_VERSION
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> DetectParams:
-        return cls(
-            detector=settings.detector,
-            adaptive_threshold=settings.adaptive_threshold,
-            content_threshold=settings.content_threshold,
-            fade_threshold=settings.fade_threshold,
-            min_shot_s=settings.min_shot_s,
-            thumbnail_width=settings.thumbnail_width,
-        )
 
 
 def detect_shots(

@@ -22,7 +22,8 @@ from scenedetect.common import FrameTimecode
 from scenedetect.detector import SceneDetector
 
 from adref.video.decode import VideoReader
-from adref.video.detect import DetectParams, detect_shots
+from adref.video.detect import detect_shots
+from adref.video.params import DetectParams
 
 BGR = tuple[int, int, int]
 

@@ -3,7 +3,7 @@
 One keyframe per scene group (``analysis_groups``), in time order, never larger than the video
 itself. ``ADREF_MAX_ANALYSIS_IMAGES`` caps the images sent, not the groups: in ``frames`` mode
 that is one group per image, so groups are dropped past it; contact sheets instead fit every
-group onto that many sheets (see ``shown_groups``):
+group onto that many sheets (see ``image_cap``):
 
 - ``frames``: one image per group, shrunk to the largest size that costs the vendor's minimum.
   OpenAI: fit in 512x512 at detail "high", one tile, 255 tokens; "low" (85 tokens) is a blurred
@@ -17,7 +17,7 @@ group onto that many sheets (see ``shown_groups``):
   no-resize size); Gemini: 768x768, one 258-token tile. Among the layouts a sheet can take, the
   cheapest wins, then the one with the largest frames. When the groups need more sheets than the
   cap allows, the sheets take more frames each, smaller than ~180 px (never over
-  ``SHEET_MOST_GROUPS`` a sheet), still within the vendor's size.
+  ``image_cap.SHEET_MOST_GROUPS`` a sheet), still within the vendor's size.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ from adref.providers.remote.cost_estimates import (
     image_tokens,
     openai_tiles,
 )
+from adref.providers.remote.image_cap import ImageMode
 from adref.providers.remote.vendor_call import ImagePart, Vendor
-
-ImageMode = Literal["frames", "contact_sheet"]
 
 JPEG_QUALITY = 85
 MIN_CELL_SHORT = 180  # a contact-sheet frame keeps at least this on its short side
@@ -54,10 +53,6 @@ FRAME_BOX: dict[Vendor, tuple[int, int]] = {
 }
 OPENAI_SHEET_TILES = 6
 CLAUDE_SHEET_PIXELS = 1_150_000
-# Most frames a sheet takes when the cap on images squeezes them: 12 fit even Gemini's 768 px
-# tile at ~120 px on their short side (16:9, 9:16 and 2.35:1 frames), where people, products and
-# layout still read; smaller, a sheet would show groups in name only.
-SHEET_MOST_GROUPS = 12
 _MAX_GRID = 64
 
 
@@ -104,27 +99,6 @@ class PreparedImage:
     part: ImagePart
     groups: tuple[int, ...]
     layout: SheetLayout | None = None  # set for a contact sheet
-
-
-def shown_groups(mode: ImageMode, max_images: int) -> int:
-    """How many scene groups ``max_images`` images can show: the cap grouping applies."""
-    return max_images * (SHEET_MOST_GROUPS if mode == "contact_sheet" else 1)
-
-
-def left_out(groups: int, shown: list[int], mode: ImageMode, max_images: int) -> str | None:
-    """The run's note when some groups are not shown (which, and why), else None."""
-    missing = sorted(set(range(groups)) - set(shown))
-    if not missing:
-        return None
-    names = ", ".join(str(i) for i in missing[:20]) + (", …" if len(missing) > 20 else "")
-    why = (
-        f"ADREF_IMAGE_MODE=frames sends one image per group, ADREF_MAX_ANALYSIS_IMAGES="
-        f"{max_images} at most"
-        if mode == "frames"
-        else f"{max_images} contact sheets (ADREF_MAX_ANALYSIS_IMAGES) of at most "
-        f"{SHEET_MOST_GROUPS} groups each hold {shown_groups(mode, max_images)}"
-    )
-    return f"scene groups {names} not shown to the model ({len(missing)} of {groups}): {why}"
 
 
 def select_frames(request: AnalysisRequest) -> list[Frame]:
