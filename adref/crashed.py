@@ -18,7 +18,6 @@ from adref.models import utcnow
 from adref.runcard import Card, read_cards, settle_card
 from adref.settings import Settings
 from adref.sources.urls import redact_url
-from adref.warehouse.catalog import Warehouse
 from adref.warehouse.records import RunRecord
 
 log = logging.getLogger(__name__)
@@ -89,6 +88,9 @@ def crash_dead_runs(settings: Settings) -> list[DeadRun]:
 
 def _record(settings: Settings, card: Card, run: Any, why: str) -> None:
     """The dead run's ``runs`` row: what is known of it, its spend unknown."""
+    # lazy: DuckDB and PyArrow, once a dead run is found; the CLI imports this module to start
+    from adref.warehouse.catalog import Warehouse
+
     params = run.parameters or {}
     source = params.get("source") or params.get("video_id")
     record = RunRecord(
