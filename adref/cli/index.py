@@ -6,7 +6,6 @@ import typer
 
 from adref.cli.app import app, console, fail
 from adref.settings import get_settings
-from adref.warehouse.catalog import Warehouse
 
 
 @app.command()
@@ -16,7 +15,9 @@ def index(
     ),
 ) -> None:
     """Rebuild the search index (words, facets, colour, "more like this") from the warehouse."""
-    from adref.search.index import refresh  # lazy: keeps `adref --help` fast
+    # lazy: DuckDB, PyArrow and NumPy; keeps `adref --help` fast
+    from adref.search.index import refresh
+    from adref.warehouse.catalog import Warehouse
 
     settings = get_settings()
     if not Warehouse.of(settings).exists():

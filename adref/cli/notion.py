@@ -13,7 +13,6 @@ from adref import prefect_env
 from adref.cli.app import app, console, err_console, fail
 from adref.errors import AdrefError
 from adref.settings import Settings, get_settings
-from adref.warehouse.catalog import Warehouse
 
 if TYPE_CHECKING:
     # lazy: for the annotation only; the SDK is imported when a Notion command runs
@@ -71,7 +70,8 @@ def push(
 ) -> None:
     """Publish videos or moodboards to Notion: a new page the first time, the same page updated
     after (a page deleted or archived in Notion is made again)."""
-    # lazy: as above
+    # lazy: as above, and DuckDB for what is published
+    from adref.warehouse.catalog import Warehouse
     from adref.warehouse.reanalysis import require_stored, select_videos
 
     settings = get_settings()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -29,9 +30,10 @@ from adref.providers.base import CallEstimate
 from adref.providers.chain import chain_names
 from adref.providers.registry import get_provider
 from adref.settings import get_settings
-from adref.sources.probe import probe_video
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.reanalysis import load_request, require_stored, select_videos
+
+if TYPE_CHECKING:
+    # lazy: for the annotation only; DuckDB is imported when the command reads the warehouse
+    from adref.warehouse.catalog import Warehouse
 
 
 @dataclass
@@ -92,6 +94,10 @@ def reanalyze(
     ),
 ) -> None:
     """Analyse stored videos again with another provider, model or prompt; keep every analysis."""
+    # lazy: DuckDB and PyArrow; keeps `adref --help` fast
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.reanalysis import require_stored, select_videos
+
     settings = get_settings()
     if notion:
         require_notion_database(settings)
@@ -137,7 +143,10 @@ def make_plan(
     warehouse: Warehouse, video_ids: list[str], chain: str, model: str | None, refresh: bool
 ) -> list[Planned]:
     """Each video's planned work, estimated by the chain's first provider (no call is made)."""
-    from adref.grouping import is_short_form  # lazy: scipy; keeps `adref --help` fast
+    # lazy: the probe's PyAV, grouping's scipy, the warehouse's DuckDB; keeps `adref --help` fast
+    from adref.grouping import is_short_form
+    from adref.sources.probe import probe_video
+    from adref.warehouse.reanalysis import load_request
 
     name = chain_names(chain)[0]  # an unknown name in the chain fails here, before any run
     first, language = get_provider(name), get_settings().output_language

@@ -7,17 +7,20 @@ import csv
 import json
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import duckdb
 import typer
 from rich.table import Table
 
 from adref.cli.app import app, console, err_console, fail
 from adref.errors import AdrefError
 from adref.settings import get_settings
-from adref.warehouse.catalog import Warehouse
-from adref.warehouse.read import Result, as_text, execute, jsonable, open_reader, read_statements
+
+if TYPE_CHECKING:
+    # lazy: for the annotations only; DuckDB is imported when a query runs
+    import duckdb
+
+    from adref.warehouse.read import Result
 
 MAX_TABLE_ROWS = 1000
 MAX_CELL = 80
@@ -48,6 +51,10 @@ def sql(
     ] = False,
 ) -> None:
     """Query the warehouse read-only (tables: videos, shots, scene_groups, analyses, ...)."""
+    # lazy: DuckDB and PyArrow, for this command only; keeps `adref --help` fast
+    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.read import open_reader
+
     warehouse = Warehouse.of(get_settings())
     try:
         if attach_line:
@@ -75,6 +82,8 @@ def sql(
 
 
 def run(con: duckdb.DuckDBPyConnection, sql_text: str, fmt: OutputFormat) -> None:
+    from adref.warehouse.read import execute, read_statements  # lazy: as above
+
     for statement in read_statements(sql_text):
         result = execute(con, statement)
         if result is not None:
@@ -82,6 +91,8 @@ def run(con: duckdb.DuckDBPyConnection, sql_text: str, fmt: OutputFormat) -> Non
 
 
 def emit(result: Result, fmt: OutputFormat) -> None:
+    from adref.warehouse.read import as_text, jsonable  # lazy: as above
+
     if fmt is OutputFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(result.columns)
@@ -116,6 +127,8 @@ def rich_table(result: Result) -> Table:
 
 
 def _cell(value: object) -> str:
+    from adref.warehouse.read import as_text  # lazy: as above (loaded by then: a dict lookup)
+
     if value is None:
         return "[dim]NULL[/]"
     text = f"{value:.6g}" if isinstance(value, float) else as_text(value)

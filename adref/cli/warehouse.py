@@ -9,7 +9,6 @@ from rich.table import Table
 
 from adref.cli.app import app, console, fail
 from adref.settings import get_settings
-from adref.warehouse.catalog import Warehouse
 
 warehouse_app = typer.Typer(
     help="Look after the warehouse itself (where it lives).", no_args_is_help=True
@@ -29,7 +28,8 @@ def migrate(
     """Copy a local warehouse (SQLite catalog + Parquet folder) into the configured catalog and
     data path (ADREF_WAREHOUSE_CATALOG, ADREF_WAREHOUSE_DATA_PATH): every table and row, in one
     transaction. Refuses a target that holds rows; a second run says it is done."""
-    # lazy: keeps `adref --help` fast
+    # lazy: DuckDB and PyArrow; keeps `adref --help` fast
+    from adref.warehouse.catalog import Warehouse
     from adref.warehouse.migrate import migrate as run
 
     settings = get_settings()
