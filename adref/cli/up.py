@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from types import FrameType
 
-import httpx
 import typer
 from rich.table import Table
 
@@ -223,6 +222,8 @@ def down(
 def _wait_for_runs(found: prefect_env.Stack) -> None:
     """The background server's runs belong to commands in someone's terminal: stopping it under
     them would fail them half-way, so ``down`` lets them finish first."""
+    import httpx  # lazy: keeps `adref --help` fast
+
     said = False
     while found.alive("supervisor"):
         try:

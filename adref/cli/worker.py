@@ -14,7 +14,6 @@ import os
 import socket
 import sys
 
-import httpx
 import typer
 
 from adref import prefect_env
@@ -37,6 +36,8 @@ def worker(
     ),
 ) -> None:
     """Run a worker for adref's pool here, against the server PREFECT_API_URL names."""
+    import httpx  # lazy: keeps `adref --help` fast
+
     settings = get_settings()
     api_url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
     if not api_url:

@@ -12,13 +12,13 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-
 _UNFINISHED = ["PENDING", "RUNNING", "CANCELLING"]
 
 
 def unfinished_runs(api_url: str) -> int:
     """Flow runs pending, running or cancelling on the server."""
+    import httpx  # lazy: ~30 ms; the CLI imports this module to start, only asking a server needs it
+
     running = httpx.post(
         f"{api_url}/flow_runs/count",
         json={"flow_runs": {"state": {"type": {"any_": _UNFINISHED}}}},
@@ -30,6 +30,8 @@ def unfinished_runs(api_url: str) -> int:
 
 def _last_run_activity(api_url: str) -> float | None:
     """Now if a run is unfinished; else when the last run ended (epoch seconds), if any did."""
+    import httpx  # lazy: as above
+
     if unfinished_runs(api_url):
         return time.time()
     last = httpx.post(
@@ -52,6 +54,8 @@ class IdleWatch:
         self.next_look = time.monotonic()
 
     def expired(self) -> bool:
+        import httpx  # lazy: as above
+
         if time.monotonic() < self.next_look:
             return False
         self.next_look = time.monotonic() + self.every

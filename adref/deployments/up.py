@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-import httpx
-
 from adref import prefect_env
 from adref.crashed import mark_crashed, unfinished
 from adref.deployments.idle import IdleWatch
@@ -88,6 +86,8 @@ def _wait_answering(
 ) -> None:
     """Poll ``url + probe`` until its status is ``answered``; UpError once ``process`` exits or
     the start-up time runs out (the caller stops the child)."""
+    import httpx  # lazy: ~30 ms; the CLI imports this module to start, only a start asks a server
+
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -108,6 +108,8 @@ def _wait_answering(
 
 
 def _port_free(port: int) -> bool:
+    import httpx  # lazy: as above
+
     try:
         httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
     except httpx.ConnectError:

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from adref.errors import InputError
@@ -94,6 +93,8 @@ class WatchList:
 def parse_watchlist(text: str, origin: str) -> WatchList:
     """Every good entry as a Source, every bad one as a BadEntry; a list that is not a watch
     list at all (not YAML, the wrong shape) is an InputError."""
+    import yaml  # lazy: ~10 ms; the CLI imports this module to start, only reading a list needs it
+
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
