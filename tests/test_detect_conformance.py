@@ -157,6 +157,20 @@ def test_stripes_swapping_phase_cut_only_where_the_linear_downscale_does(
 MIXED = (shot(16, 1), shot(17, 2), grey(128, 16), shot(14, 3))
 BW = (Seg(20, texture=4), Seg(18, (90, 90, 90), texture=5), Seg(16, (200,) * 3, texture=6))
 VFR = "round(if(lt(N,20),N*0.04,if(lt(N,35),0.8+(N-20)*0.08,2.0+(N-35)*0.02))/TB)"
+
+
+def _rotated(name: str, degrees: int, size: tuple[int, int], fps: str = "25") -> Clip:
+    """A clip whose container asks players to turn it (the pixels stay as encoded)."""
+    return Clip(
+        name,
+        MIXED,
+        size=size,
+        fps=fps,
+        in_args=("-display_rotation", str(degrees), "-noautorotate"),
+        pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
+    )
+
+
 CORPUS = [
     # pixel formats
     Clip("fmt-yuv420p", MIXED),
@@ -218,28 +232,9 @@ CORPUS = [
     Clip("portrait-270x480", MIXED, size=(270, 480)),
     Clip("width-640-4x3", MIXED, size=(640, 480)),
     # containers and timing
-    Clip(
-        "rotated",
-        MIXED,
-        size=(96, 160),
-        in_args=("-display_rotation", "90", "-noautorotate"),
-        pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
-    ),
-    Clip(
-        "rotated-over-256",
-        MIXED,
-        size=(480, 270),
-        in_args=("-display_rotation", "90", "-noautorotate"),
-        pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
-    ),
-    Clip(
-        "rotated-180-ntsc",
-        MIXED,
-        size=(640, 360),
-        fps=NTSC,
-        in_args=("-display_rotation", "180", "-noautorotate"),
-        pixels="OpenCV turns frames upright, adref reads them as stored (same HSV differences)",
-    ),
+    _rotated("rotated", 90, (96, 160)),
+    _rotated("rotated-over-256", 90, (480, 270)),
+    _rotated("rotated-180-ntsc", 180, (640, 360), fps=NTSC),
     Clip(
         "variable-frame-rate",
         MIXED,

@@ -23,6 +23,7 @@ from adref.bench.fake_model import FakeModelServer
 from adref.deployments import up as ups
 from adref.deployments.apply import apply_deployments
 from adref.settings import get_settings, reset_settings
+from adref.video.decode import usable_cores
 from adref.video.testclips import make_clip
 
 VIDEOS = 5
@@ -75,12 +76,6 @@ def cpu_s(pid: int) -> float | None:
     except OSError:
         return None
     return sum(int(t) for t in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def _cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _free_port() -> int:
@@ -174,7 +169,7 @@ def run_concurrency_bench(
             at_once_s=at_once_s,
             one_by_one=one_by_one,
             at_once=at_once,
-            cores=_cores(),
+            cores=usable_cores(),
             run_cpu_s=_per_run(cpu_before[0], cpu_after[0]),
             server_cpu_s=_per_run(cpu_before[1], cpu_after[1]),
         )

@@ -476,7 +476,7 @@ def bench_concurrency(
             f"{label}, wall/in-flow s per run: "
             + ", ".join(f"{r.wall_s:.1f}/{r.inside_s:.1f}{'' if r.ok else ' FAILED'}" for r in runs)
         )
-    if b.run_cpu_s is not None and b.server_cpu_s is not None and b.cpu_floor_ratio:
+    if b.cpu_floor_ratio is not None:
         console.print(
             f"CPU per run: {b.run_cpu_s:.1f} s in its process (and the worker), "
             f"{b.server_cpu_s:.1f} s in the Prefect server; {VIDEOS} runs on {b.cores} "

@@ -266,12 +266,18 @@ class VideoReader:
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, where the system says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def decode_threads() -> int:
     """FFmpeg's decoding threads: three per core the process may use, at most 16 (the cap of
     FFmpeg's own automatic count, one per core and one more). The detectors' thread runs beside
     them; with more frames in flight a decoding thread is ready whenever a core is free."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(16, 3 * (cores or 1))
+    return min(16, 3 * usable_cores())
 
 
 T = TypeVar("T")
