@@ -57,6 +57,11 @@ def defaults(settings: Settings) -> dict[str, str]:
         # look waited up to 10 s (5 s on average) before its process started. One query every
         # 2 s is nothing to a local server.
         "PREFECT_WORKER_QUERY_SECONDS": "2",
+        # A server whose database restarts (PostgreSQL, docs/scale-out.md) answers 500 until it
+        # reconnects. Prefect's client retries only 429/502/503, so a run failing meanwhile could
+        # not report its Failed state and was marked Crashed, its reason lost; with 500 retried
+        # (backing off, PREFECT_CLIENT_MAX_RETRIES times) the report waits for the database.
+        "PREFECT_CLIENT_RETRY_EXTRA_CODES": "500",
     }
 
 
