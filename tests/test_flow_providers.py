@@ -115,6 +115,37 @@ def test_a_model_analysis_in_the_flow_is_stored_costed_and_cached(
     assert limit.limit == get_settings().provider_concurrency
 
 
+def test_a_later_run_process_reads_the_model_limit_and_leaves_it_as_the_operator_set_it(
+    prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each flow run is a process of its own: the second one must find the limit, not ask the
+    server to create it again (the server answers that with an error and a logged traceback)."""
+    from prefect.client.orchestration import SyncPrefectClient, get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    from adref.providers.remote import concurrency
+
+    creates: list[str] = []
+    real_create = SyncPrefectClient.create_global_concurrency_limit
+
+    def create(self: SyncPrefectClient, limit):  # type: ignore[no-untyped-def]
+        creates.append(limit.name)
+        return real_create(self, limit)
+
+    monkeypatch.setattr(SyncPrefectClient, "create_global_concurrency_limit", create)
+    name = f"adref-model-test-{uuid.uuid4().hex[:8]}"
+    concurrency._ensure(name, 3)
+    assert creates == [name]
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(limit=7))
+
+    monkeypatch.setattr(concurrency, "_ensured", set())  # as a new run process starts
+    concurrency._ensure(name, 3)
+    assert creates == [name], "the second process asked to create the limit again"
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(name).limit == 7
+
+
 def test_a_cached_re_run_spends_nothing_and_the_day_counts_the_real_spend_once(
     openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -61,6 +61,19 @@ sources:
     assert all("\n" not in line for line in lines)
 
 
+def test_an_unknown_key_is_named_with_the_keys_a_list_knows() -> None:
+    watch = parse_watchlist("- {path: /srv/ads}\n- {url: 'https://a.example/v', ownr: kim}\n", "w")
+    path, typo = (b.reason for b in watch.bad)
+    assert path == "path: unknown key (known: url:, folder:, owner:, tags:, provider:, max:)"
+    assert typo.startswith("ownr: unknown key, did you mean owner:? (known: url:, folder:")
+    with pytest.raises(InputError) as err:
+        parse_watchlist("defaults: {tag: [x]}\nsources: []\n", "w")
+    assert (
+        "defaults.tag: unknown key, did you mean tags:? (known: owner:, tags:, provider:, "
+        "max_per_source:)" in str(err.value)
+    )
+
+
 def test_a_list_that_is_not_a_watch_list_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid YAML"):
         parse_watchlist("sources: [a, b\n  - c: :", "x.yaml")

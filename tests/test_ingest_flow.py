@@ -100,7 +100,8 @@ def test_the_prefect_variable_and_the_file_are_both_read(
         Variable.unset("adref_watchlist")
     assert (summary.sources, summary.new, summary.started) == (2, 2, [])
     assert summary.bad_entries == [
-        "entry 2 of Prefect Variable adref_watchlist: colour: Extra inputs are not permitted"
+        "entry 2 of Prefect Variable adref_watchlist: colour: unknown key "
+        "(known: url:, folder:, owner:, tags:, provider:, max:)"
     ]
     # With neither, an ingest fails with one clear line.
     (adref_home / "watchlist.yaml").unlink()

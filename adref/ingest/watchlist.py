@@ -6,6 +6,7 @@ while the rest still runs: an hourly schedule should not stop for one mistake.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -115,13 +116,13 @@ def parse_watchlist(text: str, origin: str) -> WatchList:
     try:
         doc = _Document.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(f"cannot read the watch list {origin}", _reason(exc)) from None
+        raise InputError(f"cannot read the watch list {origin}", _reason(exc, _Document)) from None
     found = WatchList(origins=[origin])
     for number, item in enumerate(doc.sources, start=1):
         try:
             found.sources.append(_source(item, doc.defaults, origin, number))
         except (ValidationError, ValueError) as exc:
-            reason = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
+            reason = _reason(exc, _Entry) if isinstance(exc, ValidationError) else str(exc)
             found.bad.append(BadEntry(origin, number, reason))
     return found
 
@@ -186,9 +187,25 @@ def _source(item: Any, defaults: _Defaults, origin: str, index: int) -> Source:
     )
 
 
-def _reason(exc: ValidationError) -> str:
-    """pydantic's first complaint, on one line and without echoing the input."""
+def _reason(exc: ValidationError, model: type[BaseModel]) -> str:
+    """pydantic's first complaint, on one line and without echoing the input; a key the list
+    does not know is named with the keys it does (and the one it was likely meant to be)."""
     first = exc.errors(include_input=False, include_url=False)[0]
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
+    loc = [str(p) for p in first.get("loc", ()) if p != "__root__"]
+    where = ".".join(loc)
+    if first.get("type") == "extra_forbidden" and loc:
+        keys = list(_model_at(model, loc[:-1]).model_fields)
+        close = difflib.get_close_matches(loc[-1], keys, n=1)
+        meant = f", did you mean {close[0]}:?" if close else ""
+        return f"{where}: unknown key{meant} (known: {', '.join(k + ':' for k in keys)})"
     message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
     return f"{where}: {message}" if where else message
+
+
+def _model_at(model: type[BaseModel], path: list[str]) -> type[BaseModel]:
+    for name in path:
+        field_type = model.model_fields[name].annotation
+        if not (isinstance(field_type, type) and issubclass(field_type, BaseModel)):
+            break
+        model = field_type
+    return model

@@ -38,19 +38,24 @@ def model_slot(provider: str, settings: Settings) -> Iterator[None]:
 
 
 def _ensure(name: str, slots: int) -> None:
+    """Read before creating: each flow run is a process of its own, and a create that finds the
+    limit already there makes the Prefect server log an error with its traceback, once per run."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     with get_client(sync_client=True) as client:
         key = (str(client.api_url), name)
         if key in _ensured:
             return
         try:
-            client.create_global_concurrency_limit(
-                GlobalConcurrencyLimitCreate(name=name, limit=slots)
-            )
-            log.info("created the Prefect concurrency limit %s (%d slots)", name, slots)
-        except ObjectAlreadyExists:
-            pass
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=slots)
+                )
+                log.info("created the Prefect concurrency limit %s (%d slots)", name, slots)
+            except ObjectAlreadyExists:  # another run created it meanwhile
+                pass
         _ensured.add(key)
