@@ -6,6 +6,7 @@ generic extractor lists offline.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -74,6 +75,23 @@ def test_an_unknown_key_is_named_with_the_keys_a_list_knows() -> None:
     )
 
 
+def test_bad_entries_read_in_list_order_and_a_copy_names_the_file_it_repeats(
+    tmp_path: Path, drop: Path
+) -> None:
+    shutil.copy(drop / "ad.mp4", drop / "ad copy.mp4")
+    os.utime(drop / "ad.mp4", (1_000_000, 1_000_000))  # the copy is newer: taken first
+    text = f"- {{folder: {tmp_path / 'nowhere'}}}\n- {{url: x, folder: y}}\n- {drop}\n- 42\n"
+    out = expand_sources(parse_watchlist(text, "l"), _settings(tmp_path))
+    assert [b.index for b in out.bad] == [1, 2, 4]  # the missing folder found last, told first
+    plan = plan_runs(
+        out, known_ids=set(), known_sources=set(), queued=[], max_new=20, max_per_source=10
+    )
+    assert sorted(Path(f.target).name for f in plan.new) == ["ad copy.mp4", "single.MOV"]
+    assert [s.reason for s in plan.skipped] == [
+        f"the same video as {drop / 'ad copy.mp4'} (entry 3 of l)"
+    ]
+
+
 def test_a_list_that_is_not_a_watch_list_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid YAML"):
         parse_watchlist("sources: [a, b\n  - c: :", "x.yaml")
@@ -99,7 +117,8 @@ def test_a_single_site_video_is_known_from_its_address(tmp_path: Path) -> None:
         max_new=20,
         max_per_source=10,
     )
-    assert len(plan.new) == 1 and "listed twice" in plan.skipped[0].reason
+    assert len(plan.new) == 1
+    assert plan.skipped[0].reason == f"the same video as {YT} (entry 1 of l)"
 
 
 @pytest.fixture

@@ -89,6 +89,8 @@ def expand_sources(
         found, skipped = _settled(source, files, memo)
         out.found += found
         out.skipped += skipped
+    rank = {origin: n for n, origin in enumerate(watch.origins)}
+    out.bad.sort(key=lambda b: (rank.get(b.origin, len(rank)), b.index or 0))  # as it reads
     return out
 
 

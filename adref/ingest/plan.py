@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from adref.ingest.expand import Expansion, Found, Skip
 from adref.sources.siteids import offline_video_id
-from adref.sources.urls import looks_like_url
+from adref.sources.urls import looks_like_url, redact_url
 
 __all__ = ["Plan", "Queued", "plan_runs", "queued_run", "source_key"]
 
@@ -93,7 +93,7 @@ def plan_runs(
             name = queued_ids.get(vid or "") or queued_keys.get(key)
             reason = f"already queued or running (flow run {name})"
         elif (twin := taken_ids.get(vid or "") or taken_keys.get(key)) is not None:
-            reason = f"listed twice (also entry {twin.source.index} of {twin.source.origin})"
+            reason = _twin(item, twin)
         elif per_source[item.source] >= (item.source.max_per_source or max_per_source):
             limit = item.source.max_per_source or max_per_source
             reason = f"over this source's {limit} new videos per ingest; next ingest"
@@ -108,3 +108,12 @@ def plan_runs(
         if vid is not None:
             taken_ids[vid] = item
     return plan
+
+
+def _twin(item: Found, taken: Found) -> str:
+    """Why a video already taken is skipped: the same address again, or the same video found
+    by another (a file's copy, a short link): the other one is named, for the operator to prune."""
+    where = f"entry {taken.source.index} of {taken.source.origin}"
+    if source_key(item.target) == source_key(taken.target):
+        return f"listed twice (also {where})"
+    return f"the same video as {redact_url(taken.target)} ({where})"
