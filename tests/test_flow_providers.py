@@ -115,6 +115,25 @@ def test_a_model_analysis_in_the_flow_is_stored_costed_and_cached(
     assert limit.limit == get_settings().provider_concurrency
 
 
+def test_a_model_analysis_reads_each_prompt_variable_once(
+    openai_fake: FakeOpenAI, clip_single: ClipTruth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its cache key and its call share one reading of the prompt's Prefect Variables."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    read: list[str] = []
+    real_read = SyncPrefectClient.read_variable_by_name
+
+    def spy(self: SyncPrefectClient, name: str):  # type: ignore[no-untyped-def]
+        read.append(name)
+        return real_read(self, name)
+
+    monkeypatch.setattr(SyncPrefectClient, "read_variable_by_name", spy)
+    summary = _run(clip_single.path, provider="openai")
+    assert summary.status == "completed" and len(openai_fake.calls) == 1
+    assert sorted(read) == ["adref_analysis_items", "adref_categories", "adref_system_prompt"]
+
+
 def test_a_later_run_process_reads_the_model_limit_and_leaves_it_as_the_operator_set_it(
     prefect_api: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

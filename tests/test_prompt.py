@@ -320,6 +320,31 @@ def test_prefect_variables_override_the_prompt(prefect_api: str) -> None:
     assert effective_prompt() == base
 
 
+def test_a_task_run_reads_the_prompt_once_and_the_next_run_sees_an_edit(prefect_api: str) -> None:
+    """The cache key and the call of one task run must see one prompt, even if an operator
+    edits a Variable between the two; the next run sees the edit."""
+    from prefect import flow, task
+    from prefect.variables import Variable
+
+    @task
+    def twice() -> tuple[str, str]:
+        first = effective_prompt().system
+        Variable.set(SYSTEM_VARIABLE, "Edited meanwhile.", overwrite=True)
+        return first, effective_prompt().system
+
+    @flow
+    def runs() -> list[tuple[str, str]]:
+        return [twice(), twice()]
+
+    Variable.unset(SYSTEM_VARIABLE)
+    try:
+        (first, again), (later, _) = runs()
+    finally:
+        Variable.unset(SYSTEM_VARIABLE)
+    assert first == again == default_prompt().system
+    assert later == "Edited meanwhile."
+
+
 # On-screen text
 
 

@@ -3,7 +3,7 @@
 The default texts live in ``prompts/``. The seed let users edit the system prompt, the analysis
 items and the category lists in its settings tab; here those are Prefect Variables
 (``adref_system_prompt``, ``adref_analysis_items``, ``adref_categories``), edited in the Prefect
-UI and read afresh on every call, so an edit takes effect on the next run. They are read only
+UI and read afresh by every task run, so an edit takes effect on the next run. They are read only
 when a Prefect API is at hand (a flow or task run, or ``PREFECT_API_URL``): reading them must
 never start a server. ``prompt_version`` hashes everything that shapes the answer, so an edit
 never reuses an answer cached under the old prompt.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -66,7 +67,39 @@ def default_prompt() -> PromptSpec:
 
 
 def effective_prompt() -> PromptSpec:
-    """The defaults with the Prefect Variables' overrides, read now (no cache)."""
+    """The defaults with the Prefect Variables' overrides, read once per task run.
+
+    A model task reads the prompt twice, for its cache key and for its call, through providers
+    of its own; both must see the same prompt, or an edit between the two would file the answer
+    under the old prompt's key. Outside a task run it is read each time.
+    """
+    run_id = _task_run_id()
+    if run_id is None:
+        return _read_effective_prompt()
+    with _RUN_PROMPTS_LOCK:
+        found = _RUN_PROMPTS.get(run_id)
+    if found is None:
+        found = _read_effective_prompt()
+        with _RUN_PROMPTS_LOCK:
+            _RUN_PROMPTS[run_id] = found
+            while len(_RUN_PROMPTS) > _RUN_PROMPTS_KEPT:
+                _RUN_PROMPTS.pop(next(iter(_RUN_PROMPTS)))
+    return found
+
+
+_RUN_PROMPTS: dict[str, PromptSpec] = {}
+_RUN_PROMPTS_LOCK = threading.Lock()
+_RUN_PROMPTS_KEPT = 16
+
+
+def _task_run_id() -> str | None:
+    from prefect.context import TaskRunContext
+
+    ctx = TaskRunContext.get()
+    return None if ctx is None else str(ctx.task_run.id)
+
+
+def _read_effective_prompt() -> PromptSpec:
     spec = default_prompt()
     values = _read_variables((SYSTEM_VARIABLE, ITEMS_VARIABLE, CATEGORIES_VARIABLE))
     raw_categories = values.get(CATEGORIES_VARIABLE)
