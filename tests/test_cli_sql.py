@@ -121,6 +121,13 @@ def test_writes_and_escapes_are_refused(warehouse: Warehouse, statement: str) ->
     assert sorted(warehouse.data_dir.rglob("*")) == files
 
 
+@pytest.mark.parametrize("statement", ["install httpfs", "FORCE INSTALL httpfs", "load httpfs"])
+def test_a_refused_statement_is_named_as_written(warehouse: Warehouse, statement: str) -> None:
+    code, _, err = sql(statement)
+    kind = "LOAD" if statement.startswith("load") else "INSTALL"
+    assert code != 0 and f"{kind} statements not allowed" in err
+
+
 def test_reads_outside_the_warehouse_are_refused(warehouse: Warehouse, tmp_path: Path) -> None:
     outside = tmp_path / "outside.csv"
     outside.write_text("a\n1\n")

@@ -39,6 +39,7 @@ _WRITING_CALLS = re.compile(
     r"|(?<![\w$])query(?:_table)?\s*\"?\s*\(",
     re.IGNORECASE,
 )
+_INSTALL = re.compile(r"\s*(?:force\s+)?install\b", re.IGNORECASE)
 
 
 def error_line(exc: BaseException) -> str:
@@ -56,7 +57,7 @@ def read_statements(sql: str) -> list[str]:
     if not statements:
         raise InputError("no SQL statement given")
     for st in statements:
-        refused = f"{st.type.name} statements" if st.type not in READ_STATEMENTS else None
+        refused = f"{_kind(st)} statements" if st.type not in READ_STATEMENTS else None
         if refused is None and (found := _WRITING_CALLS.search(st.query)):
             refused = found.group(0).rstrip('"( ').lower()
         if refused:
@@ -66,6 +67,14 @@ def read_statements(sql: str) -> list[str]:
                 "Query it with SELECT, DESCRIBE, SHOW or SUMMARIZE",
             )
     return [st.query for st in statements]
+
+
+def _kind(st: duckdb.Statement) -> str:
+    """DuckDB's type of a statement, except that INSTALL is named as such (DuckDB counts it a
+    LOAD, and a user who typed INSTALL should read INSTALL)."""
+    if st.type.name == "LOAD" and _INSTALL.match(st.query):
+        return "INSTALL"
+    return st.type.name
 
 
 def open_reader(wh: Warehouse) -> duckdb.DuckDBPyConnection:
