@@ -54,6 +54,20 @@ def test_every_source_refused_starts_nothing_and_exits_1(tmp_path: Path) -> None
     assert not (home / "prefect").exists(), "Prefect was started for nothing"
 
 
+def test_a_source_listed_twice_is_taken_once(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    listing = tmp_path / "sources.txt"
+    listing.write_text("/no/such/file.mp4\nftp://example.com/ad.mp4\n")
+    result = invoke(
+        ["analyze", "/no/such/../such/file.mp4", "--from", str(listing)],
+        {"ADREF_HOME": str(home)},
+        alone=True,
+    )
+    assert result.exit_code == 1, result.output
+    assert "listed twice: /no/such/file.mp4 (analysed once)" in result.stderr
+    assert "2 sources: 0 ok, 2 failed or refused" in result.stdout
+
+
 def test_no_source_at_all_is_one_clear_line(tmp_path: Path) -> None:
     result = invoke(["analyze"], {"ADREF_HOME": str(tmp_path / "home")}, alone=True)
     assert result.exit_code == 2

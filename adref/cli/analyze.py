@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -112,6 +113,12 @@ def analyze(
     given = list(sources or []) + (many.read_sources(from_file) if from_file else [])
     if not given:
         raise fail("no source given: name a URL or a file, or a file of sources with --from.")
+    given, repeats = many.unique(given)
+    for source in repeats:
+        err_console.print(
+            f"[yellow]listed twice:[/] {escape(many.shown(source))} (analysed once)",
+            highlight=False,
+        )
     options = RunOptions(
         provider=provider or settings.provider,
         model=model,

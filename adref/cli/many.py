@@ -35,6 +35,18 @@ def read_sources(path: Path) -> list[str]:
     return [line for line in lines if line]
 
 
+def unique(sources: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Each source once, in the order given (a file by its absolute path), and the repeats."""
+    kept: list[str] = []
+    repeats: list[str] = []
+    seen: set[str] = set()
+    for source in sources:
+        key = source if looks_like_url(source) else str(Path(source).expanduser().resolve())
+        (repeats if key in seen else kept).append(source)
+        seen.add(key)
+    return kept, repeats
+
+
 @dataclass
 class Outcome:
     source: str
