@@ -66,6 +66,11 @@ def default_prompt() -> PromptSpec:
     return PromptSpec(_default_text("system.md"), _default_text("items.md"), genres(), formats())
 
 
+_RUN_PROMPTS: dict[str, PromptSpec] = {}
+_RUN_PROMPTS_LOCK = threading.Lock()
+_RUN_PROMPTS_KEPT = 16
+
+
 def effective_prompt() -> PromptSpec:
     """The defaults with the Prefect Variables' overrides, read once per task run.
 
@@ -85,11 +90,6 @@ def effective_prompt() -> PromptSpec:
             while len(_RUN_PROMPTS) > _RUN_PROMPTS_KEPT:
                 _RUN_PROMPTS.pop(next(iter(_RUN_PROMPTS)))
     return found
-
-
-_RUN_PROMPTS: dict[str, PromptSpec] = {}
-_RUN_PROMPTS_LOCK = threading.Lock()
-_RUN_PROMPTS_KEPT = 16
 
 
 def _task_run_id() -> str | None:
