@@ -19,6 +19,7 @@ from rich.table import Table
 
 from adref.cli.app import err_console, state
 from adref.errors import AdrefError, InputError
+from adref.ingest.plan import source_key
 from adref.sources.urls import looks_like_url, redact_url
 
 _COMMENT = re.compile(r"(^|\s)#.*$")  # a URL holds no space, so " #" never cuts one
@@ -36,12 +37,12 @@ def read_sources(path: Path) -> list[str]:
 
 
 def unique(sources: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Each source once, in the order given (a file by its absolute path), and the repeats."""
+    """Each source once, in the order given (as ingest tells them apart), and the repeats."""
     kept: list[str] = []
     repeats: list[str] = []
     seen: set[str] = set()
     for source in sources:
-        key = source if looks_like_url(source) else str(Path(source).expanduser().resolve())
+        key = source_key(source)
         (repeats if key in seen else kept).append(source)
         seen.add(key)
     return kept, repeats

@@ -93,7 +93,7 @@ def plan_runs(
             name = queued_ids.get(vid or "") or queued_keys.get(key)
             reason = f"already queued or running (flow run {name})"
         elif (twin := taken_ids.get(vid or "") or taken_keys.get(key)) is not None:
-            reason = _twin(item, twin)
+            reason = _twin(twin, same_address=taken_keys.get(key) is twin)
         elif per_source[item.source] >= (item.source.max_per_source or max_per_source):
             limit = item.source.max_per_source or max_per_source
             reason = f"over this source's {limit} new videos per ingest; next ingest"
@@ -110,10 +110,10 @@ def plan_runs(
     return plan
 
 
-def _twin(item: Found, taken: Found) -> str:
+def _twin(taken: Found, same_address: bool) -> str:
     """Why a video already taken is skipped: the same address again, or the same video found
     by another (a file's copy, a short link): the other one is named, for the operator to prune."""
     where = f"entry {taken.source.index} of {taken.source.origin}"
-    if source_key(item.target) == source_key(taken.target):
+    if same_address:
         return f"listed twice (also {where})"
     return f"the same video as {redact_url(taken.target)} ({where})"
