@@ -214,18 +214,9 @@ class VideoReader:
         cx = _PLANAR[fmt][0]
         gh, gw = len(down.rows), len(down.cols)
         tiny, sources = self._tiny.get(fmt) or self._tiny_picture(fmt)
-        luma = None
         for plane, to, (rows, cols) in zip(frame.planes, tiny.planes, sources, strict=False):
-            pixels = _plane(plane)[rows][:, cols]  # whole rows first: memory in order
-            if luma is None:
-                luma = pixels
-            dest = _plane(to)
-            if pixels.shape == dest.shape:
-                dest[:] = pixels
-            else:  # luma twice per chroma pair: gathered once, written to both
-                dest[:, 0::2] = pixels
-                dest[:, 1::2] = pixels
-        assert luma is not None
+            _gather(_plane(plane), rows, cols, _plane(to))
+        luma = np.ascontiguousarray(down.corner(_plane(tiny.planes[0])[:, ::cx]))
         tiny.colorspace = frame.colorspace
         tiny.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
@@ -234,16 +225,16 @@ class VideoReader:
         ).to_ndarray()[:gh]
         # One pixel of each pair; OpenCV's nearest resize copies it faster than numpy's slicing.
         grid = pairs if cx == 1 else cv2.resize(pairs, (gw, gh), interpolation=cv2.INTER_NEAREST)
-        return down.apply(grid), down.corner(luma), 1.0 if full else _LIMITED_GAIN
+        return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
 
     def _tiny_picture(self, fmt: str) -> tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]:
         """The tiny picture for frames of this format, and the rows and columns of the frame's
-        planes each of its planes is gathered from (luma once, though the tiny picture holds
-        it twice per chroma pair in 4:2:2)."""
+        planes each of its planes is gathered from (in 4:2:2, each luma pixel twice: one per
+        pixel of its chroma pair)."""
         cx, cy, tiny_format = _PLANAR[fmt]
         rows, cols = self._rows_padded, self.downscale.cols
         tiny = av.VideoFrame(len(cols) * cx, len(rows), tiny_format)
-        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, cols)]
+        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, np.repeat(cols, cx))]
         if fmt != "gray":
             sources += [(rows // cy, cols // cx)] * 2
         self._tiny[fmt] = tiny, sources
@@ -337,6 +328,15 @@ class _ReadAhead(Generic[T]):
 @dataclass(frozen=True)
 class _Failed:
     error: BaseException
+
+
+def _gather(plane: np.ndarray, rows: np.ndarray, cols: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = plane[rows][:, cols]``, at half the cost: whole rows first (memory in order),
+    then the columns, as rows of the transposed picture (numpy copies whole rows far faster
+    than it picks bytes out of them; OpenCV transposes in SIMD)."""
+    across = cv2.transpose(np.take(plane, rows, axis=0))
+    if cv2.transpose(np.take(across, cols, axis=0), dst=out) is not out:
+        raise AssertionError("OpenCV did not write the gathered pixels in place")
 
 
 def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
