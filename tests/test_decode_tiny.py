@@ -1,5 +1,6 @@
-"""The tiny picture's format: FFmpeg converts every (Y, U, V) of a 4:2:0 picture to the same BGR
-as a 4:2:2 one, so decode.py converts 4:2:0 frames' gathered pixels in 4:2:2 (half the pixels)."""
+"""The tiny picture's formats: FFmpeg converts every (Y, U, V) of a 4:2:0 picture to the same BGR
+as a 4:2:2 one, so decode.py converts 4:2:0 frames' gathered pixels in 4:2:2 (half the pixels);
+and a 4:2:2 picture to the same BGR whether it is asked for BGR or BGRA (the faster)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from av.video.reformatter import VideoReformatter
 _WIDTH = 4096  # 4096 x 4096 luma pixels: every (Y, U, V) triple once
 
 
-def _every_triple(fmt: str, colorspace: int, color_range: int) -> np.ndarray:
+def _every_triple(fmt: str, colorspace: int, color_range: int, to: str = "bgr24") -> np.ndarray:
     """BGR of each triple, indexed by Y | U << 8 | V << 16: each chroma sample of a ``fmt``
     picture is shared by 2 (4:2:2) or 4 (4:2:0) luma pixels, each with another Y."""
     cy = 2 if "420" in fmt else 1
@@ -32,10 +33,13 @@ def _every_triple(fmt: str, colorspace: int, color_range: int) -> np.ndarray:
         buf.reshape(plane.height, plane.line_size)[:, : plane.width] = values
     frame.colorspace = colorspace
     frame.color_range = color_range
-    bgr = VideoReformatter().reformat(frame, format="bgr24").to_ndarray().reshape(-1, 3)
+    bgr = VideoReformatter().reformat(frame, format=to).to_ndarray()[..., :3].reshape(-1, 3)
     table = np.empty_like(bgr)
     table[(y | (uv << 8)).ravel()] = bgr
     return table
+
+
+_TAGS = [(5, 1), (5, 2), (1, 1), (1, 2), (2, 0)]  # BT.601, BT.709: limited, full; untagged
 
 
 @pytest.mark.parametrize(
@@ -56,4 +60,15 @@ def test_every_yuv_triple_converts_alike_in_420_and_422(
     assert np.array_equal(
         _every_triple(source, colorspace, color_range),
         _every_triple(tiny, colorspace, color_range),
+    )
+
+
+@pytest.mark.parametrize(("colorspace", "color_range"), _TAGS)
+@pytest.mark.parametrize("tiny", ["yuv422p", "yuvj422p"])
+def test_every_yuv_triple_converts_alike_to_bgr_and_bgra(
+    tiny: str, colorspace: int, color_range: int
+) -> None:
+    assert np.array_equal(
+        _every_triple(tiny, colorspace, color_range),
+        _every_triple(tiny, colorspace, color_range, to="bgra"),
     )
