@@ -223,10 +223,9 @@ class VideoReader:
         if cx == 1:
             grid = self._bgr(tiny, "bgr24")[:gh]
         else:  # each pixel twice: as BGRA a pair is one 8-byte word, the pixel its low half
-            quads = self._bgr(tiny, "bgra")[:gh].view(np.uint32)[:, ::2]
-            grid = cv2.cvtColor(
-                np.ascontiguousarray(quads).view(np.uint8).reshape(gh, gw, 4), cv2.COLOR_BGRA2BGR
-            )
+            words = self._bgr(tiny, "bgra")[:gh].reshape(gh, -1).view("<u8")
+            firsts = words.astype("<u4").view(np.uint8).reshape(gh, gw, 4)
+            grid = cv2.cvtColor(firsts, cv2.COLOR_BGRA2BGR)
         return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
 
     def _bgr(self, tiny: av.VideoFrame, fmt: str) -> np.ndarray:
