@@ -106,21 +106,30 @@ class Downscale:
         flat = grid.reshape(grid.shape[0], -1)
         n = w * grid.shape[2]
         # In place, in buffers kept from frame to frame: the arithmetic is a dozen passes over
-        # ~100k int32 values, and fresh arrays would cost as much again in page faults.
-        horizontal = self._buffer("horizontal", (len(flat), n))
+        # ~100k values, and fresh arrays would cost as much again in page faults. The
+        # horizontal pass, (a * w0 + b * w1) >> 4, is at most 255 * 128: it is done in 16 bits
+        # (half the memory to stream) by splitting each weight into sixteens and a remainder.
+        horizontal = self._buffer("horizontal", (len(flat), n), np.uint16)
         if self.x.second is None:
-            np.left_shift(flat, _COEF_BITS - 4, out=horizontal, dtype=np.int32)
+            np.left_shift(flat, _COEF_BITS - 4, out=horizontal, dtype=np.uint16)
         else:
-            right = self._buffer("right", (len(flat), n))
-            np.multiply(flat[:, :n], self._map("a0", n), out=horizontal)
-            np.multiply(flat[:, n:], self._map("a1", n), out=right)
+            w0, w1, rests = self._horizontal_weights(n)
+            right = self._buffer("right", (len(flat), n), np.uint16)
+            np.multiply(flat[:, :n], w0, out=horizontal)
+            np.multiply(flat[:, n:], w1, out=right)
             horizontal += right
-            horizontal >>= 4
-        mixed = self._buffer("mixed", (h, n))
+            if rests is not None:  # a weight not a multiple of 16
+                rest = self._buffer("rest", (len(flat), n), np.uint16)
+                np.multiply(flat[:, :n], rests[0], out=rest)
+                np.multiply(flat[:, n:], rests[1], out=right)
+                rest += right
+                rest >>= 4
+                horizontal += rest
+        mixed = self._buffer("mixed", (h, n), np.int32)
         if self.y.second is None:
-            np.right_shift(horizontal, 16 - _COEF_BITS, out=mixed)
+            np.right_shift(horizontal, 16 - _COEF_BITS, out=mixed, dtype=np.int32)
         else:
-            bottom = self._buffer("bottom", (h, n))
+            bottom = self._buffer("bottom", (h, n), np.int32)
             np.multiply(horizontal[:h], self._map("b0", n), out=mixed)
             mixed >>= 16
             np.multiply(horizontal[h:], self._map("b1", n), out=bottom)
@@ -130,26 +139,38 @@ class Downscale:
         mixed >>= 2
         return mixed.astype(np.uint8).reshape(h, w, grid.shape[2])
 
-    def _buffer(self, name: str, shape: tuple[int, int]) -> np.ndarray:
-        """An int32 scratch array of this shape, kept for the next frame."""
+    def _buffer(self, name: str, shape: tuple[int, int], dtype: type) -> np.ndarray:
+        """A scratch array of this shape, kept for the next frame."""
         buffer = self._maps.get(name)
         if buffer is None or buffer.shape != shape:
-            buffer = self._maps[name] = np.empty(shape, np.int32)
+            buffer = self._maps[name] = np.empty(shape, dtype)
         return buffer
 
+    def _horizontal_weights(
+        self, n: int
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """Each pixel's two weights in whole sixteens, and their remainders (None where all are
+        zero, as for most sizes), laid out like the pixels they multiply (built once)."""
+        if "a0" not in self._maps:
+            assert self.x is not None
+            weights = np.repeat(self.x.weights, n // self.size[0], axis=0)
+            parts = {"a0": weights[:, 0] >> 4, "a1": weights[:, 1] >> 4}
+            if (weights & 15).any():
+                parts |= {"rest0": weights[:, 0] & 15, "rest1": weights[:, 1] & 15}
+            for name, part in parts.items():
+                full = np.broadcast_to(part, (len(self.rows), n))
+                self._maps[name] = np.ascontiguousarray(full, np.uint16)
+        maps = self._maps
+        rest = (maps["rest0"], maps["rest1"]) if "rest0" in maps else None
+        return maps["a0"], maps["a1"], rest
+
     def _map(self, name: str, n: int) -> np.ndarray:
-        """Weights laid out like the pixels they multiply (built once per reader)."""
+        """Vertical weights laid out like the rows they multiply (built once per reader)."""
         if name not in self._maps:
-            assert self.x is not None and self.y is not None
-            w, h = self.size
-            channels = n // w
-            if name in ("a0", "a1"):
-                col = np.repeat(self.x.weights[:, 0 if name == "a0" else 1], channels)
-                rows = len(self.rows)
-                self._maps[name] = np.ascontiguousarray(np.broadcast_to(col, (rows, n)))
-            else:
-                row = self.y.weights[:, 0 if name == "b0" else 1]
-                self._maps[name] = np.ascontiguousarray(np.broadcast_to(row[:, None], (h, n)))
+            assert self.y is not None
+            h = self.size[1]
+            row = self.y.weights[:, 0 if name == "b0" else 1]
+            self._maps[name] = np.ascontiguousarray(np.broadcast_to(row[:, None], (h, n)))
         return self._maps[name]
 
 
