@@ -61,9 +61,10 @@ def test_random_frames_downscale_as_opencv_does(size: tuple[int, int]) -> None:
     _same(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (480, 270), (512, 288)], ids=str)
+@pytest.mark.parametrize("size", [*SIZES.values(), (854, 480), (1080, 1350)], ids=str)
 def test_extreme_levels_and_edges(size: tuple[int, int]) -> None:
-    """Saturation at 0 and 255, and one-pixel edges where the weights decide everything."""
+    """Saturation at 0 and 255, and one-pixel edges where the weights decide everything (and
+    the largest products: in 16 or 32 bits, whichever the size's weights allow)."""
     w, h = size
     rng = np.random.default_rng(7)
     _same(np.where(rng.random((h, w, 3)) < 0.5, 0, 255).astype(np.uint8))
@@ -80,6 +81,17 @@ def test_extreme_levels_and_edges(size: tuple[int, int]) -> None:
 def test_any_size(w: int, h: int, seed: int) -> None:
     frame = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
     _same(frame)
+
+
+@pytest.mark.parametrize(
+    ("size", "bits"),
+    [((1920, 1080), 16), ((1080, 1920), 16), ((1280, 720), 16), ((640, 360), 16), ((854, 480), 32)],
+)
+def test_common_sizes_run_in_16_bits(size: tuple[int, int], bits: int) -> None:
+    down = plan(*size)
+    down.apply(np.zeros((len(down.rows), len(down.cols), 3), np.uint8))
+    (fixed,) = down._fixed.values()
+    assert np.dtype(fixed.vertical_type).itemsize * 8 == bits
 
 
 def test_only_the_pixels_it_names_are_read() -> None:

@@ -13,7 +13,7 @@ score the same if every level is the same, so all of this is reproduced here.
 Decoding does not convert whole frames: a ``Downscale`` names the source rows and columns the
 resize reads (``rows`` and ``cols``: the first neighbours, then the second ones, per axis that
 mixes two), the caller converts just that grid to BGR, and ``apply`` does OpenCV's arithmetic
-on it.
+on it (rescaled to run in 16 bits where the weights allow: the same results, less memory).
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ class Downscale:
     cols: np.ndarray
     x: Axis | None = None
     y: Axis | None = None
-    _maps: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _buffers: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _fixed: dict[int, _FixedPoint] = field(default_factory=dict, repr=False, compare=False)
 
     def corner(self, grid: np.ndarray) -> np.ndarray:
         """The first neighbour of each output pixel (one source pixel per output pixel)."""
@@ -105,73 +106,97 @@ class Downscale:
         assert self.x is not None and self.y is not None
         flat = grid.reshape(grid.shape[0], -1)
         n = w * grid.shape[2]
+        fixed = self._fixed.get(n) or self._fixed.setdefault(n, _fixed_point(self, n))
         # In place, in buffers kept from frame to frame: the arithmetic is a dozen passes over
-        # ~100k values, and fresh arrays would cost as much again in page faults. The
-        # horizontal pass, (a * w0 + b * w1) >> 4, is at most 255 * 128: it is done in 16 bits
-        # (half the memory to stream) by splitting each weight into sixteens and a remainder.
-        horizontal = self._buffer("horizontal", (len(flat), n), np.uint16)
-        if self.x.second is None:
-            np.left_shift(flat, _COEF_BITS - 4, out=horizontal, dtype=np.uint16)
-        else:
-            w0, w1, rests = self._horizontal_weights(n)
-            right = self._buffer("right", (len(flat), n), np.uint16)
-            np.multiply(flat[:, :n], w0, out=horizontal)
-            np.multiply(flat[:, n:], w1, out=right)
-            horizontal += right
-            if rests is not None:  # a weight not a multiple of 16
-                rest = self._buffer("rest", (len(flat), n), np.uint16)
-                np.multiply(flat[:, :n], rests[0], out=rest)
-                np.multiply(flat[:, n:], rests[1], out=right)
-                rest += right
-                rest >>= 4
-                horizontal += rest
-        mixed = self._buffer("mixed", (h, n), np.int32)
-        if self.y.second is None:
-            np.right_shift(horizontal, 16 - _COEF_BITS, out=mixed, dtype=np.int32)
-        else:
-            bottom = self._buffer("bottom", (h, n), np.int32)
-            np.multiply(horizontal[:h], self._map("b0", n), out=mixed)
-            mixed >>= 16
-            np.multiply(horizontal[h:], self._map("b1", n), out=bottom)
-            bottom >>= 16
-            mixed += bottom
-        mixed += 2
-        mixed >>= 2
-        return mixed.astype(np.uint8).reshape(h, w, grid.shape[2])
+        # ~100k values, and fresh arrays would cost as much again in page faults.
+        mixed = self._buffer("horizontal", (len(flat), n), fixed.horizontal_type)
+        np.multiply(flat[:, :n], fixed.x0, out=mixed)
+        if fixed.x1 is not None:
+            spare = self._buffer("right", (len(flat), n), fixed.horizontal_type)
+            np.multiply(flat[:, n:], fixed.x1, out=spare)
+            mixed += spare
+        if fixed.before:
+            mixed >>= fixed.before
+        out = self._buffer("top", (h, n), fixed.vertical_type)
+        np.multiply(mixed[:h], fixed.y0, out=out)
+        out >>= fixed.after
+        if fixed.y1 is not None:
+            bottom = self._buffer("bottom", (h, n), fixed.vertical_type)
+            np.multiply(mixed[h:], fixed.y1, out=bottom)
+            bottom >>= fixed.after
+            out += bottom
+        out += 2
+        out >>= 2
+        return out.astype(np.uint8).reshape(h, w, grid.shape[2])
 
     def _buffer(self, name: str, shape: tuple[int, int], dtype: type) -> np.ndarray:
         """A scratch array of this shape, kept for the next frame."""
-        buffer = self._maps.get(name)
-        if buffer is None or buffer.shape != shape:
-            buffer = self._maps[name] = np.empty(shape, dtype)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = self._buffers[name] = np.empty(shape, dtype)
         return buffer
 
-    def _horizontal_weights(
-        self, n: int
-    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-        """Each pixel's two weights in whole sixteens, and their remainders (None where all are
-        zero, as for most sizes), laid out like the pixels they multiply (built once)."""
-        if "a0" not in self._maps:
-            assert self.x is not None
-            weights = np.repeat(self.x.weights, n // self.size[0], axis=0)
-            parts = {"a0": weights[:, 0] >> 4, "a1": weights[:, 1] >> 4}
-            if (weights & 15).any():
-                parts |= {"rest0": weights[:, 0] & 15, "rest1": weights[:, 1] & 15}
-            for name, part in parts.items():
-                full = np.broadcast_to(part, (len(self.rows), n))
-                self._maps[name] = np.ascontiguousarray(full, np.uint16)
-        maps = self._maps
-        rest = (maps["rest0"], maps["rest1"]) if "rest0" in maps else None
-        return maps["a0"], maps["a1"], rest
 
-    def _map(self, name: str, n: int) -> np.ndarray:
-        """Vertical weights laid out like the rows they multiply (built once per reader)."""
-        if name not in self._maps:
-            assert self.y is not None
-            h = self.size[1]
-            row = self.y.weights[:, 0 if name == "b0" else 1]
-            self._maps[name] = np.ascontiguousarray(np.broadcast_to(row[:, None], (h, n)))
-        return self._maps[name]
+@dataclass(frozen=True)
+class _FixedPoint:
+    """OpenCV's arithmetic with its weights divided by their common powers of two.
+
+    Per output row OpenCV takes ``((a * w0 + b * w1) >> 4) * v >> 16`` from each of its two
+    source rows, then adds them and rounds 2 bits away. With ``w = x << tx`` and ``v = y <<
+    ty``, each term is ``(a * x0 + b * x1) >> before``, times ``y``, ``>> after``: the same bits
+    from smaller numbers, which fit 16-bit integers for most frame sizes (half the memory to
+    stream as 32-bit ones, and the detect stage is bound by memory).
+    """
+
+    x0: np.ndarray  # per value of a grid row: first neighbour's weight
+    x1: np.ndarray | None
+    y0: np.ndarray  # per output row (a column vector laid out like the values)
+    y1: np.ndarray | None
+    before: int
+    after: int
+    horizontal_type: type
+    vertical_type: type
+
+
+def _fixed_point(down: Downscale, n: int) -> _FixedPoint:
+    """The rescaled weights for ``n`` values per grid row, and the narrowest types that hold
+    every product."""
+    assert down.x is not None and down.y is not None
+    w, h = down.size
+    tx, ty = _twos(down.x.weights), _twos(down.y.weights)
+    before = max(0, 4 - tx)  # OpenCV's >> 4 where the weights have fewer twos to cancel it
+    ty = min(ty, 16 - max(0, tx - 4))  # so that ``after`` is a right shift
+    after = 16 - ty - max(0, tx - 4)
+    xw = np.repeat(down.x.weights >> tx, n // w, axis=0)
+    yw = down.y.weights >> ty
+    widest = 255 * int(xw.sum(axis=1).max())
+    horizontal = _narrowest(widest)
+    vertical = _narrowest((widest >> before) * int(yw.max()))
+    rows = len(down.rows)
+
+    def laid_out(values: np.ndarray, shape: tuple[int, int], dtype: type) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(values, shape), dtype)
+
+    return _FixedPoint(
+        x0=laid_out(xw[:, 0], (rows, n), horizontal),
+        x1=None if down.x.second is None else laid_out(xw[:, 1], (rows, n), horizontal),
+        y0=laid_out(yw[:, :1], (h, n), vertical),
+        y1=None if down.y.second is None else laid_out(yw[:, 1:], (h, n), vertical),
+        before=before,
+        after=after,
+        horizontal_type=horizontal,
+        vertical_type=vertical,
+    )
+
+
+def _twos(weights: np.ndarray) -> int:
+    """The largest power of two (as its exponent) that divides every non-zero weight."""
+    nonzero = weights[weights > 0]
+    return min((int(v) & -int(v)).bit_length() - 1 for v in np.unique(nonzero))
+
+
+def _narrowest(largest: int) -> type:
+    return np.uint16 if largest <= np.iinfo(np.uint16).max else np.uint32
 
 
 def plan(width: int, height: int) -> Downscale:
