@@ -1,6 +1,8 @@
 """The tiny picture's formats: FFmpeg converts every (Y, U, V) of a 4:2:0 picture to the same BGR
 as a 4:2:2 one, so decode.py converts 4:2:0 frames' gathered pixels in 4:2:2 (half the pixels);
-and a 4:2:2 picture to the same BGR whether it is asked for BGR or BGRA (the faster)."""
+and a 4:2:2 picture to the same BGR whether it is asked for BGR or BGRA (the faster), but for the
+last pixels of a row whose width is not a multiple of 8 (decode.py's rows never end in a pixel it
+reads: tests/test_detect_conformance.py's portrait-720x900)."""
 
 from __future__ import annotations
 

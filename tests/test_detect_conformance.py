@@ -231,6 +231,8 @@ CORPUS = [
     Clip("width-512-halved", MIXED, size=(512, 288)),  # OpenCV's exact 2x: an area average
     Clip("portrait-270x480", MIXED, size=(270, 480)),
     Clip("width-640-4x3", MIXED, size=(640, 480)),
+    # 205x256: the converted rows are 820 pixels, and FFmpeg converts the last 4 apart
+    Clip("portrait-720x900", MIXED, size=(720, 900)),
     # containers and timing
     _rotated("rotated", 90, (96, 160)),
     _rotated("rotated-over-256", 90, (480, 270)),

@@ -49,6 +49,9 @@ _PLANAR = {
 }
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
+# ... and the last pixels of a row whose width is not a multiple of 8 (to BGRA): rows are made a
+# multiple of this, the spare pixels never read.
+_ROW_MULTIPLE = 16
 _AHEAD = 8  # decoded packets waiting for the detectors: enough to ride out a slow frame
 # FFmpeg's scaler starts a thread per core by default; beside the decoding threads, which keep
 # every core busy, handing it tiny pictures only adds switches (~0.15 CPU s per 30 s of 1080p).
@@ -215,22 +218,23 @@ class VideoReader:
         gh, gw = len(down.rows), len(down.cols)
         tiny, sources = self._tiny.get(fmt) or self._tiny_picture(fmt)
         for plane, to, (rows, cols) in zip(frame.planes, tiny.planes, sources, strict=False):
-            _gather(_plane(plane), rows, cols, _plane(to))
+            _gather(_plane(plane), rows, cols, _plane(to)[:, : len(cols)])
         luma = np.ascontiguousarray(down.corner(_plane(tiny.planes[0])[:, ::cx]))
         tiny.colorspace = frame.colorspace
         tiny.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
         if cx == 1:
-            grid = self._bgr(tiny, "bgr24")[:gh]
+            grid = self._bgr(tiny, "bgr24")[:gh, :gw]
         else:  # each pixel twice: as BGRA a pair is one 8-byte word, the pixel its low half
-            words = self._bgr(tiny, "bgra")[:gh].reshape(gh, -1).view("<u8")
+            words = self._bgr(tiny, "bgra")[:gh].reshape(gh, -1).view("<u8")[:, :gw]
             firsts = words.astype("<u4").view(np.uint8).reshape(gh, gw, 4)
             grid = cv2.cvtColor(firsts, cv2.COLOR_BGRA2BGR)
         return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
 
     def _bgr(self, tiny: av.VideoFrame, fmt: str) -> np.ndarray:
         """FFmpeg's conversion of the tiny picture: to BGRA it is the same arithmetic as to
-        BGR (tests/test_decode_tiny.py) and a third faster."""
+        BGR (tests/test_decode_tiny.py) and a third faster, but for a row's last pixels when
+        its width is not a multiple of 8 (hence ``_ROW_MULTIPLE``)."""
         return self._reformatter.reformat(tiny, format=fmt, threads=SCALER_THREADS).to_ndarray()
 
     def _tiny_picture(self, fmt: str) -> tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]:
@@ -239,7 +243,8 @@ class VideoReader:
         pixel of its chroma pair)."""
         cx, cy, tiny_format = _PLANAR[fmt]
         rows, cols = self._rows_padded, self.downscale.cols
-        tiny = av.VideoFrame(len(cols) * cx, len(rows), tiny_format)
+        width = -(-len(cols) * cx // _ROW_MULTIPLE) * _ROW_MULTIPLE
+        tiny = av.VideoFrame(width, len(rows), tiny_format)
         sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, np.repeat(cols, cx))]
         if fmt != "gray":
             sources += [(rows // cy, cols // cx)] * 2
