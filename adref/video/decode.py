@@ -49,9 +49,10 @@ _PLANAR = {
 }
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
-# ... and the last pixels of a row whose width is not a multiple of 8 (to BGRA): rows are made a
-# multiple of this, the spare pixels never read.
-_ROW_MULTIPLE = 16
+# ... and a row's last pixels when its width is not a multiple of its SIMD step (8 here, and to
+# BGRA they come out differently): rows are made a multiple of a wider step, the spare pixels
+# never read.
+_ROW_MULTIPLE = 32
 _AHEAD = 8  # decoded packets waiting for the detectors: enough to ride out a slow frame
 # FFmpeg's scaler starts a thread per core by default; beside the decoding threads, which keep
 # every core busy, handing it tiny pictures only adds switches (~0.15 CPU s per 30 s of 1080p).
