@@ -131,7 +131,7 @@ class VideoReader:
         rows = self.downscale.rows
         self._rows_padded = np.concatenate([rows, np.repeat(rows[-1:], _PAD_ROWS)])
         self._reformatter = VideoReformatter()
-        self._tiny: dict[str, tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]] = {}
+        self._tiny: dict[str, _Tiny] = {}
         self._ahead: _ReadAhead[list[av.VideoFrame]] | None = None
 
     def __enter__(self) -> VideoReader:
@@ -217,17 +217,18 @@ class VideoReader:
             return self._converted(frame)
         cx = _PLANAR[fmt][0]
         gh, gw = len(down.rows), len(down.cols)
-        tiny, sources = self._tiny.get(fmt) or self._tiny_picture(fmt)
-        for plane, to, (rows, cols) in zip(frame.planes, tiny.planes, sources, strict=False):
-            _gather(_plane(plane), rows, cols, _plane(to)[:, : len(cols)])
-        luma = np.ascontiguousarray(down.corner(_plane(tiny.planes[0])[:, ::cx]))
-        tiny.colorspace = frame.colorspace
-        tiny.color_range = frame.color_range
+        tiny = self._tiny.get(fmt) or self._tiny_picture(fmt)
+        for plane, (rows, cols, into) in zip(frame.planes, tiny.parts, strict=False):
+            _gather(_plane(plane), rows, cols, into)
+        luma = tiny.luma.copy()
+        picture = tiny.picture
+        picture.colorspace = frame.colorspace
+        picture.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
         if cx == 1:
-            grid = self._bgr(tiny, "bgr24")[:gh, :gw]
+            grid = self._bgr(picture, "bgr24")[:gh, :gw]
         else:  # each pixel twice: as BGRA a pair is one 8-byte word, the pixel its low half
-            words = self._bgr(tiny, "bgra")[:gh].reshape(gh, -1).view("<u8")[:, :gw]
+            words = self._bgr(picture, "bgra")[:gh].reshape(gh, -1).view("<u8")[:, :gw]
             firsts = words.astype("<u4").view(np.uint8).reshape(gh, gw, 4)
             grid = cv2.cvtColor(firsts, cv2.COLOR_BGRA2BGR)
         return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
@@ -238,19 +239,21 @@ class VideoReader:
         its width is not a multiple of 8 (hence ``_ROW_MULTIPLE``)."""
         return self._reformatter.reformat(tiny, format=fmt, threads=SCALER_THREADS).to_ndarray()
 
-    def _tiny_picture(self, fmt: str) -> tuple[av.VideoFrame, list[tuple[np.ndarray, np.ndarray]]]:
-        """The tiny picture for frames of this format, and the rows and columns of the frame's
-        planes each of its planes is gathered from (in 4:2:2, each luma pixel twice: one per
-        pixel of its chroma pair)."""
+    def _tiny_picture(self, fmt: str) -> _Tiny:
+        """The tiny picture for frames of this format, made once: what fills each of its
+        planes (in 4:2:2, each luma pixel twice: one per pixel of its chroma pair)."""
         cx, cy, tiny_format = _PLANAR[fmt]
         rows, cols = self._rows_padded, self.downscale.cols
         width = -(-len(cols) * cx // _ROW_MULTIPLE) * _ROW_MULTIPLE
-        tiny = av.VideoFrame(width, len(rows), tiny_format)
-        sources: list[tuple[np.ndarray, np.ndarray]] = [(rows, np.repeat(cols, cx))]
+        picture = av.VideoFrame(width, len(rows), tiny_format)
+        sources = [(rows, np.repeat(cols, cx))]
         if fmt != "gray":
             sources += [(rows // cy, cols // cx)] * 2
-        self._tiny[fmt] = tiny, sources
-        return tiny, sources
+        planes = [_plane(p) for p in picture.planes]
+        parts = [(r, c, into[:, : len(c)]) for (r, c), into in zip(sources, planes, strict=False)]
+        tiny = _Tiny(picture, parts, self.downscale.corner(planes[0][:, ::cx]))
+        self._tiny[fmt] = tiny
+        return tiny
 
     def _converted(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
         """Formats not read in place (10-bit, packed RGB ...): the whole frame converted, then
@@ -267,6 +270,15 @@ class VideoReader:
             same = (sw, sh) == (frame.width, frame.height)
             bgr = whole if same else cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_LINEAR)
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
+
+
+@dataclass(frozen=True)
+class _Tiny:
+    """A tiny picture, kept from frame to frame, and views of its pixels."""
+
+    picture: av.VideoFrame
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per plane: frame rows, columns, into
+    luma: np.ndarray  # the first neighbour of each detect pixel, as stored
 
 
 def usable_cores() -> int:
