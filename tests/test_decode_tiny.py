@@ -1,8 +1,8 @@
 """The tiny picture's formats: FFmpeg converts every (Y, U, V) of a 4:2:0 picture to the same BGR
 as a 4:2:2 one, so decode.py converts 4:2:0 frames' gathered pixels in 4:2:2 (half the pixels);
-and a 4:2:2 picture to the same BGR whether it is asked for BGR or BGRA (the faster), but for the
-last pixels of a row whose width is not a multiple of 8 (decode.py's rows never end in a pixel it
-reads: tests/test_detect_conformance.py's portrait-720x900)."""
+and a 4:2:2 picture to the same BGR whether it is asked for BGR or planar GBR (the faster), but
+for the last pixels of a row whose width is not a multiple of its SIMD step (decode.py's rows
+never end in a pixel it reads: tests/test_detect_conformance.py's portrait-720x900)."""
 
 from __future__ import annotations
 
@@ -31,14 +31,23 @@ def _every_triple(fmt: str, colorspace: int, color_range: int, to: str = "bgr24"
     chroma_uv = chroma // (256 // per)
     frame = av.VideoFrame(_WIDTH, height, fmt)
     for plane, values in zip(frame.planes, (y, chroma_uv & 255, chroma_uv >> 8), strict=True):
-        buf = np.frombuffer(cast(Any, plane), np.uint8)[: plane.height * plane.line_size]
-        buf.reshape(plane.height, plane.line_size)[:, : plane.width] = values
+        _plane(plane)[:] = values
     frame.colorspace = colorspace
     frame.color_range = color_range
-    bgr = VideoReformatter().reformat(frame, format=to).to_ndarray()[..., :3].reshape(-1, 3)
+    converted = VideoReformatter().reformat(frame, format=to)
+    if to == "gbrp":
+        green, blue, red = (_plane(p) for p in converted.planes)
+        bgr = np.dstack([blue, green, red]).reshape(-1, 3)
+    else:
+        bgr = converted.to_ndarray().reshape(-1, 3)
     table = np.empty_like(bgr)
     table[(y | (uv << 8)).ravel()] = bgr
     return table
+
+
+def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
+    buf = np.frombuffer(cast(Any, plane), np.uint8)[: plane.height * plane.line_size]
+    return buf.reshape(plane.height, plane.line_size)[:, : plane.width]
 
 
 _TAGS = [(5, 1), (5, 2), (1, 1), (1, 2), (2, 0)]  # BT.601, BT.709: limited, full; untagged
@@ -67,10 +76,10 @@ def test_every_yuv_triple_converts_alike_in_420_and_422(
 
 @pytest.mark.parametrize(("colorspace", "color_range"), _TAGS)
 @pytest.mark.parametrize("tiny", ["yuv422p", "yuvj422p"])
-def test_every_yuv_triple_converts_alike_to_bgr_and_bgra(
+def test_every_yuv_triple_converts_alike_to_bgr_and_planar_gbr(
     tiny: str, colorspace: int, color_range: int
 ) -> None:
     assert np.array_equal(
         _every_triple(tiny, colorspace, color_range),
-        _every_triple(tiny, colorspace, color_range, to="bgra"),
+        _every_triple(tiny, colorspace, color_range, to="gbrp"),
     )

@@ -47,11 +47,17 @@ def _pyscenedetect_downscale(frame: np.ndarray) -> np.ndarray:
 
 
 def _same(frame: np.ndarray) -> None:
+    """Both ways in: an interleaved BGR grid, and planes of 16-bit words whose low bytes are
+    the pixels (their high bytes are noise that must not leak into the result)."""
     h, w = frame.shape[:2]
     down = plan(w, h)
     expected = _pyscenedetect_downscale(frame)
     assert down.size == (expected.shape[1], expected.shape[0])
     assert np.array_equal(resize_like_opencv(frame, down), expected)
+    grid = frame[down.rows][:, down.cols]
+    noise = np.random.default_rng(w * h).integers(0, 256, grid.shape, np.uint16) << 8
+    words = grid.astype(np.uint16) | noise
+    assert np.array_equal(down.apply_planes([words[..., c] for c in range(3)]), expected)
 
 
 @pytest.mark.parametrize("size", list(SIZES.values()), ids=list(SIZES))

@@ -49,10 +49,10 @@ _PLANAR = {
 }
 _LIMITED_GAIN = 255 / 219  # one step of video-range luma in full-range steps
 _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2); keep them spare
-# ... and a row's last pixels when its width is not a multiple of its SIMD step (8 here, and to
-# BGRA they come out differently): rows are made a multiple of a wider step, the spare pixels
-# never read.
-_ROW_MULTIPLE = 32
+# ... and a row's last pixels when its width is not a multiple of its SIMD step (16 pixels here
+# to planar GBR, and they come out differently): rows are made a multiple of a wider step, the
+# spare pixels never read.
+_ROW_MULTIPLE = 64
 _AHEAD = 8  # decoded packets waiting for the detectors: enough to ride out a slow frame
 # FFmpeg's scaler starts a thread per core by default; beside the decoding threads, which keep
 # every core busy, handing it tiny pictures only adds switches (~0.15 CPU s per 30 s of 1080p).
@@ -225,19 +225,22 @@ class VideoReader:
         picture.colorspace = frame.colorspace
         picture.color_range = frame.color_range
         full = fmt.startswith("yuvj") or fmt == "gray" or int(frame.color_range) == 2
+        gain = 1.0 if full else _LIMITED_GAIN
         if cx == 1:
-            grid = self._bgr(picture, "bgr24")[:gh, :gw]
-        else:  # each pixel twice: as BGRA a pair is one 8-byte word, the pixel its low half
-            words = self._bgr(picture, "bgra")[:gh].reshape(gh, -1).view("<u8")[:, :gw]
-            firsts = words.astype("<u4").view(np.uint8).reshape(gh, gw, 4)
-            grid = cv2.cvtColor(firsts, cv2.COLOR_BGRA2BGR)
-        return down.apply(grid), luma, 1.0 if full else _LIMITED_GAIN
+            grid = self._convert(picture, "bgr24").to_ndarray()[:gh, :gw]
+            return down.apply(grid), luma, gain
+        # Each pixel is in twice: converted to planar GBR, in each plane a pair is one 16-bit
+        # word, and the pixel its low byte.
+        g, b, r = (
+            _plane(p)[:gh].view("<u2")[:, :gw] for p in self._convert(picture, "gbrp").planes
+        )
+        return down.apply_planes((b, g, r)), luma, gain
 
-    def _bgr(self, tiny: av.VideoFrame, fmt: str) -> np.ndarray:
-        """FFmpeg's conversion of the tiny picture: to BGRA it is the same arithmetic as to
-        BGR (tests/test_decode_tiny.py) and a third faster, but for a row's last pixels when
-        its width is not a multiple of 8 (hence ``_ROW_MULTIPLE``)."""
-        return self._reformatter.reformat(tiny, format=fmt, threads=SCALER_THREADS).to_ndarray()
+    def _convert(self, tiny: av.VideoFrame, fmt: str) -> av.VideoFrame:
+        """FFmpeg's conversion of the tiny picture: to planar GBR it is the same arithmetic as
+        to BGR (tests/test_decode_tiny.py) and half as costly, but for a row's last pixels
+        when its width is not a multiple of the SIMD step (hence ``_ROW_MULTIPLE``)."""
+        return self._reformatter.reformat(tiny, format=fmt, threads=SCALER_THREADS)
 
     def _tiny_picture(self, fmt: str) -> _Tiny:
         """The tiny picture for frames of this format, made once: what fills each of its

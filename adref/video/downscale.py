@@ -12,15 +12,18 @@ score the same if every level is the same, so all of this is reproduced here.
 
 Decoding does not convert whole frames: a ``Downscale`` names the source rows and columns the
 resize reads (``rows`` and ``cols``: the first neighbours, then the second ones, per axis that
-mixes two), the caller converts just that grid to BGR, and ``apply`` does OpenCV's arithmetic
-on it (rescaled to run in 16 bits where the weights allow: the same results, less memory).
+mixes two), the caller converts just that grid to BGR, and ``apply`` (``apply_planes`` for planar
+BGR) does OpenCV's arithmetic on it (rescaled to run in 16 bits where the weights allow: the
+same results, less memory).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import cv2
 import numpy as np
 
 DETECT_MIN_WIDTH = 256  # PySceneDetect's DEFAULT_MIN_WIDTH for auto-downscale
@@ -103,33 +106,61 @@ class Downscale:
             s = grid.astype(np.uint16)
             total = s[:h, :w] + s[:h, w:] + s[h:, :w] + s[h:, w:] + 2
             return (total >> 2).astype(np.uint8)
-        assert self.x is not None and self.y is not None
-        flat = grid.reshape(grid.shape[0], -1)
+        flat = grid.reshape(1, grid.shape[0], -1)
         n = w * grid.shape[2]
-        fixed = self._fixed.get(n) or self._fixed.setdefault(n, _fixed_point(self, n))
+        fixed = self._fixed_point(n)
         # In place, in buffers kept from frame to frame: the arithmetic is a dozen passes over
         # ~100k values, and fresh arrays would cost as much again in page faults.
-        mixed = self._buffer("horizontal", (len(flat), n), fixed.horizontal_type)
-        np.multiply(flat[:, :n], fixed.x0, out=mixed)
+        mixed = self._buffer("horizontal", (1, len(grid), n), fixed.horizontal_type)
+        np.multiply(flat[:, :, :n], fixed.x0, out=mixed)
         if fixed.x1 is not None:
-            spare = self._buffer("right", (len(flat), n), fixed.horizontal_type)
-            np.multiply(flat[:, n:], fixed.x1, out=spare)
+            spare = self._buffer("right", mixed.shape, fixed.horizontal_type)
+            np.multiply(flat[:, :, n:], fixed.x1, out=spare)
             mixed += spare
+        return self._vertical(mixed, fixed).reshape(h, w, grid.shape[2])
+
+    def apply_planes(self, planes: Sequence[np.ndarray]) -> np.ndarray:
+        """The same from the grid given as three planes (B, G, R) of 16-bit words whose low
+        bytes are the pixels (FFmpeg's planar output of pixels put in twice): the bytes are
+        picked by the arithmetic's first pass, not copied out first. Returns interleaved BGR."""
+        if self.kind != "linear":
+            return self.apply(cv2.merge([(p & 0xFF).astype(np.uint8) for p in planes]))
+        n = self.size[0]
+        fixed = self._fixed_point(n)
+        mixed = self._buffer("horizontal", (3, len(planes[0]), n), fixed.horizontal_type)
+        for plane, into in zip(planes, mixed, strict=True):
+            np.bitwise_and(plane[:, :n], 0xFF, out=into)
+        mixed *= fixed.x0
+        if fixed.x1 is not None:
+            spare = self._buffer("right", mixed.shape, fixed.horizontal_type)
+            for plane, into in zip(planes, spare, strict=True):
+                np.bitwise_and(plane[:, n:], 0xFF, out=into)
+            spare *= fixed.x1
+            mixed += spare
+        return cv2.merge(list(self._vertical(mixed, fixed)))
+
+    def _fixed_point(self, n: int) -> _FixedPoint:
+        """The arithmetic's weights for ``n`` values per grid row and plane."""
+        return self._fixed.get(n) or self._fixed.setdefault(n, _fixed_point(self, n))
+
+    def _vertical(self, mixed: np.ndarray, fixed: _FixedPoint) -> np.ndarray:
+        """OpenCV's vertical pass over horizontally mixed rows, per plane: (planes, h, n)."""
+        h = self.size[1]
         if fixed.before:
             mixed >>= fixed.before
-        out = self._buffer("top", (h, n), fixed.vertical_type)
-        np.multiply(mixed[:h], fixed.y0, out=out)
+        out = self._buffer("top", (len(mixed), h, mixed.shape[2]), fixed.vertical_type)
+        np.multiply(mixed[:, :h], fixed.y0, out=out)
         out >>= fixed.after
         if fixed.y1 is not None:
-            bottom = self._buffer("bottom", (h, n), fixed.vertical_type)
-            np.multiply(mixed[h:], fixed.y1, out=bottom)
+            bottom = self._buffer("bottom", out.shape, fixed.vertical_type)
+            np.multiply(mixed[:, h:], fixed.y1, out=bottom)
             bottom >>= fixed.after
             out += bottom
         out += 2
         out >>= 2
-        return out.astype(np.uint8).reshape(h, w, grid.shape[2])
+        return out.astype(np.uint8)
 
-    def _buffer(self, name: str, shape: tuple[int, int], dtype: type) -> np.ndarray:
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         """A scratch array of this shape, kept for the next frame."""
         buffer = self._buffers.get(name)
         if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
