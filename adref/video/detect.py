@@ -136,16 +136,20 @@ class _ShotDetection:
         brightness = self.light.feed(frame, means, self.times)
         self.pan.feed(frame, self.times)
         self.candidates.offer(frame, brightness)
-        for index, kind in self.cuts.feed(tc, frame.small, means):
+        cuts = self.cuts.feed(tc, frame.small, means)
+        for index, kind in cuts:
             self.candidates.cut(index, kind)
-        self._settle(self.times.times[-1])
+        if cuts:
+            self._merge()
+        if len(self.candidates.segments) >= 2:
+            self._settle(self.times.times[-1])
 
     def _merge(self) -> None:
+        """Drop raw cuts too close to the one before; only new cuts can make any."""
         self.candidates.merge(lambda a, b: self.times.apart(a, b, self.params.min_shot_s))
 
     def _settle(self, now: float) -> None:
         """Finish every shot whose end no later cut can still move."""
-        self._merge()
         segs = self.candidates.segments
         while len(segs) >= 2:
             boundary = segs[1].start

@@ -157,8 +157,7 @@ class Downscale:
             bottom >>= fixed.after
             out += bottom
         out += 2
-        out >>= 2
-        return out.astype(np.uint8)
+        return np.right_shift(out, 2, out=np.empty(out.shape, np.uint8), casting="unsafe")
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         """A scratch array of this shape, kept for the next frame."""

@@ -61,13 +61,13 @@ def _letters(gray: np.ndarray) -> list[Box]:
     out.sort()
     unique: list[Box] = []
     for b in out:
-        if not any(_same(b, u) for u in unique[-8:]):
+        x, y, bw, bh = b
+        for ux, uy, uw, uh in unique[-8:]:  # MSER nests near-identical regions: keep one
+            if abs(x - ux) <= 3 and abs(y - uy) <= 3 and abs(bw - uw) <= 3 and abs(bh - uh) <= 3:
+                break
+        else:
             unique.append(b)
     return unique
-
-
-def _same(a: Box, b: Box) -> bool:
-    return all(abs(p - q) <= 3 for p, q in zip(a, b, strict=True))
 
 
 def _group_lines(letters: list[Box]) -> list[Box]:
