@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from adref.errors import InputError
-from adref.video.decode import normalise_rotation, upright
+from adref.video.decode import normalise_rotation, readable_colours, upright
 
 # Decoding ~2 s of 1080p costs about what a seek does. Encoders put a key frame at each cut,
 # so a seek to a shot lands near its start; decoding through whole shots instead was slower.
@@ -95,6 +95,7 @@ def _first_pts(container: av.container.InputContainer, stream: av.VideoStream) -
 
 def _grey(frame: av.VideoFrame, stretch: float) -> np.ndarray:
     """``stretch``: the pixels' aspect (anamorphic video), applied as a player would."""
+    readable_colours(frame)
     grey: np.ndarray = frame.to_ndarray(format="gray")
     if abs(stretch - 1.0) > 1e-3:
         grey = cv2.resize(grey, (round(grey.shape[1] * stretch), grey.shape[0]))

@@ -13,6 +13,8 @@ while it works, so on two cores decoding and detecting overlap.
 
 from __future__ import annotations
 
+import errno
+import functools
 import logging
 import os
 import queue
@@ -54,6 +56,7 @@ _PAD_ROWS = 2  # FFmpeg's scaler treats the last rows of a picture apart (4:2:2)
 # spare pixels never read.
 _ROW_MULTIPLE = 64
 _AHEAD = 8  # decoded packets waiting for the detectors: enough to ride out a slow frame
+UNSPECIFIED_MATRIX = 2  # AVCOL_SPC_UNSPECIFIED: FFmpeg's scaler then converts as BT.601
 # FFmpeg's scaler starts a thread per core by default; beside the decoding threads, which keep
 # every core busy, handing it tiny pictures only adds switches (~0.15 CPU s per 30 s of 1080p).
 SCALER_THREADS = 1
@@ -132,6 +135,7 @@ class VideoReader:
         self._rows_padded = np.concatenate([rows, np.repeat(rows[-1:], _PAD_ROWS)])
         self._reformatter = VideoReformatter()
         self._tiny: dict[str, _Tiny] = {}
+        self._unreadable_matrix: int | None = None
         self._ahead: _ReadAhead[list[av.VideoFrame]] | None = None
 
     def __enter__(self) -> VideoReader:
@@ -213,6 +217,7 @@ class VideoReader:
         """
         down = self.downscale
         fmt = frame.format.name
+        self._check_colours(frame)
         if fmt not in _PLANAR or frame.width != self.header.coded_width:
             return self._converted(frame)
         cx = _PLANAR[fmt][0]
@@ -235,6 +240,18 @@ class VideoReader:
             _plane(p)[:gh].view("<u2")[:, :gw] for p in self._convert(picture, "gbrp").planes
         )
         return down.apply_planes((b, g, r)), luma, gain
+
+    def _check_colours(self, frame: av.VideoFrame) -> None:
+        matrix = int(frame.colorspace)
+        if readable_colours(frame) or matrix == self._unreadable_matrix:
+            return
+        self._unreadable_matrix = matrix
+        log.warning(
+            "%s: FFmpeg cannot convert its colour matrix (%s); it is read as unspecified"
+            " (BT.601): cuts are found as usual, colours are approximate",
+            self.path.name,
+            _matrix_name(matrix),
+        )
 
     def _convert(self, tiny: av.VideoFrame, fmt: str) -> av.VideoFrame:
         """FFmpeg's conversion of the tiny picture: to planar GBR it is the same arithmetic as
@@ -377,6 +394,45 @@ def to_bgr(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
         width=width, height=height, format="bgr24", interpolation="AREA", threads=SCALER_THREADS
     )
     return out.to_ndarray()
+
+
+def readable_colours(frame: av.VideoFrame) -> bool:
+    """Whether FFmpeg's scaler converts this frame's colour matrix; if not, the frame is tagged
+    unspecified, to be read as an untagged video is (BT.601).
+
+    FFmpeg refuses a few rare matrices (YCgCo, BT.2020 constant luminance) and OpenCV then hands
+    PySceneDetect black frames. Failing the video would lose it; read this way, its cuts are
+    found as usual and only its colours are approximate.
+    """
+    if _convertible(frame.format.name, int(frame.colorspace)):
+        return True
+    frame.colorspace = UNSPECIFIED_MATRIX
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def _convertible(fmt: str, matrix: int) -> bool:
+    """Asked of a tiny picture once per format and matrix; any other error than FFmpeg's "not
+    supported" is left for the real conversion to report."""
+    probe = av.VideoFrame(16, 16, fmt)
+    probe.colorspace = matrix
+    try:
+        probe.reformat(format="bgr24")
+    except av.error.FFmpegError as exc:
+        return exc.errno != errno.EOPNOTSUPP
+    return True
+
+
+_MATRICES = {
+    8: "YCgCo",
+    10: "BT.2020 constant luminance",
+    12: "chroma-derived non-constant luminance",
+    13: "chroma-derived constant luminance",
+}
+
+
+def _matrix_name(matrix: int) -> str:
+    return _MATRICES.get(matrix, f"AVColorSpace {matrix}")
 
 
 def upright(image: np.ndarray, rotation: int) -> np.ndarray:
