@@ -183,10 +183,16 @@ CORPUS = [
         codec="libx265",
         pix_fmt="yuv420p10le",
         out_args=X265,
-        pixels="10 bits to 8: OpenCV's FFmpeg build and PyAV's round differently (levels apart)",
     ),
     Clip("fmt-gray", BW, codec="ffv1", pix_fmt="gray", ext="mkv", grey_input=True),
     Clip("fmt-rgb24", MIXED, codec="libx264rgb", pix_fmt="rgb24", ext="mkv"),
+    # formats FFmpeg converts with no direct path: chroma upsampled by OpenCV's (bicubic) flags
+    Clip("fmt-yuv411p", MIXED, codec="ffv1", pix_fmt="yuv411p", ext="mkv"),  # DV's NTSC format
+    Clip("fmt-yuv410p", MIXED, codec="ffv1", pix_fmt="yuv410p", ext="mkv"),
+    pytest.param(  # PySceneDetect logs an error: OpenCV reads no FOURCC for raw video
+        Clip("fmt-nv12", MIXED, codec="rawvideo", pix_fmt="nv12", ext="avi"),
+        marks=pytest.mark.expected_error_log(match="Video codec detection failed"),
+    ),
     # colour matrices and ranges, tagged as encoded
     Clip("bt601-limited", MIXED, out_args=("-colorspace", "smpte170m")),
     Clip(

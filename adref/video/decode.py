@@ -276,9 +276,10 @@ class VideoReader:
         return tiny
 
     def _converted(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
-        """Formats not read in place (10-bit, packed RGB ...): the whole frame converted, then
-        OpenCV's own resize, as SceneManager does. A frame of another size than the stream's
-        is scaled by FFmpeg (SceneManager skips such frames)."""
+        """Formats not read in place (10-bit, packed RGB, 4:1:1 ...): the whole frame converted
+        with OpenCV's own flags (bicubic: where FFmpeg has no direct conversion, its chroma is
+        upsampled by them), then OpenCV's own resize, as SceneManager does. A frame of another
+        size than the stream's is scaled by FFmpeg (SceneManager skips such frames)."""
         sw, sh = self.small_size
         bgr: np.ndarray
         if frame.width != self.header.coded_width or frame.height != self.header.coded_height:
@@ -286,7 +287,9 @@ class VideoReader:
                 width=sw, height=sh, format="bgr24", threads=SCALER_THREADS
             ).to_ndarray()
         else:
-            whole = frame.reformat(format="bgr24", threads=SCALER_THREADS).to_ndarray()
+            whole = frame.reformat(
+                format="bgr24", interpolation="BICUBIC", threads=SCALER_THREADS
+            ).to_ndarray()
             same = (sw, sh) == (frame.width, frame.height)
             bgr = whole if same else cv2.resize(whole, (sw, sh), interpolation=cv2.INTER_LINEAR)
         return bgr, cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), 1.0  # BGR is full range
@@ -426,8 +429,10 @@ def _convertible(fmt: str, matrix: int) -> bool:
 _MATRICES = {
     8: "YCgCo",
     10: "BT.2020 constant luminance",
+    11: "SMPTE ST 2085",
     12: "chroma-derived non-constant luminance",
     13: "chroma-derived constant luminance",
+    14: "ICtCp",
 }
 
 

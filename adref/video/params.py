@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from adref.settings import Settings
 
-DETECT_VERSION = "4"  # bump whenever cuts or features would change for the same input
+DETECT_VERSION = "5"  # bump whenever cuts or features would change for the same input
 
 
 class DetectParams(BaseModel):
