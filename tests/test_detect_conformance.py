@@ -233,6 +233,11 @@ CORPUS = [
     Clip("width-256", MIXED, size=(256, 144)),
     Clip("width-480", MIXED, size=(480, 270), fps=NTSC),
     Clip("width-333-odd-yuv444p", MIXED, size=(333, 187), pix_fmt="yuv444p"),
+    # odd sizes FFmpeg converts by its general scaler, not the direct path: whole frames
+    Clip("odd-333x187-yuv420p", MIXED, size=(333, 187), codec="ffv1", ext="mkv"),
+    Clip("odd-257x145-yuv422p", MIXED, size=(257, 145), codec="ffv1", pix_fmt="yuv422p", ext="mkv"),
+    Clip("odd-321x241-vp9", MIXED, size=(321, 241), codec="libvpx-vp9", ext="webm", out_args=VP9),
+    Clip("odd-width-333x188-yuv420p", MIXED, size=(333, 188), codec="ffv1", ext="mkv"),  # direct
     Clip("width-300-odd-target", MIXED, size=(300, 170)),  # 256x145
     Clip("width-512-halved", MIXED, size=(512, 288)),  # OpenCV's exact 2x: an area average
     Clip("portrait-270x480", MIXED, size=(270, 480)),

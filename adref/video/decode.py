@@ -60,6 +60,9 @@ UNSPECIFIED_MATRIX = 2  # AVCOL_SPC_UNSPECIFIED: FFmpeg's scaler then converts a
 # FFmpeg's scaler starts a thread per core by default; beside the decoding threads, which keep
 # every core busy, handing it tiny pictures only adds switches (~0.15 CPU s per 30 s of 1080p).
 SCALER_THREADS = 1
+# Per kind of frame (format, size, colour tags): whether the tiny picture gives it exactly the
+# BGR of a whole-frame conversion. Asked once a process: FFmpeg's answer does not change.
+_EXACT_IN_PLACE: dict[tuple[str, int, int, int, int], bool] = {}
 
 
 @dataclass(frozen=True)
@@ -215,11 +218,46 @@ class VideoReader:
         for bit, at a few hundred microseconds. Luma (one source pixel per detect pixel) stays
         in the range it was stored in; its gain is what frame differences need.
         """
+        self._check_colours(frame)
+        if self._exact_in_place(frame):
+            return self._in_place(frame)
+        return self._converted(frame)
+
+    def _exact_in_place(self, frame: av.VideoFrame) -> bool:
+        """Whether ``_in_place`` gives frames like this one exactly what ``_converted`` would.
+
+        FFmpeg converts most 8-bit planar frames by a direct path, which the tiny picture
+        reproduces, but some sizes (4:2:0 of odd height, 4:2:2 of odd width) by its general
+        scaler, with other arithmetic. Asked of a frame of noise, once a process per kind of
+        frame.
+        """
+        fmt = frame.format.name
+        if fmt not in _PLANAR:
+            return False
+        kind = (fmt, frame.width, frame.height, int(frame.colorspace), int(frame.color_range))
+        exact = _EXACT_IN_PLACE.get(kind)
+        if exact is None:
+            header = self.header
+            exact = (frame.width, frame.height) == (header.coded_width, header.coded_height)
+            if exact:
+                noise = av.VideoFrame(frame.width, frame.height, fmt)
+                noise.colorspace, noise.color_range = frame.colorspace, frame.color_range
+                rng = np.random.default_rng(0)
+                for plane in noise.planes:
+                    view = _plane(plane)
+                    view[:] = rng.integers(0, 256, view.shape, np.uint8)
+                exact = np.array_equal(self._in_place(noise)[0], self._converted(noise)[0])
+                if not exact:
+                    log.debug(
+                        "%s: %dx%d %s frames are converted whole", self.path.name, *kind[1:3], fmt
+                    )
+            _EXACT_IN_PLACE[kind] = exact
+        return exact
+
+    def _in_place(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
+        """The tiny picture's way (see ``_small``)."""
         down = self.downscale
         fmt = frame.format.name
-        self._check_colours(frame)
-        if fmt not in _PLANAR or frame.width != self.header.coded_width:
-            return self._converted(frame)
         cx = _PLANAR[fmt][0]
         gh, gw = len(down.rows), len(down.cols)
         tiny = self._tiny.get(fmt) or self._tiny_picture(fmt)
