@@ -215,8 +215,9 @@ class VideoReader:
         neutral grey. So the pixels the downscale reads are gathered into a tiny picture of the
         frame's own family (each alone in its chroma block, so none borrows a neighbour's
         colour; kept from frame to frame) and converted by that same scaler: the same BGR, bit
-        for bit, at a few hundred microseconds. Luma (one source pixel per detect pixel) stays
-        in the range it was stored in; its gain is what frame differences need.
+        for bit, at a few hundred microseconds. Frames FFmpeg itself would convert another way
+        (``_exact_in_place``) are converted whole. Luma (one source pixel per detect pixel)
+        stays in the range it was stored in; its gain is what frame differences need.
         """
         self._check_colours(frame)
         if self._exact_in_place(frame):
