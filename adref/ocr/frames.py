@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from adref.errors import InputError
-from adref.video.decode import normalise_rotation, readable_colours, upright
+from adref.video.decode import normalise_rotation, readable_colours, thread_type, upright
 
 # Decoding ~2 s of 1080p costs about what a seek does. Encoders put a key frame at each cut,
 # so a seek to a shot lands near its start; decoding through whole shots instead was slower.
@@ -42,7 +42,7 @@ def grey_frames(path: Path, times: list[float]) -> Iterator[tuple[float, np.ndar
         raise InputError(f"{Path(path).name} cannot be read again for its text", str(exc)) from None
     with container:
         stream = _picture_stream(container, path)
-        stream.thread_type = "AUTO"
+        stream.thread_type = thread_type(stream.codec_context.name)
         tb = Fraction(stream.time_base or Fraction(1, 90000))
         sar = stream.codec_context.sample_aspect_ratio
         stretch = float(sar) if sar and sar > 0 else 1.0

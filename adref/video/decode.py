@@ -108,7 +108,7 @@ class VideoReader:
         self._stream = max(
             streams, key=lambda s: (s.codec_context.width or 0) * (s.codec_context.height or 0)
         )
-        self._stream.thread_type = "AUTO"
+        self._stream.thread_type = thread_type(self._stream.codec_context.name)
         self._stream.codec_context.thread_count = decode_threads()
         ctx = self._stream.codec_context
         if not ctx.width or not ctx.height:
@@ -341,6 +341,17 @@ class _Tiny:
     picture: av.VideoFrame
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per plane: frame rows, columns, into
     luma: np.ndarray  # the first neighbour of each detect pixel, as stored
+
+
+# Decoders whose frames differ from run to run with frame threads (FFmpeg 8's VP3/Theora: a
+# race; measured, 2 of 12 decodings of one clip differed). They decode with slice threads only.
+_FRAME_THREADS_UNSAFE = frozenset({"theora", "vp3"})
+
+
+def thread_type(codec: str) -> str:
+    """FFmpeg's threading for a decoder: by frames and slices, but slices only where frame
+    threads do not give the same frames every time."""
+    return "SLICE" if codec in _FRAME_THREADS_UNSAFE else "AUTO"
 
 
 def usable_cores() -> int:
