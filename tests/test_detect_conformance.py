@@ -11,6 +11,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import av
+import cv2
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -171,6 +173,18 @@ def _rotated(name: str, degrees: int, size: tuple[int, int], fps: str = "25") ->
     )
 
 
+# Interlaced H.264, as broadcast spots are: OpenCV's conversion refuses such frames, adref reads
+# them (see test_interlaced_frames_reach_pyscenedetect_broken).
+INTERLACED = Clip(
+    "interlaced-h264",
+    MIXED,
+    size=(320, 240),
+    ext="mkv",
+    out_args=("-flags", "+ildct+ilme", "-x264opts", "tff=1"),
+    differs="OpenCV's conversion refuses interlaced frames: PySceneDetect sees black frames",
+    pixels="OpenCV's conversion refuses interlaced frames and hands PySceneDetect black ones",
+)
+
 CORPUS = [
     # pixel formats
     Clip("fmt-yuv420p", MIXED),
@@ -244,6 +258,7 @@ CORPUS = [
     Clip("width-640-4x3", MIXED, size=(640, 480)),
     # 205x256: the converted rows are 820 pixels, and FFmpeg converts the last 4 apart
     Clip("portrait-720x900", MIXED, size=(720, 900)),
+    INTERLACED,
     # containers and timing
     _rotated("rotated", 90, (96, 160)),
     _rotated("rotated-over-256", 90, (480, 270)),
@@ -382,3 +397,24 @@ def _dark_frames(clip: Clip) -> set[int]:
     """Frames whose picture is at most half as bright as the unfaded picture."""
     full = float(np.mean(PICTURE))
     return {i for i, f in enumerate(frames(clip)) if f.mean() <= full / 2}
+
+
+def test_interlaced_frames_reach_pyscenedetect_broken(folder: Path) -> None:
+    """Why the interlaced clip differs, and a tripwire for an OpenCV build that reads it.
+
+    FFmpeg's scaler, asked as OpenCV asks it, refuses interlaced frames, and PySceneDetect gets
+    black or stale pictures (which, depends on what ran before in the process). adref's are
+    FFmpeg's own conversion of the decoded frames, resized as SceneManager resizes.
+    """
+    path = made(INTERLACED, folder)
+    ours = adref_view(path)
+    size = ours[0].shape[1::-1]
+    with av.open(str(path)) as container:
+        expected = [
+            cv2.resize(f.to_ndarray(format="bgr24"), size, interpolation=cv2.INTER_LINEAR)
+            for f in container.decode(video=0)
+        ]
+    assert len(ours) == len(expected) == INTERLACED.frame_count
+    assert all(np.array_equal(a, b) for a, b in zip(ours, expected, strict=True))
+    theirs = pyscenedetect_view(path)
+    assert not any(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))

@@ -230,10 +230,11 @@ class VideoReader:
         FFmpeg converts most 8-bit planar frames by a direct path, which the tiny picture
         reproduces, but some sizes (4:2:0 of odd height, 4:2:2 of odd width) by its general
         scaler, with other arithmetic. Asked of a frame of noise, once a process per kind of
-        frame.
+        frame. Interlaced frames are converted field by field (each line takes its colour from
+        its own field's chroma), which the tiny picture does not do: they are converted whole.
         """
         fmt = frame.format.name
-        if fmt not in _PLANAR:
+        if fmt not in _PLANAR or frame.interlaced_frame:
             return False
         kind = (fmt, frame.width, frame.height, int(frame.colorspace), int(frame.color_range))
         exact = _EXACT_IN_PLACE.get(kind)
