@@ -6,12 +6,12 @@ never end in a pixel it reads: tests/test_detect_conformance.py's portrait-720x9
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import av
 import numpy as np
 import pytest
 from av.video.reformatter import VideoReformatter
+
+from adref.video.decode import _plane
 
 _WIDTH = 4096  # 4096 x 4096 luma pixels: every (Y, U, V) triple once
 
@@ -43,11 +43,6 @@ def _every_triple(fmt: str, colorspace: int, color_range: int, to: str = "bgr24"
     table = np.empty_like(bgr)
     table[(y | (uv << 8)).ravel()] = bgr
     return table
-
-
-def _plane(plane: av.video.plane.VideoPlane) -> np.ndarray:
-    buf = np.frombuffer(cast(Any, plane), np.uint8)[: plane.height * plane.line_size]
-    return buf.reshape(plane.height, plane.line_size)[:, : plane.width]
 
 
 _TAGS = [(5, 1), (5, 2), (1, 1), (1, 2), (2, 0)]  # BT.601, BT.709: limited, full; untagged

@@ -181,8 +181,8 @@ INTERLACED = Clip(
     size=(320, 240),
     ext="mkv",
     out_args=("-flags", "+ildct+ilme", "-x264opts", "tff=1"),
-    differs="OpenCV's conversion refuses interlaced frames: PySceneDetect sees black frames",
-    pixels="OpenCV's conversion refuses interlaced frames and hands PySceneDetect black ones",
+    differs="OpenCV's conversion refuses interlaced frames: PySceneDetect sees black or stale ones",
+    pixels="OpenCV's conversion refuses interlaced frames: PySceneDetect gets black or stale ones",
 )
 
 CORPUS = [

@@ -230,29 +230,30 @@ class VideoReader:
         FFmpeg converts most 8-bit planar frames by a direct path, which the tiny picture
         reproduces, but some sizes (4:2:0 of odd height, 4:2:2 of odd width) by its general
         scaler, with other arithmetic. Asked of a frame of noise, once a process per kind of
-        frame. Interlaced frames are converted field by field (each line takes its colour from
+        frame (the tiny picture is planned for the stream's size, so only frames of that size
+        qualify, and the answer depends on nothing else the reader holds). Interlaced frames are converted field by field (each line takes its colour from
         its own field's chroma), which the tiny picture does not do: they are converted whole.
         """
         fmt = frame.format.name
-        if fmt not in _PLANAR or frame.interlaced_frame:
+        size = (frame.width, frame.height)
+        if (
+            fmt not in _PLANAR
+            or frame.interlaced_frame
+            or size != (self.header.coded_width, self.header.coded_height)
+        ):
             return False
-        kind = (fmt, frame.width, frame.height, int(frame.colorspace), int(frame.color_range))
+        kind = (fmt, *size, int(frame.colorspace), int(frame.color_range))
         exact = _EXACT_IN_PLACE.get(kind)
         if exact is None:
-            header = self.header
-            exact = (frame.width, frame.height) == (header.coded_width, header.coded_height)
-            if exact:
-                noise = av.VideoFrame(frame.width, frame.height, fmt)
-                noise.colorspace, noise.color_range = frame.colorspace, frame.color_range
-                rng = np.random.default_rng(0)
-                for plane in noise.planes:
-                    view = _plane(plane)
-                    view[:] = rng.integers(0, 256, view.shape, np.uint8)
-                exact = np.array_equal(self._in_place(noise)[0], self._converted(noise)[0])
-                if not exact:
-                    log.debug(
-                        "%s: %dx%d %s frames are converted whole", self.path.name, *kind[1:3], fmt
-                    )
+            noise = av.VideoFrame(*size, fmt)
+            noise.colorspace, noise.color_range = frame.colorspace, frame.color_range
+            rng = np.random.default_rng(0)
+            for plane in noise.planes:
+                view = _plane(plane)
+                view[:] = rng.integers(0, 256, view.shape, np.uint8)
+            exact = np.array_equal(self._in_place(noise)[0], self._converted(noise)[0])
+            if not exact:
+                log.debug("%s: %dx%d %s frames are converted whole", self.path.name, *size, fmt)
             _EXACT_IN_PLACE[kind] = exact
         return exact
 
@@ -316,10 +317,11 @@ class VideoReader:
         return tiny
 
     def _converted(self, frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, float]:
-        """Formats not read in place (10-bit, packed RGB, 4:1:1 ...): the whole frame converted
-        with OpenCV's own flags (bicubic: where FFmpeg has no direct conversion, its chroma is
-        upsampled by them), then OpenCV's own resize, as SceneManager does. A frame of another
-        size than the stream's is scaled by FFmpeg (SceneManager skips such frames)."""
+        """Frames not read in place (10-bit, packed RGB, 4:1:1 ..., sizes FFmpeg converts by its
+        general scaler, interlaced frames): the whole frame converted with OpenCV's own flags
+        (bicubic: where FFmpeg has no direct conversion, its chroma is upsampled by them), then
+        OpenCV's own resize, as SceneManager does. A frame of another size than the stream's is
+        scaled by FFmpeg (SceneManager skips such frames)."""
         sw, sh = self.small_size
         bgr: np.ndarray
         if frame.width != self.header.coded_width or frame.height != self.header.coded_height:

@@ -141,8 +141,7 @@ class _ShotDetection:
             self.candidates.cut(index, kind)
         if cuts:
             self._merge()
-        if len(self.candidates.segments) >= 2:
-            self._settle(self.times.times[-1])
+        self._settle(self.times.times[-1])
 
     def _merge(self) -> None:
         """Drop raw cuts too close to the one before; only new cuts can make any."""
