@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -150,9 +151,12 @@ def scale(postgres: Postgres, s3_server: S3Server) -> ScaleSetup:
 
 class SnapshotHold:
     """A PostgreSQL session holding DuckLake's snapshot table against writes (readers go on):
-    a writer that has uploaded its Parquet files waits there to commit, a named point."""
+    a writer that has uploaded its Parquet files waits there to commit, a named point.
 
-    def __init__(self, postgres: Postgres, database: str) -> None:
+    The constructor returns once the lock is granted: psql reads its input when it likes, and a
+    run started before that could commit first and leave a later writer waiting at the point."""
+
+    def __init__(self, postgres: Postgres, database: str, *, timeout_s: float = 60.0) -> None:
         self.postgres, self.database = postgres, database
         self.session = subprocess.Popen(
             [str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
@@ -162,6 +166,12 @@ class SnapshotHold:
         assert self.session.stdin is not None
         self.session.stdin.write("BEGIN; LOCK TABLE ducklake_snapshot IN EXCLUSIVE MODE;\n")
         self.session.stdin.flush()
+        deadline = time.monotonic() + timeout_s
+        while not self.held():
+            if time.monotonic() > deadline:
+                self.release()
+                raise TimeoutError(f"psql did not lock ducklake_snapshot in {timeout_s:.0f} s")
+            time.sleep(0.05)
 
     def held(self) -> bool:
         assert self.session.poll() is None, "psql could not lock the table"
