@@ -312,7 +312,6 @@ def test_a_worker_killed_mid_persist_leaves_nothing_and_the_other_worker_complet
     postgres, database = cluster.setup.postgres, cluster.setup.database
     hold = SnapshotHold(postgres, database)
     try:
-        wait_for("the snapshot table held", hold.held, cluster)
         before = set(cluster.setup.objects())
         with _client(cluster) as client:
             with machines(cluster, "machine-a") as (a,):
@@ -383,7 +382,6 @@ def test_postgres_briefly_down_under_a_deployment_run(cluster: Cluster, retries:
     postgres, database = cluster.setup.postgres, cluster.setup.database
     hold = SnapshotHold(postgres, database)
     try:
-        wait_for("the snapshot table held", hold.held, cluster)
         with _client(cluster) as client:
             env = {"ADREF_RETRY_DELAY_S": "5", "ADREF_TASK_RETRIES": retries}
             with machines(cluster, f"machine-{retries}", **env) as (machine,):
