@@ -241,6 +241,17 @@ def final_runs(client: Any, ids: list[UUID], cluster: Cluster) -> dict[UUID, Any
     return result
 
 
+def rows_written(cluster: Cluster, ids: list[UUID]) -> None:
+    """Wait, workers still up, for each completed run's ``runs`` row: it is written while
+    Prefect records the final state (``runbook.row_written``), so it can trail the state the
+    API shows, and stopping the worker then would stop the run's process before it."""
+    listed = ", ".join(f"'{i}'" for i in ids)
+    query = f"select count(*) from runs where flow_run_id in ({listed})"
+    wait_for(
+        "every run's row written", lambda: adref_sql(cluster, query) == [str(len(ids))], cluster
+    )
+
+
 class Reader(threading.Thread):
     """Reads the warehouse from the third home over and over while the workers write: every
     read must see each video whole (its shots and analysis with it) or not at all."""
@@ -273,6 +284,7 @@ def test_six_videos_through_the_deployment_land_once_split_across_two_workers(
         reader.start()
         ids = start_runs(client, sources)
         runs = final_runs(client, ids, cluster)
+        rows_written(cluster, ids)
         reader.stop.set()
         reader.join(timeout=60)
 
@@ -355,6 +367,7 @@ def test_a_worker_killed_mid_persist_leaves_nothing_and_the_other_worker_complet
             assert retried.status.value == "ACCEPT", retried
             with machines(cluster, "machine-b") as (b,):
                 (run,) = final_runs(client, [run_id], cluster).values()
+                rows_written(cluster, [run_id])
             assert b.ran(run_id)
     finally:
         hold.release()
