@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 from pathlib import Path
 
@@ -230,6 +231,11 @@ def test_bench_detect_command_prints_three_rows(clip_ad: ClipTruth) -> None:
         assert row in out
     assert "adref detect, each round ÷ its decode: " in out
     assert "same as PySceneDetect" in out
+    # The verdict agrees with the figure it prints (a printed 1.150 may be either way).
+    found = re.search(r"adref detect: (\d+\.\d{3})x decode only \((within|over) the 1\.15x", out)
+    assert found, out
+    if found[1] != "1.150":
+        assert (float(found[1]) < 1.15) == (found[2] == "within"), found[0]
 
 
 def test_bench_detect_command_rejects_a_non_video(tmp_path: Path) -> None:
