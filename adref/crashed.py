@@ -4,6 +4,10 @@ Two kinds: the runs of ``adref up``'s pool when its worker stops, and runs whose
 (SIGKILL, a power cut) as their card shows. Crashed is Prefect's own word for "the process went
 away", and a final state: the UI stops showing them as running and the pool's slots are freed.
 A dead run also gets its one ``runs`` row, which its process never wrote.
+
+A run's process may also die after its run ended (Prefect records the final state while the
+row is being committed) or fail to write its row: the row it kept beside its card
+(``runcard.keep_row``) is written then, as the run left it.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from typing import Any
 from uuid import UUID
 
 from adref.models import utcnow
-from adref.runcard import Card, read_cards, settle_card
+from adref.runcard import Card, kept_row, read_cards, settle_card
 from adref.settings import Settings
 from adref.sources.urls import redact_url
-from adref.warehouse.records import RunRecord
+from adref.warehouse.records import RunRecord, RunRow
+from adref.workspace import close_workspace
 
 log = logging.getLogger(__name__)
 
@@ -72,25 +77,35 @@ def crash_dead_runs(settings: Settings) -> list[DeadRun]:
                 run = client.read_flow_run(UUID(card.flow_run_id))
             except (ObjectNotFound, ValueError):
                 continue
-            if card.state_id and run.state and str(run.state.id) != card.state_id:
-                settle_card(card)  # moved on since (crashed by Prefect, retried): not ours
-                continue
+            kept = _kept(card)
+            # Moved on since (crashed by Prefect, retried, or ended before its row was in): not
+            # ours to mark; the row its process kept, if any, is what it did.
+            moved_on = card.state_id and run.state and str(run.state.id) != card.state_id
             why = (
                 f"its process (pid {card.pid} on {card.host}) ended without finishing, "
                 "killed or cut off; marked by a later adref start"
             )
-            if mark_crashed(client, [run], why):
-                _record(settings, card, run, why)
+            if not moved_on and mark_crashed(client, [run], why):
+                _record(settings, crashed_row(card, run, why, kept))
                 found.append(DeadRun(card.flow_run_id, run.name, str(card.workspace)))
+            elif kept is not None:
+                if not _record(settings, kept):
+                    continue  # the next start tries again
+                log.info("run %s: the row its process left unwritten is written", run.name)
+                if kept.record.status == "failed":  # as its process leaves a failed run's
+                    close_workspace(card.workspace, succeeded=False)
+                    continue
             settle_card(card)
     return found
 
 
-def _record(settings: Settings, card: Card, run: Any, why: str) -> None:
-    """The dead run's ``runs`` row: what is known of it, its spend unknown."""
-    # lazy: DuckDB and PyArrow, once a dead run is found; the CLI imports this module to start
-    from adref.warehouse.catalog import Warehouse
-
+def crashed_row(card: Card, run: Any, why: str, kept: RunRow | None) -> RunRow:
+    """The dead run's ``runs`` row: the one it kept (it died before its final state), else what
+    is known of it, its spend unknown."""
+    if kept is not None:
+        changes = {"status": "crashed", "error": why, "finished_at": None}
+        record = kept.record.model_copy(update=changes)
+        return RunRow(record=record, sighting=kept.sighting)
     params = run.parameters or {}
     source = params.get("source") or params.get("video_id")
     record = RunRecord(
@@ -106,9 +121,30 @@ def _record(settings: Settings, card: Card, run: Any, why: str) -> None:
         error=why,
         notes="model calls it made, if any, are not counted: it died before recording them",
     )
+    return RunRow(record=record)
+
+
+def _kept(card: Card) -> RunRow | None:
+    text = kept_row(card.workspace)
+    if text is None:
+        return None
+    try:
+        return RunRow.model_validate_json(text)
+    except ValueError as exc:  # written atomically, so only another version's
+        log.warning("the row kept in %s is not readable: %s", card.workspace, exc)
+        return None
+
+
+def _record(settings: Settings, row: RunRow) -> bool:
+    """Append a dead run's row (the same run again changes nothing); whether it is in."""
+    # lazy: DuckDB and PyArrow, once a dead run is found; the CLI imports this module to start
+    from adref.warehouse.catalog import Warehouse
+
     try:
         warehouse = Warehouse.of(settings)
         warehouse.init()
-        warehouse.append_run(record)
+        warehouse.append_run(row.record, row.sighting)
     except Exception as exc:  # the flow run is marked; the row is bookkeeping
-        log.warning("could not record the crashed run in the warehouse: %s", exc)
+        log.warning("could not record the dead run in the warehouse: %s", exc)
+        return False
+    return True

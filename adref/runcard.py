@@ -5,7 +5,8 @@ run would look alive for good. The card lets a later adref process tell a dead r
 alive in another terminal. A pid alone is not enough (pids are reused), so the card also holds
 what tells the process apart from a later one with the same pid (on Linux the boot and the
 process's start tick); and the host, because an adref home on a shared disk may be used by
-several machines and only this one's processes can be judged.
+several machines and only this one's processes can be judged. Beside the card, a run keeps its
+``runs`` row until the row is in the warehouse (``keep_row``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 CARD = "run.json"
+ROW = "row.json"  # the run's ``runs`` row, kept until it is in the warehouse
 _PROC = Path("/proc")
 
 
@@ -81,9 +83,7 @@ def save_card(card: Card) -> None:
         "settled": card.settled,
         "state_id": card.state_id,
     }
-    tmp = card.workspace / f".{CARD}.tmp"
-    tmp.write_text(json.dumps(data))
-    tmp.replace(card.workspace / CARD)  # a reader never sees half a card
+    _replace(card.workspace / CARD, json.dumps(data))
 
 
 def settle_card(card: Card) -> None:
@@ -110,6 +110,30 @@ def read_card(workspace: Path) -> Card | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def keep_row(workspace: Path, row: str) -> None:
+    """Keep the run's row (JSON) beside its card before writing it: the run's final state may
+    be recorded before the row's commit, and a process killed in between leaves it here."""
+    _replace(workspace / ROW, row)
+
+
+def kept_row(workspace: Path) -> str | None:
+    try:
+        return (workspace / ROW).read_text()
+    except OSError:
+        return None
+
+
+def drop_row(workspace: Path) -> None:
+    """The row is in the warehouse."""
+    (workspace / ROW).unlink(missing_ok=True)
+
+
+def _replace(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)  # a reader never sees half a file
 
 
 def read_cards(work_dir: Path) -> list[Card]:

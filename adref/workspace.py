@@ -11,7 +11,7 @@ import shutil
 import time
 from pathlib import Path
 
-from adref.runcard import drop_card, read_card, write_card
+from adref.runcard import drop_card, drop_row, read_card, write_card
 
 
 def open_workspace(
@@ -29,6 +29,7 @@ def close_workspace(path: Path, succeeded: bool) -> None:
         shutil.rmtree(path, ignore_errors=True)
         return
     drop_card(path)  # its end is recorded: kept for inspection, removed by age
+    drop_row(path)
 
 
 def clean_workspaces(work_dir: Path, older_than_s: float) -> list[Path]:

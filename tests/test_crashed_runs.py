@@ -5,6 +5,7 @@ server, a real SIGKILL."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,14 +16,26 @@ from typing import IO, Any
 
 import pytest
 
-from adref.runcard import Card, process_identity, save_card, settle_card
+from adref.crashed import crash_dead_runs
+from adref.runcard import (
+    Card,
+    keep_row,
+    kept_row,
+    process_identity,
+    read_card,
+    save_card,
+    settle_card,
+)
+from adref.settings import Settings
 from adref.video.testclips import ClipTruth
 from adref.warehouse.catalog import Warehouse
+from adref.warehouse.records import RunRecord, RunRow
 from adref.workspace import clean_workspaces, open_workspace
 from tests.support.cli import invoke
 from tests.support.http import LocalHTTPServer, RecordedRequest, Route
 
 SAFETY_S = 240.0  # only ever reached when something is broken: no test waits this long
+KILL_TRIES = 3
 
 
 def _env(home: Path, api: str) -> dict[str, str]:
@@ -121,6 +134,135 @@ def test_a_killed_run_is_marked_crashed_by_the_next_start_and_its_folder_cleaned
         (str(live_run.id), "completed", live_url, False),
         (str(dead_run.id), "crashed", killed_url, True),  # when it died is not known
     ]
+
+
+def _killed_once_completed(
+    client: Any, source: str, proc: subprocess.Popen[bytes], log: Path
+) -> Any:
+    """SIGKILL the run's process the moment the API says its flow run is completed."""
+    deadline = time.monotonic() + SAFETY_S
+    run = None
+    while run is None or run.state.type.value != "COMPLETED":
+        assert proc.poll() is None, f"it ended before it was killed:\n{log.read_text()}"
+        assert time.monotonic() < deadline, f"no completed run:\n{log.read_text()}"
+        found = [r for r in client.read_flow_runs() if r.parameters.get("source") == source]
+        run = client.read_flow_run(found[0].id) if found else None
+    proc.kill()
+    proc.wait()
+    return run
+
+
+def _runs(warehouse: Warehouse, flow_run_id: Any) -> list[tuple[Any, ...]]:
+    if not warehouse.exists():
+        return []
+    with warehouse.connect() as con:
+        return con.execute(
+            "select status, source, finished_at is not null, tasks > 0, detect_s > 0 from runs"
+            " where flow_run_id = ?",
+            [str(flow_run_id)],
+        ).fetchall()
+
+
+def test_a_run_killed_as_it_completes_gets_its_row_at_the_next_start(
+    prefect_api: str, tmp_path: Path, clip_ad: ClipTruth
+) -> None:
+    """Prefect records a run's final state while the run's row is being committed (the two
+    overlap: ``runbook.row_written``). A process killed in that moment left a completed run with
+    no row, for good: killed as soon as the API said completed, 6 runs of 6 had none. The row
+    now waits beside the run's card; the next start writes it."""
+    from prefect.client.orchestration import get_client
+
+    home = tmp_path / "home"
+    env = _env(home, prefect_api)
+    warehouse = Warehouse(home / "warehouse")
+    for attempt in range(1, KILL_TRIES + 1):
+        video = tmp_path / f"ad-{attempt}.mp4"  # a source of its own: its own flow run
+        shutil.copy(clip_ad.path, video)
+        log = tmp_path / f"run-{attempt}.log"
+        with log.open("wb") as out, get_client(sync_client=True) as client:
+            run = _killed_once_completed(
+                client, str(video), _adref(["analyze", str(video)], env, out), log
+            )
+        if not _runs(warehouse, run.id):
+            break  # killed between its final state and its row
+    else:
+        pytest.fail(f"{KILL_TRIES} runs killed as they completed had all written their row")
+    (folder,) = [f for f in (home / "work").iterdir() if read_card(f) is not None]
+    assert kept_row(folder) is not None, "the row waits beside the card"
+
+    cleaned = invoke(
+        ["clean", "--older-than-days", "0"],
+        {"ADREF_HOME": str(home), "PREFECT_API_URL": prefect_api},
+    )
+    assert cleaned.exit_code == 0, cleaned.output
+    assert "crashed" not in cleaned.output, "a run that completed is not a crash"
+    # The run's own row: completed, when it finished, its stage figures; once.
+    assert _runs(warehouse, run.id) == [("completed", str(video), True, True, True)]
+    assert not folder.exists(), "its folder is garbage once its row is in"
+    again = invoke(["clean"], {"ADREF_HOME": str(home), "PREFECT_API_URL": prefect_api})
+    assert again.exit_code == 0, again.output
+    assert len(_runs(warehouse, run.id)) == 1
+
+
+def test_a_dead_runs_kept_row_is_what_the_next_start_records(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    """A process killed after keeping its row but before its run's final state: the run is
+    marked crashed and its row keeps the spend the run recorded. One killed after its run
+    failed: its failed row is written as it was, and its folder kept for inspection."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Failed, Running
+
+    @flow(name="adref-test-dead-run")
+    def dead_run() -> None: ...
+
+    settings = Settings(home=tmp_path / "home")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    host = socket.gethostname()
+    rows = {}
+    with get_client(sync_client=True) as client:
+        for name, ended in (("mid", None), ("failed", Failed(message="boom"))):
+            run = client.create_flow_run(dead_run, state=Running())
+            folder = open_workspace(settings.work_dir, f"run-{name}")
+            save_card(Card(folder, str(run.id), gone.pid, "x", host, state_id=str(run.state.id)))
+            record = RunRecord(
+                run_id=folder.name,
+                flow_run_id=str(run.id),
+                source=f"/videos/{name}.mp4",
+                status="completed" if ended is None else "failed",
+                started_at=run.created,
+                finished_at=run.created,
+                tokens_in=1200,
+                cost_usd=0.03,
+                error=None if ended is None else "boom",
+            )
+            keep_row(folder, RunRow(record=record).model_dump_json())
+            if ended is not None:
+                client.set_flow_run_state(run.id, ended, force=True)
+            rows[name] = (run, folder)
+
+        dead = crash_dead_runs(settings)
+        assert [d.flow_run_id for d in dead] == [str(rows["mid"][0].id)]
+        assert client.read_flow_run(rows["mid"][0].id).state.type.value == "CRASHED"
+        assert client.read_flow_run(rows["failed"][0].id).state.type.value == "FAILED"
+    assert crash_dead_runs(settings) == []
+
+    with Warehouse.of(settings).connect() as con:
+        found = con.execute(
+            "select source, status, tokens_in, cost_usd, finished_at is null, error like '%pid%'"
+            " from runs order by source"
+        ).fetchall()
+    assert found == [
+        ("/videos/failed.mp4", "failed", 1200, 0.03, False, False),
+        ("/videos/mid.mp4", "crashed", 1200, 0.03, True, True),
+    ]
+    failed_folder = rows["failed"][1]
+    assert failed_folder.is_dir() and read_card(failed_folder) is None
+    assert kept_row(failed_folder) is None
+    mid_card = read_card(rows["mid"][1])
+    assert mid_card is not None and mid_card.settled
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux's /proc")

@@ -39,13 +39,14 @@ from adref.models import (
     utcnow,
 )
 from adref.providers.base import CallEstimate
+from adref.runcard import keep_row
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
 from adref.sources.urls import looks_like_url, redact_url
 from adref.speech.params import SpeechParams
 from adref.tasks.analyze import AnalyzeOutcome
 from adref.tasks.policy import configured
-from adref.tasks.runs import RunSummary, StageResult, attach_line, record_run
+from adref.tasks.runs import RunRow, RunSummary, StageResult, attach_line, run_row, write_row
 from adref.tasks.speech import transcribe
 from adref.workspace import close_workspace, open_workspace
 
@@ -72,9 +73,15 @@ def row_written(flow: Any, flow_run: Any, state: Any) -> None:
         future.result()
 
 
-def _record_and_close(row: tuple[Any, ...], workspace: Path) -> None:
-    record_run(*row)
-    close_workspace(workspace, succeeded=True)
+def _write_and_close(
+    settings: Settings, row: RunRow, workspace: Path, succeeded: bool, kept: bool
+) -> None:
+    """Write the row, then close the run's folder. A row that was ``kept`` beside the run's card
+    and could not be written stays there: the next adref start on this machine writes it."""
+    if write_row(settings, row) or not kept:
+        close_workspace(workspace, succeeded)
+    else:
+        log.warning("the run's row is kept in %s for the next adref start to write", workspace)
 
 
 def artifact_key(video_id: str) -> str:
@@ -275,12 +282,27 @@ class RunBook:
         self._show_progress(100.0)
         self._tally()
         seen_at, meta = self._seen or (None, None)
-        row = (self.settings, summary.model_copy(), self.started_at, seen_at, meta)
+        row = run_row(summary, self.started_at, seen_at, meta)
         if self.flow_run_id is None:
-            _record_and_close(row, self.workspace)
+            _write_and_close(self.settings, row, self.workspace, True, kept=False)
         else:  # written while Prefect records the final state; ``row_written`` waits for it
-            _WRITING[self.flow_run_id] = _ROWS.submit(_record_and_close, row, self.workspace)
+            kept = self._keep(row)
+            _WRITING[self.flow_run_id] = _ROWS.submit(
+                _write_and_close, self.settings, row, self.workspace, True, kept
+            )
         return summary
+
+    def _keep(self, row: RunRow) -> bool:
+        """Keep the row beside the run's card until it is written (a run under Prefect has one):
+        a process killed before the commit leaves it for the next start."""
+        if self.flow_run_id is None:
+            return False
+        try:
+            keep_row(self.workspace, row.model_dump_json())
+        except OSError as exc:  # bookkeeping: the row is still written below
+            log.warning("the run's row could not be kept in %s: %s", self.workspace, exc)
+            return False
+        return True
 
     def _summary_artifact(self, detected: DetectResult, grouping: Grouping, a: Analysis) -> None:
         summary = self.summary
@@ -321,7 +343,8 @@ class RunBook:
         self._tally()
         if not self.renamed:  # failed before its video was known: named by its source
             self.rename(source_name(summary.source))
-        record_run(self.settings, summary, self.started_at)
-        close_workspace(self.workspace, succeeded=not self.keep_failed)
+        row = run_row(summary, self.started_at)
+        kept = self._keep(row)
+        _write_and_close(self.settings, row, self.workspace, not self.keep_failed, kept)
         where = f" (workspace kept at {self.workspace})" if self.keep_failed else ""
         self.logger.error("%s failed: %s%s", self.current or "start", summary.error, where)

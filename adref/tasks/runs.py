@@ -3,7 +3,8 @@
 Every run leaves a row whatever its outcome (timings, cache hits, spend, error), so a failed or
 re-run video is as visible in SQL as a new one. The row is bookkeeping, not a stage: writing it
 is a plain call the flow makes at its end, and a failure to write it is a warning, never the
-run's failure.
+run's failure: the row stays in the run's folder, and the next adref start writes it
+(``crashed``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from adref.models import PaletteColor, VideoMeta, utcnow
 from adref.providers.base import CallEstimate
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
-from adref.warehouse.records import RunRecord, Sighting
+from adref.warehouse.records import RunRecord, RunRow, Sighting
 
 log = logging.getLogger(__name__)
 
@@ -66,16 +67,14 @@ class RunSummary(BaseModel):
     estimates: list[CallEstimate] = Field(default_factory=list)  # --estimate: planned, not made
 
 
-def record_run(
-    settings: Settings,
+def run_row(
     summary: RunSummary,
     started_at: datetime,
     seen_at: ResolvedSource | None = None,
     meta: VideoMeta | None = None,
-) -> None:
-    """``seen_at`` and ``meta``: where a completed run found its video, and what it said there."""
-    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
-
+) -> RunRow:
+    """The run's row as it ends now. ``seen_at`` and ``meta``: where a completed run found its
+    video, and what it said there."""
     seconds = {r.stage: round(r.seconds, 4) for r in summary.stages}
     record = RunRecord(
         run_id=summary.run_id,
@@ -108,10 +107,19 @@ def record_run(
     sighting = None
     if seen_at is not None and meta is not None:
         sighting = Sighting(source=meta.source_url or seen_at.source, kind=seen_at.kind, meta=meta)
+    return RunRow(record=record, sighting=sighting)
+
+
+def write_row(settings: Settings, row: RunRow) -> bool:
+    """Append the row (the same run again changes nothing); whether it is in the warehouse."""
+    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+
     try:
-        Warehouse.of(settings).append_run(record, sighting)  # made if missing
+        Warehouse.of(settings).append_run(row.record, row.sighting)  # made if missing
     except Exception as exc:  # the run's own outcome matters more than its bookkeeping
         log.warning("could not record the run in the warehouse: %s", exc)
+        return False
+    return True
 
 
 def attach_line(settings: Settings) -> str:

@@ -114,3 +114,13 @@ class RunRecord(BaseModel):
     @classmethod
     def _utc(cls, v: datetime | None) -> datetime | None:
         return None if v is None else as_utc(v)
+
+
+class RunRow(BaseModel):
+    """What a run appends at its end: its row, and where it saw its video (a completed run's).
+
+    Kept in the run's folder until it is in the warehouse (``runcard.keep_row``), so a process
+    that dies between its run's final state and the commit leaves it for the next start."""
+
+    record: RunRecord
+    sighting: Sighting | None = None
