@@ -265,6 +265,55 @@ def test_a_dead_runs_kept_row_is_what_the_next_start_records(
     assert mid_card is not None and mid_card.settled
 
 
+def test_a_row_the_warehouse_refused_waits_for_the_next_start(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    """The row's write fails (here: the warehouse's folder is a file): the run's folder keeps
+    its card and its row, and once its process is gone the next start writes the row."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Completed, Running
+
+    from adref.flows.runbook import _write_and_close
+
+    @flow(name="adref-test-refused-row")
+    def refused() -> None: ...
+
+    settings = Settings(home=tmp_path / "home")
+    settings.home.mkdir()
+    settings.warehouse.write_text("not a folder")
+    with get_client(sync_client=True) as client:
+        run = client.create_flow_run(refused, state=Running())
+        folder = open_workspace(settings.work_dir, "run-refused", str(run.id), str(run.state.id))
+        record = RunRecord(
+            run_id=folder.name,
+            flow_run_id=str(run.id),
+            status="completed",
+            started_at=run.created,
+            finished_at=run.created,
+        )
+        row = RunRow(record=record)
+        keep_row(folder, row.model_dump_json())
+        _write_and_close(settings, row, folder, True, kept=True)
+        assert kept_row(folder) == row.model_dump_json(), "kept for the next start"
+        card = read_card(folder)
+        assert card is not None and not card.dead()
+        client.set_flow_run_state(run.id, Completed(), force=True)
+
+        # Its process ends; the warehouse is back.
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        save_card(Card(folder, card.flow_run_id, gone.pid, "x", card.host, state_id=card.state_id))
+        settings.warehouse.unlink()
+        assert crash_dead_runs(settings) == []
+        assert client.read_flow_run(run.id).state.type.value == "COMPLETED"
+    with Warehouse.of(settings).connect() as con:
+        rows = con.execute("select run_id, status from runs").fetchall()
+    assert rows == [("run-refused", "completed")]
+    settled = read_card(folder)
+    assert settled is not None and settled.settled
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="Linux's /proc")
 def test_a_live_process_is_told_apart_from_a_gone_or_zombie_one() -> None:
     done = subprocess.Popen([sys.executable, "-c", "pass"])
