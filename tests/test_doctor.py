@@ -17,9 +17,10 @@ from adref.doctor import Check, exit_code
 from adref.doctor.environment import opencv_check
 from adref.doctor.services import prefect_checks
 from adref.doctor.storage import disk_checks, warehouse_check
-from adref.runcard import Card, save_card
+from adref.runcard import Card, keep_row, save_card
 from adref.settings import get_settings
 from adref.warehouse.catalog import Warehouse
+from adref.warehouse.records import RunRecord, RunRow
 from tests.support.cli import invoke
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.fake_openai import FakeOpenAI
@@ -84,7 +85,7 @@ def test_a_broken_home_says_what_and_how_and_never_shows_a_key(
 def test_leftover_workspaces_and_stuck_runs_are_fixed(prefect_api: str, tmp_path: Path) -> None:
     from prefect import flow
     from prefect.client.orchestration import get_client
-    from prefect.states import Running
+    from prefect.states import Completed, Running
 
     @flow(name="doctor-killed")
     def killed() -> None: ...
@@ -94,10 +95,20 @@ def test_leftover_workspaces_and_stuck_runs_are_fixed(prefect_api: str, tmp_path
     with get_client(sync_client=True) as client:
         run = client.create_flow_run(killed)
         client.set_flow_run_state(run.id, Running(), force=True)
+        # One more, killed as it completed: its row is kept, not yet written.
+        over = client.create_flow_run(killed, state=Running())
+        client.set_flow_run_state(over.id, Completed(), force=True)
     home = tmp_path / "home"
     dead = home / "work" / "dead"
     dead.mkdir(parents=True)
     save_card(Card(dead, str(run.id), gone.pid, "gone", socket.gethostname()))
+    unwritten = home / "work" / "unwritten"
+    unwritten.mkdir()
+    save_card(Card(unwritten, str(over.id), gone.pid, "gone", socket.gethostname()))
+    row = RunRecord(
+        run_id="unwritten", flow_run_id=str(over.id), status="completed", started_at=over.created
+    )
+    keep_row(unwritten, RunRow(record=row).model_dump_json())
     old = home / "work" / "failed-long-ago"
     old.mkdir()
     (old / "video.mp4").write_bytes(b"x" * 1000)
@@ -107,18 +118,20 @@ def test_leftover_workspaces_and_stuck_runs_are_fixed(prefect_api: str, tmp_path
     before = _doctor([], home, PREFECT_API_URL=prefect_api)
     assert before.exit_code == 0, before.output  # warnings, not errors
     assert "│warning " in _row(before.stdout, "stuck runs"), before.stdout
+    assert "runs row unwritten (1)" in _row(before.stdout, "stuck runs"), before.stdout
     assert "│warning " in _row(before.stdout, "workspaces"), before.stdout
 
     fixed = _doctor(["--fix"], home, PREFECT_API_URL=prefect_api)
     assert fixed.exit_code == 0, fixed.output
     assert "1 marked crashed" in _row(fixed.stdout, "stuck runs"), fixed.stdout
-    assert "2 removed" in _row(fixed.stdout, "workspaces"), fixed.stdout
-    assert not dead.exists() and not old.exists()
+    assert "3 removed" in _row(fixed.stdout, "workspaces"), fixed.stdout
+    assert not dead.exists() and not old.exists() and not unwritten.exists()
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(run.id).state
     assert state is not None and state.type.value == "CRASHED"
     with Warehouse(home / "warehouse").connect() as con:
-        assert con.execute("select status from runs").fetchall() == [("crashed",)]
+        found = con.execute("select run_id, status from runs order by run_id").fetchall()
+    assert found == [("dead", "crashed"), ("unwritten", "completed")]
 
 
 def test_storage_checks_read_and_write_for_real(adref_home: Path) -> None:

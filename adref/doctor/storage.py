@@ -10,7 +10,7 @@ from pathlib import Path
 from adref import caches, prefect_env
 from adref.crashed import crash_dead_runs, dead_cards
 from adref.doctor.check import Check
-from adref.runcard import read_cards
+from adref.runcard import kept_row, read_cards
 from adref.settings import Settings
 from adref.warehouse.catalog import Warehouse
 from adref.warehouse.media_store import BucketMedia, MediaUnreachable
@@ -121,11 +121,13 @@ def leftover_checks(settings: Settings, *, fix: bool = False) -> list[Check]:
     live = [c for c in cards if not c.dead()]
     leftover = removable(settings.work_dir, keep_s)
     if stuck:
+        unwritten = sum(1 for c in stuck if kept_row(c.workspace) is not None)
         runs = Check(
             "stuck runs",
             "warning",
-            f"{len(stuck)} run(s) whose process died still show as running in Prefect",
-            "adref doctor --fix (the next adref analyze marks them crashed too)",
+            f"{len(stuck)} run(s) whose process died still show as running in Prefect"
+            + (f" or have their runs row unwritten ({unwritten})" if unwritten else ""),
+            "adref doctor --fix (the next adref analyze settles them too)",
         )
     else:
         runs = Check("stuck runs", "ok", notes[0] if notes else "none")
