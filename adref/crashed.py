@@ -136,15 +136,7 @@ def _kept(card: Card) -> RunRow | None:
 
 
 def _record(settings: Settings, row: RunRow) -> bool:
-    """Append a dead run's row (the same run again changes nothing); whether it is in."""
     # lazy: DuckDB and PyArrow, once a dead run is found; the CLI imports this module to start
-    from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.catalog import record_run_row
 
-    try:
-        warehouse = Warehouse.of(settings)
-        warehouse.init()
-        warehouse.append_run(row.record, row.sighting)
-    except Exception as exc:  # the flow run is marked; the row is bookkeeping
-        log.warning("could not record the dead run in the warehouse: %s", exc)
-        return False
-    return True
+    return record_run_row(settings, row)

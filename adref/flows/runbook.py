@@ -293,10 +293,8 @@ class RunBook:
         return summary
 
     def _keep(self, row: RunRow) -> bool:
-        """Keep the row beside the run's card until it is written (a run under Prefect has one):
+        """Keep the row beside the run's card (a run under Prefect has one) until it is written:
         a process killed before the commit leaves it for the next start."""
-        if self.flow_run_id is None:
-            return False
         try:
             keep_row(self.workspace, row.model_dump_json())
         except OSError as exc:  # bookkeeping: the row is still written below
@@ -344,7 +342,7 @@ class RunBook:
         if not self.renamed:  # failed before its video was known: named by its source
             self.rename(source_name(summary.source))
         row = run_row(summary, self.started_at)
-        kept = self._keep(row)
+        kept = self.flow_run_id is not None and self._keep(row)
         _write_and_close(self.settings, row, self.workspace, not self.keep_failed, kept)
         where = f" (workspace kept at {self.workspace})" if self.keep_failed else ""
         self.logger.error("%s failed: %s%s", self.current or "start", summary.error, where)

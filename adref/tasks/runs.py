@@ -9,7 +9,6 @@ run's failure: the row stays in the run's folder, and the next adref start write
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from pydantic import BaseModel, Field
@@ -19,8 +18,6 @@ from adref.providers.base import CallEstimate
 from adref.settings import Settings
 from adref.sources.resolved import ResolvedSource
 from adref.warehouse.records import RunRecord, RunRow, Sighting
-
-log = logging.getLogger(__name__)
 
 
 class StageResult(BaseModel):
@@ -111,15 +108,10 @@ def run_row(
 
 
 def write_row(settings: Settings, row: RunRow) -> bool:
-    """Append the row (the same run again changes nothing); whether it is in the warehouse."""
-    from adref.warehouse.catalog import Warehouse  # lazy: DuckDB
+    """Append the row; whether it is in the warehouse (a failure is a warning)."""
+    from adref.warehouse.catalog import record_run_row  # lazy: DuckDB
 
-    try:
-        Warehouse.of(settings).append_run(row.record, row.sighting)  # made if missing
-    except Exception as exc:  # the run's own outcome matters more than its bookkeeping
-        log.warning("could not record the run in the warehouse: %s", exc)
-        return False
-    return True
+    return record_run_row(settings, row)
 
 
 def attach_line(settings: Settings) -> str:

@@ -44,6 +44,7 @@ table ``adref_warehouse`` beside DuckLake's in the same PostgreSQL database.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -63,7 +64,7 @@ from adref.warehouse import schema, write
 from adref.warehouse.engine import ALIAS, connect_with, file_lock, sql_str
 from adref.warehouse.location import S3_ENV, Location, S3Access
 from adref.warehouse.media_store import LocalMedia, MediaStore, media_store
-from adref.warehouse.records import RunRecord, Sighting, VideoWrite
+from adref.warehouse.records import RunRecord, RunRow, Sighting, VideoWrite
 
 T = TypeVar("T")
 _META_TABLE = "adref_warehouse"
@@ -73,6 +74,9 @@ _InstanceKey = tuple[str, str, S3Access | None, bool]
 _INSTANCES: dict[_InstanceKey, tuple[tuple[int, int, int], duckdb.DuckDBPyConnection]] = {}
 _INSTANCES_LOCK = threading.Lock()
 _SHARED_SEEN: set[str] = set()  # PostgreSQL catalogs this process found made: they stay made
+
+
+log = logging.getLogger(__name__)
 
 
 class Warehouse:
@@ -481,6 +485,17 @@ class Warehouse:
             f"{self.catalog_path.name} does not exist",
             "analyse a video first (`adref analyze ...`) or set ADREF_WAREHOUSE_DIR",
         )
+
+
+def record_run_row(settings: Settings, row: RunRow) -> bool:
+    """Append a run's row (the same run again changes nothing); whether it is in. Bookkeeping:
+    a run's own outcome matters more, so a failure is a warning, and the caller keeps the row."""
+    try:
+        Warehouse.of(settings).append_run(row.record, row.sighting)  # made if missing
+    except Exception as exc:
+        log.warning("could not record run %s in the warehouse: %s", row.record.run_id, exc)
+        return False
+    return True
 
 
 def _error_line(exc: BaseException) -> str:
