@@ -31,7 +31,7 @@ def ctx_for(settings: Settings, user: str, **params: str) -> ViewerContext:
 
 
 def button(view: Any, name: str) -> pn.widgets.Button:
-    found = [b for b in view.select(pn.widgets.Button) if b.name == name]
+    found = [b for b in view.select(pn.widgets.Button) if b.label == name]
     assert found, f"no button {name!r}"
     return found[0]
 
@@ -49,17 +49,17 @@ def test_auto_moodboard_from_the_page_and_only_the_owner_gets_controls(
     settings: Settings,
 ) -> None:
     mina = page.page(ctx_for(settings, "mina"))
-    query = next(w for w in mina.select(pn.widgets.TextInput) if w.name == "Auto moodboard")
+    query = next(w for w in mina.select(pn.widgets.TextInput) if w.label == "Auto moodboard")
     query.value = "city"
     button(mina, "Build").clicks += 1
     (board,) = mb.list_boards(Warehouse(settings.warehouse), "mina")
     assert board.name == "Auto: city" and board.item_count >= 1
     assert "Auto moodboard built." in texts(mina)
-    assert {"Save", "Delete board…", "Remove"} <= {b.name for b in mina.select(pn.widgets.Button)}
+    assert {"Save", "Delete board…", "Remove"} <= {b.label for b in mina.select(pn.widgets.Button)}
 
     jin = page.page(ctx_for(settings, "jin", id=board.id))
     assert "Auto: city" in texts(jin)
-    names = {b.name for b in jin.select(pn.widgets.Button)}
+    names = {b.label for b in jin.select(pn.widgets.Button)}
     assert not names & {"Save", "Delete board…", "Remove", "↑", "↓"}, "others only look"
     assert {"Export PNG", "Export PDF", "Export HTML"} <= {
         d.label for d in jin.select(pn.widgets.FileDownload)
@@ -75,7 +75,7 @@ def test_an_add_link_offers_a_new_board_and_a_bad_one_offers_nothing(settings: S
         for i in mb.read_board(Warehouse(settings.warehouse), board.id).items
     ] == [("youtube:sea", 2)]
     odd = page.page(ctx_for(settings, "sora", add="youtube:sea", shot="../1"))
-    assert "Add to moodboard" not in {b.name for b in odd.select(pn.widgets.Button)}
+    assert "Add to moodboard" not in {b.label for b in odd.select(pn.widgets.Button)}
     assert (
         page.add_link(ctx_for(settings, "sora"), "sha256:a/b", 3)
         == "/boards?add=sha256%3Aa%2Fb&shot=3"
@@ -87,8 +87,8 @@ def test_the_edit_form_saves_corrections_and_marks_them(settings: Settings) -> N
     view = video_view(ctx.warehouse, "vimeo:city")
     assert view is not None
     card = video_actions.edit_action(ctx, view)
-    genre = next(w for w in card.select(pn.widgets.Select) if w.name == "Genre")
-    tags = next(w for w in card.select(pn.widgets.TextInput) if w.name.startswith("Tags"))
+    genre = next(w for w in card.select(pn.widgets.Select) if w.label == "Genre")
+    tags = next(w for w in card.select(pn.widgets.TextInput) if w.label.startswith("Tags"))
     genre.value = "music_video"
     tags.value = "night, 도시, night"
     button(card, "Save corrections").clicks += 1

@@ -395,10 +395,10 @@ def test_the_boards_page_has_a_publish_button_only_when_notion_is_configured(
     mb.add_items(wh, board, "mina", [("youtube:sea", 1)])
     off = settings.model_copy(update={"notion_api_key": None})
     view = page.page(ViewerContext(off, wh, "mina", {"id": board}))
-    assert "Publish to Notion" not in {b.name for b in view.select(pn.widgets.Button)}
+    assert "Publish to Notion" not in {b.label for b in view.select(pn.widgets.Button)}
 
     view = page.page(ViewerContext(settings, wh, "jin", {"id": board}))
-    (button,) = [b for b in view.select(pn.widgets.Button) if b.name == "Publish to Notion"]
+    (button,) = [b for b in view.select(pn.widgets.Button) if b.label == "Publish to Notion"]
     button.clicks += 1
     assert "Published to Notion." in "\n".join(str(a.object) for a in view.select(pn.pane.Alert))
     (live,) = notion.live_pages()

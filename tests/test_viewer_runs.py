@@ -222,9 +222,9 @@ def test_the_analyze_page_starts_a_run_and_shows_its_stages(deployed: Settings) 
     ctx = ViewerContext(deployed, Warehouse(deployed.warehouse), user="mina")
     view = render("analyze", ctx)
     assert not view.select(pn.pane.Alert), "a server answers: no warning"
-    (picker,) = [w for w in view.select(pn.widgets.Select) if "input folders" in w.name]
-    (tags,) = [w for w in view.select(pn.widgets.TextInput) if w.name.startswith("Tags")]
-    (start,) = [b for b in view.select(pn.widgets.Button) if b.name == "Start"]
+    (picker,) = [w for w in view.select(pn.widgets.Select) if "input folders" in w.label]
+    (tags,) = [w for w in view.select(pn.widgets.TextInput) if w.label.startswith("Tags")]
+    (start,) = [b for b in view.select(pn.widgets.Button) if b.label == "Start"]
     picker.value = "0:spring/ad.mp4"
     tags.value = "spring, launch"
     start.clicks += 1

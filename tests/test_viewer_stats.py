@@ -114,9 +114,9 @@ def test_analyze_page_without_a_server_shows_the_one_line(
         (line,) = [a for a in _alerts(view)]
         assert "no Prefect server answers at http://127.0.0.1:9/api" in line
         assert "`adref up`" in line and "\n" not in line
-        (picker,) = [w for w in view.select(pn.widgets.Select) if "input folders" in w.name]
+        (picker,) = [w for w in view.select(pn.widgets.Select) if "input folders" in w.label]
         assert list(picker.options.values()) == ["", "0:spot.mp4"]
-        (start,) = [b for b in view.select(pn.widgets.Button) if b.name == "Start"]
+        (start,) = [b for b in view.select(pn.widgets.Button) if b.label == "Start"]
         picker.value = "0:spot.mp4"
         start.clicks += 1  # the same line again, as an error
         assert "`adref up`" in _alerts(view)[-1]
@@ -127,13 +127,13 @@ def test_video_page_has_a_reanalyse_button(wh: Warehouse, monkeypatch: pytest.Mo
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     view = render("video", _ctx(wh, id="youtube:s1"))
-    (provider,) = [w for w in view.select(pn.widgets.Select) if w.name == "Provider"]
+    (provider,) = [w for w in view.select(pn.widgets.Select) if w.label == "Provider"]
     assert provider.value != "local", "a provider that has not analysed it yet"
-    (model,) = [w for w in view.select(pn.widgets.TextInput) if w.name == "Model"]
+    (model,) = [w for w in view.select(pn.widgets.TextInput) if w.label == "Model"]
     assert model.placeholder == get_provider(provider.value).default_model
     provider.value = "anthropic"
     assert model.placeholder == "claude-sonnet-4-6", "the chosen provider's default model"
-    (button,) = [b for b in view.select(pn.widgets.Button) if b.name == "Re-analyse"]
+    (button,) = [b for b in view.select(pn.widgets.Button) if b.label == "Re-analyse"]
     with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         button.clicks += 1
     assert any("`adref up`" in a for a in _alerts(view))

@@ -38,22 +38,22 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     }
     providers = available()
     url = pn.widgets.TextInput(
-        name="Video URL", placeholder="https://www.youtube.com/watch?v=…", width=520
+        label="Video URL", placeholder="https://www.youtube.com/watch?v=…", width=520
     )
-    picked = pn.widgets.Select(name="…or a file from the input folders", options=file_options)
+    picked = pn.widgets.Select(label="…or a file from the input folders", options=file_options)
     provider = pn.widgets.Select(
-        name="Provider",
+        label="Provider",
         options=providers,
         value=settings.provider if settings.provider in providers else "local",
     )
     model = pn.widgets.TextInput(
-        name="Model", placeholder=runs.default_model(str(provider.value)), width=260
+        label="Model", placeholder=runs.default_model(str(provider.value)), width=260
     )
     provider.param.watch(
         lambda e: setattr(model, "placeholder", runs.default_model(e.new)), "value"
     )
-    tags = pn.widgets.TextInput(name="Tags (comma-separated)", width=260)
-    start = pn.widgets.Button(name="Start", button_type="primary", width=120)
+    tags = pn.widgets.TextInput(label="Tags (comma-separated)", width=260)
+    start = pn.widgets.Button(label="Start", color="primary", width=120)
     feedback = pn.Column(sizing_mode="stretch_width", name="feedback")
     if server_line:
         feedback.append(pn.pane.Alert(server_line, alert_type="warning", name="no-server"))

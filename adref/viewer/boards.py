@@ -75,8 +75,8 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
         )
 
     # -- create and auto moodboard ---------------------------------------------------------
-    new_name = pn.widgets.TextInput(name="New board", placeholder="Name", width=220)
-    create = pn.widgets.Button(name="Create", button_type="primary", width=90)
+    new_name = pn.widgets.TextInput(label="New board", placeholder="Name", width=220)
+    create = pn.widgets.Button(label="Create", color="primary", width=90)
 
     def on_create(_: object) -> None:
         def make() -> str:
@@ -86,9 +86,9 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
         new_name.value = ""
 
     create.on_click(on_create)
-    auto_query = pn.widgets.TextInput(name="Auto moodboard", placeholder="Query", width=220)
-    auto_n = pn.widgets.IntInput(name="Shots", value=9, start=1, end=60, width=80)
-    auto = pn.widgets.Button(name="Build", width=90)
+    auto_query = pn.widgets.TextInput(label="Auto moodboard", placeholder="Query", width=220)
+    auto_n = pn.widgets.IntInput(label="Shots", value=9, start=1, end=60, width=80)
+    auto = pn.widgets.Button(label="Build", width=90)
 
     def on_auto(_: object) -> None:
         def make() -> str:
@@ -106,12 +106,12 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
             return None
         mine = mb.list_boards(wh, ctx.user)
         target = pn.widgets.Select(
-            name=f"Add shot {shot} of {video_id} to",
+            label=f"Add shot {shot} of {video_id} to",
             options={b.name: b.id for b in mine} | {"A new board…": ""},
             width=280,
         )
-        named = pn.widgets.TextInput(name="New board name", value="", width=220)
-        go = pn.widgets.Button(name="Add to moodboard", button_type="primary", width=160)
+        named = pn.widgets.TextInput(label="New board name", value="", width=220)
+        go = pn.widgets.Button(label="Add to moodboard", color="primary", width=160)
 
         def on_add(_: object) -> None:
             def put() -> str:
@@ -138,9 +138,7 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
         for b in boards:
             mine = "yours" if b.owner == ctx.user else f"by {escape(b.owner)}"
             current = "**" if b.id == board_id else ""
-            open_ = pn.widgets.Button(
-                name=f"{b.name} ({b.item_count})", button_type="light", width=260
-            )
+            open_ = pn.widgets.Button(label=f"{b.name} ({b.item_count})", color="light", width=260)
             open_.on_click(_opener(state, b.id))
             rows.append(pn.Row(open_, pn.pane.Markdown(f"{current}{mine}{current}")))
         return pn.Column(*rows)
@@ -210,9 +208,8 @@ def board_panel(ctx: ViewerContext, view: mb.BoardView, act: Act) -> pn.viewable
             callback=make,
             filename=f"{safe}.{kind}",
             label=f"Export {kind.upper()}",
-            button_type="default",
+            color="default",
             width=130,
-            name=f"export-{kind}",
         )
 
     head = pn.pane.HTML(
@@ -240,7 +237,7 @@ def notion_ready(settings: Settings) -> bool:
 
 
 def _notion_button(ctx: ViewerContext, b: mb.Board, act: Act) -> pn.widgets.Button:
-    button = pn.widgets.Button(name="Publish to Notion", width=150)
+    button = pn.widgets.Button(label="Publish to Notion", width=150)
 
     def publish() -> None:
         with Publisher(ctx.settings) as publisher:
@@ -252,20 +249,20 @@ def _notion_button(ctx: ViewerContext, b: mb.Board, act: Act) -> pn.widgets.Butt
 
 def _edit_board(ctx: ViewerContext, b: mb.Board, act: Act) -> pn.viewable.Viewable:
     wh = ctx.warehouse
-    name = pn.widgets.TextInput(name="Name", value=b.name, width=260)
-    desc = pn.widgets.TextAreaInput(name="Description", value=b.description, width=360, height=60)
-    save = pn.widgets.Button(name="Save", width=80)
+    name = pn.widgets.TextInput(label="Name", value=b.name, width=260)
+    desc = pn.widgets.TextAreaInput(label="Description", value=b.description, width=360, height=60)
+    save = pn.widgets.Button(label="Save", width=80)
     save.on_click(
         lambda _e: act(
             lambda: mb.update_board(wh, b.id, ctx.user, name=name.value, description=desc.value),
             "Saved.",
         )
     )
-    delete = pn.widgets.Button(name="Delete board…", button_type="danger", width=130)
+    delete = pn.widgets.Button(label="Delete board…", color="danger", width=130)
     confirm = pn.widgets.Button(
-        name=f"Yes, delete {b.name!r}", button_type="danger", visible=False, width=220
+        label=f"Yes, delete {b.name!r}", color="danger", visible=False, width=220
     )
-    cancel = pn.widgets.Button(name="Cancel", visible=False, width=80)
+    cancel = pn.widgets.Button(label="Cancel", visible=False, width=80)
 
     def ask(_: object) -> None:
         confirm.visible = cancel.visible = True
@@ -302,16 +299,16 @@ def _item_row(
     if not owner:
         return pn.Row(html)
     vid, shot = item.video_id, item.shot_index
-    note = pn.widgets.TextInput(name="Note", value=item.note, width=260)
-    save = pn.widgets.Button(name="Save note", width=90)
+    note = pn.widgets.TextInput(label="Note", value=item.note, width=260)
+    save = pn.widgets.Button(label="Save note", width=90)
     save.on_click(
         lambda _e: act(
             lambda: mb.set_note(wh, bid, ctx.user, vid, shot, note.value or ""), "Saved."
         )
     )
-    up = pn.widgets.Button(name="↑", width=40, disabled=item.position == 0)
-    down = pn.widgets.Button(name="↓", width=40, disabled=item.position == len(view.items) - 1)
-    remove = pn.widgets.Button(name="Remove", width=80)
+    up = pn.widgets.Button(label="↑", width=40, disabled=item.position == 0)
+    down = pn.widgets.Button(label="↓", width=40, disabled=item.position == len(view.items) - 1)
+    remove = pn.widgets.Button(label="Remove", width=80)
 
     def move(by: int) -> None:
         act(lambda: mb.move_item(wh, bid, ctx.user, vid, shot, item.position + by), "")

@@ -19,15 +19,15 @@ def action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
     providers = available()
     fresh = [p for p in providers if p not in used]
     provider = pn.widgets.Select(
-        name="Provider", options=providers, value=(fresh or providers)[0], width=140
+        label="Provider", options=providers, value=(fresh or providers)[0], width=140
     )
     model = pn.widgets.TextInput(
-        name="Model", placeholder=runs.default_model(str(provider.value)), width=180
+        label="Model", placeholder=runs.default_model(str(provider.value)), width=180
     )
     provider.param.watch(
         lambda e: setattr(model, "placeholder", runs.default_model(e.new)), "value"
     )
-    button = pn.widgets.Button(name="Re-analyse", button_type="primary", align="end")
+    button = pn.widgets.Button(label="Re-analyse", color="primary", align="end")
     out = pn.Column(sizing_mode="stretch_width", name="reanalyse-progress")
 
     def on_click(_: object) -> None:

@@ -67,21 +67,21 @@ def edit_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
     eff = effective(wh, vid)
     lang = ctx.language
     genre = pn.widgets.Select(
-        name="Genre",
+        label="Genre",
         options={_NONE: ""} | {f"{label(genres(), g, lang)} ({g})": g for g in genres()},
         value=eff.value("genre") or "",
         width=220,
     )
     fmt = pn.widgets.Select(
-        name="Format",
+        label="Format",
         options={_NONE: ""} | {f"{label(formats(), f, lang)} ({f})": f for f in formats()},
         value=eff.value("expression_format") or "",
         width=180,
     )
-    mood = pn.widgets.TextInput(name="Mood (comma-separated)", value=", ".join(eff.value("mood")))
-    tags = pn.widgets.TextInput(name="Tags (comma-separated)", value=", ".join(eff.value("tags")))
-    note = pn.widgets.TextAreaInput(name="Note", value=eff.value("note") or "", height=70)
-    save = pn.widgets.Button(name="Save corrections", button_type="primary", width=160)
+    mood = pn.widgets.TextInput(label="Mood (comma-separated)", value=", ".join(eff.value("mood")))
+    tags = pn.widgets.TextInput(label="Tags (comma-separated)", value=", ".join(eff.value("tags")))
+    note = pn.widgets.TextAreaInput(label="Note", value=eff.value("note") or "", height=70)
+    save = pn.widgets.Button(label="Save corrections", color="primary", width=160)
     shown = pn.pane.HTML(corrections_html(ctx, eff), stylesheets=[CARD_CSS], name="effective")
     status = pn.pane.Alert("", visible=False, alert_type="success", name="edit-status")
 
@@ -124,7 +124,7 @@ def edit_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
 def add_to_board_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
     wh, vid = ctx.warehouse, view.video_id
     shot = pn.widgets.Select(
-        name="Shot",
+        label="Shot",
         options={f"{s.shot_index} · {timecode(s.start_s)}": s.shot_index for s in view.shots},
         width=150,
     )
@@ -132,9 +132,9 @@ def add_to_board_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.View
     def board_options() -> dict[str, str]:
         return {b.name: b.id for b in mb.list_boards(wh, ctx.user)} | {"A new board…": ""}
 
-    board = pn.widgets.Select(name="Moodboard", options=board_options(), width=220)
-    new = pn.widgets.TextInput(name="New board name", placeholder="Name", width=180)
-    add = pn.widgets.Button(name="Add to moodboard", button_type="primary", width=150)
+    board = pn.widgets.Select(label="Moodboard", options=board_options(), width=220)
+    new = pn.widgets.TextInput(label="New board name", placeholder="Name", width=180)
+    add = pn.widgets.Button(label="Add to moodboard", color="primary", width=150)
     status = pn.pane.HTML("", name="add-status")
 
     def on_add(_: object) -> None:
@@ -176,19 +176,18 @@ def download_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable
         callback=make,
         filename=file_name(view.video_id),
         label="Download (zip)",
-        button_type="default",
+        color="default",
         width=150,
-        name="download",
     )
 
 
 def delete_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
-    ask = pn.widgets.Button(name="Delete video…", button_type="danger", width=140)
+    ask = pn.widgets.Button(label="Delete video…", color="danger", width=140)
     title = str(view.video.get("title") or view.video_id)
     confirm = pn.widgets.Button(
-        name="Yes, delete it for good", button_type="danger", visible=False, width=200
+        label="Yes, delete it for good", color="danger", visible=False, width=200
     )
-    cancel = pn.widgets.Button(name="Cancel", visible=False, width=80)
+    cancel = pn.widgets.Button(label="Cancel", visible=False, width=80)
     question = pn.pane.HTML(
         f"Delete <b>{escape(title)}</b>, its analyses, corrections, board items, keyframes, "
         "video copy and cached download?",
