@@ -30,9 +30,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DeadRun:
+    """A dead run settled now: marked crashed, or its kept row written as the run left it."""
+
     flow_run_id: str
     name: str
     workspace: str
+    written: str | None = None  # the status of the kept row written; None: marked crashed
+
+    @property
+    def marked(self) -> bool:
+        return self.written is None
 
 
 def unfinished() -> list[Any]:
@@ -58,7 +65,8 @@ def dead_cards(settings: Settings) -> list[Card]:
 
 
 def crash_dead_runs(settings: Settings) -> list[DeadRun]:
-    """Mark the flow runs of dead processes crashed, on the Prefect server this process uses.
+    """Mark the flow runs of dead processes crashed, on the Prefect server this process uses,
+    and write the rows dead processes kept unwritten; returns the runs settled either way.
 
     A card whose run this server does not know (one recorded by another server) is left for a
     start against that server. Touches Prefect only when there is a dead card, so a usual start
@@ -92,6 +100,9 @@ def crash_dead_runs(settings: Settings) -> list[DeadRun]:
                 if not _record(settings, kept):
                     continue  # the next start tries again
                 log.info("run %s: the row its process left unwritten is written", run.name)
+                found.append(
+                    DeadRun(card.flow_run_id, run.name, str(card.workspace), kept.record.status)
+                )
                 if kept.record.status == "failed":  # as its process leaves a failed run's
                     close_workspace(card.workspace, succeeded=False)
                     continue

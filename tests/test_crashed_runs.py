@@ -196,6 +196,7 @@ def test_a_run_killed_as_it_completes_gets_its_row_at_the_next_start(
     )
     assert cleaned.exit_code == 0, cleaned.output
     assert "crashed" not in cleaned.output, "a run that completed is not a crash"
+    assert "ended completed, but its process died" in cleaned.output, cleaned.output
     # The run's own row: completed, when it finished, its stage figures; once.
     assert _runs(warehouse, run.id) == [("completed", str(video), True, True, True)]
     assert not folder.exists(), "its folder is garbage once its row is in"
@@ -244,7 +245,8 @@ def test_a_dead_runs_kept_row_is_what_the_next_start_records(
             rows[name] = (run, folder)
 
         dead = crash_dead_runs(settings)
-        assert [d.flow_run_id for d in dead] == [str(rows["mid"][0].id)]
+        settled = {d.flow_run_id: d.written for d in dead}
+        assert settled == {str(rows["mid"][0].id): None, str(rows["failed"][0].id): "failed"}
         assert client.read_flow_run(rows["mid"][0].id).state.type.value == "CRASHED"
         assert client.read_flow_run(rows["failed"][0].id).state.type.value == "FAILED"
     assert crash_dead_runs(settings) == []
@@ -305,7 +307,7 @@ def test_a_row_the_warehouse_refused_waits_for_the_next_start(
         gone.wait()
         save_card(Card(folder, card.flow_run_id, gone.pid, "x", card.host, state_id=card.state_id))
         settings.warehouse.unlink()
-        assert crash_dead_runs(settings) == []
+        assert [d.written for d in crash_dead_runs(settings)] == ["completed"]
         assert client.read_flow_run(run.id).state.type.value == "COMPLETED"
     with Warehouse.of(settings).connect() as con:
         rows = con.execute("select run_id, status from runs").fetchall()

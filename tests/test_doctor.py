@@ -123,7 +123,9 @@ def test_leftover_workspaces_and_stuck_runs_are_fixed(prefect_api: str, tmp_path
 
     fixed = _doctor(["--fix"], home, PREFECT_API_URL=prefect_api)
     assert fixed.exit_code == 0, fixed.output
-    assert "1 marked crashed" in _row(fixed.stdout, "stuck runs"), fixed.stdout
+    assert "1 marked crashed, 1 runs row(s) stored" in _row(fixed.stdout, "stuck runs"), (
+        fixed.stdout
+    )
     assert "3 removed" in _row(fixed.stdout, "workspaces"), fixed.stdout
     assert not dead.exists() and not old.exists() and not unwritten.exists()
     with get_client(sync_client=True) as client:

@@ -22,7 +22,8 @@ from adref.workspace import removable, remove_workspaces
 
 
 def settle_dead_runs() -> int:
-    """Mark the flow runs of dead processes crashed and say so; returns how many.
+    """Mark the flow runs of dead processes crashed (and store the rows such processes left
+    unwritten) and say so; returns how many runs were settled.
 
     Called after Prefect is configured. A failure here is reported, not raised: the command
     the user asked for matters more than bookkeeping about an earlier one.
@@ -33,11 +34,17 @@ def settle_dead_runs() -> int:
         err_console.print(f"[yellow]could not mark runs that died as crashed:[/] {exc}")
         return 0
     for run in dead:
-        err_console.print(
-            f"[yellow]run {run.name} ({run.flow_run_id}) died with its process: marked "
-            f"crashed[/]; `adref clean` removes its folder {run.workspace}",
-            highlight=False,
-        )
+        if run.marked:
+            said = (
+                f"[yellow]run {run.name} ({run.flow_run_id}) died with its process: marked "
+                f"crashed[/]; `adref clean` removes its folder {run.workspace}"
+            )
+        else:
+            said = (
+                f"run {run.name} ({run.flow_run_id}) ended {run.written}, but its process died "
+                "before its runs row was stored: stored now"
+            )
+        err_console.print(said, highlight=False)
     return len(dead)
 
 

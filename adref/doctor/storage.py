@@ -175,7 +175,11 @@ def _fix(settings: Settings) -> list[str]:
     if dead_cards(settings):
         prefect_env.configure(settings)
         try:
-            marked = f"{len(crash_dead_runs(settings))} marked crashed"
+            dead = crash_dead_runs(settings)
+            crashed = sum(run.marked for run in dead)
+            marked = f"{crashed} marked crashed"
+            if len(dead) > crashed:
+                marked += f", {len(dead) - crashed} runs row(s) stored"
         except Exception as exc:  # reported by the check that follows: they are still stuck
             marked = f"could not mark them: {type(exc).__name__}"
     removed = clean_workspaces(settings.work_dir, settings.workspace_keep_days * 86400)
