@@ -7,7 +7,9 @@ A dead run also gets its one ``runs`` row, which its process never wrote.
 
 A run's process may also die after its run ended (Prefect records the final state while the
 row is being committed) or fail to write its row: the row it kept beside its card
-(``runcard.keep_row``) is written then, as the run left it.
+(``runcard.keep_row``) is written then, as the run left it; or, if another hand marked the run
+crashed meanwhile (``adref up`` stopping a process that hung), as a crashed row with the spend it
+recorded, so that the row and Prefect's state agree.
 """
 
 from __future__ import annotations
@@ -86,8 +88,8 @@ def crash_dead_runs(settings: Settings) -> list[DeadRun]:
             except (ObjectNotFound, ValueError):
                 continue
             kept = _kept(card)
-            # Moved on since (crashed by Prefect, retried, or ended before its row was in): not
-            # ours to mark; the row its process kept, if any, is what it did.
+            # Moved on since (crashed by another hand, retried, or ended before its row was in):
+            # not ours to mark; the row its process kept, if any, is what it did.
             moved_on = card.state_id and run.state and str(run.state.id) != card.state_id
             why = (
                 f"its process (pid {card.pid} on {card.host}) ended without finishing, "
@@ -97,6 +99,9 @@ def crash_dead_runs(settings: Settings) -> list[DeadRun]:
                 _record(settings, crashed_row(card, run, why, kept))
                 found.append(DeadRun(card.flow_run_id, run.name, str(card.workspace)))
             elif kept is not None:
+                crashed = _crashed_why(run)
+                if crashed is not None:  # marked by another hand (adref up's stop): agree
+                    kept = crashed_row(card, run, crashed or why, kept)
                 if not _record(settings, kept):
                     continue  # the next start tries again
                 log.info("run %s: the row its process left unwritten is written", run.name)
@@ -133,6 +138,16 @@ def crashed_row(card: Card, run: Any, why: str, kept: RunRow | None) -> RunRow:
         notes="model calls it made, if any, are not counted: it died before recording them",
     )
     return RunRow(record=record)
+
+
+def _crashed_why(run: Any) -> str | None:
+    """Why the run is Crashed ("" if no message), or None if it is not."""
+    from prefect.client.schemas.objects import StateType
+
+    state = run.state
+    if state is None or state.type != StateType.CRASHED:
+        return None
+    return state.message or ""
 
 
 def _kept(card: Card) -> RunRow | None:

@@ -210,10 +210,12 @@ def test_a_dead_runs_kept_row_is_what_the_next_start_records(
 ) -> None:
     """A process killed after keeping its row but before its run's final state: the run is
     marked crashed and its row keeps the spend the run recorded. One killed after its run
-    failed: its failed row is written as it was, and its folder kept for inspection."""
+    failed: its failed row is written as it was, and its folder kept for inspection. One that
+    completed its work but hung, and that ``adref up``'s stop marked crashed meanwhile: its row
+    says crashed too, with its spend, so that the row and Prefect's state agree."""
     from prefect import flow
     from prefect.client.orchestration import get_client
-    from prefect.states import Failed, Running
+    from prefect.states import Crashed, Failed, Running
 
     @flow(name="adref-test-dead-run")
     def dead_run() -> None: ...
@@ -224,7 +226,8 @@ def test_a_dead_runs_kept_row_is_what_the_next_start_records(
     host = socket.gethostname()
     rows = {}
     with get_client(sync_client=True) as client:
-        for name, ended in (("mid", None), ("failed", Failed(message="boom"))):
+        stopped = Crashed(message="adref up was stopped while it ran")
+        for name, ended in (("mid", None), ("failed", Failed(message="boom")), ("hung", stopped)):
             run = client.create_flow_run(dead_run, state=Running())
             folder = open_workspace(settings.work_dir, f"run-{name}")
             save_card(Card(folder, str(run.id), gone.pid, "x", host, state_id=str(run.state.id)))
@@ -232,12 +235,12 @@ def test_a_dead_runs_kept_row_is_what_the_next_start_records(
                 run_id=folder.name,
                 flow_run_id=str(run.id),
                 source=f"/videos/{name}.mp4",
-                status="completed" if ended is None else "failed",
+                status="failed" if name == "failed" else "completed",
                 started_at=run.created,
                 finished_at=run.created,
                 tokens_in=1200,
                 cost_usd=0.03,
-                error=None if ended is None else "boom",
+                error="boom" if name == "failed" else None,
             )
             keep_row(folder, RunRow(record=record).model_dump_json())
             if ended is not None:
@@ -246,20 +249,28 @@ def test_a_dead_runs_kept_row_is_what_the_next_start_records(
 
         dead = crash_dead_runs(settings)
         settled = {d.flow_run_id: d.written for d in dead}
-        assert settled == {str(rows["mid"][0].id): None, str(rows["failed"][0].id): "failed"}
+        assert settled == {
+            str(rows["mid"][0].id): None,
+            str(rows["failed"][0].id): "failed",
+            str(rows["hung"][0].id): "crashed",
+        }
         assert client.read_flow_run(rows["mid"][0].id).state.type.value == "CRASHED"
         assert client.read_flow_run(rows["failed"][0].id).state.type.value == "FAILED"
     assert crash_dead_runs(settings) == []
 
     with Warehouse.of(settings).connect() as con:
         found = con.execute(
-            "select source, status, tokens_in, cost_usd, finished_at is null, error like '%pid%'"
+            "select source, status, tokens_in, cost_usd, finished_at is null, error"
             " from runs order by source"
         ).fetchall()
-    assert found == [
-        ("/videos/failed.mp4", "failed", 1200, 0.03, False, False),
-        ("/videos/mid.mp4", "crashed", 1200, 0.03, True, True),
+    assert [row[:5] for row in found] == [
+        ("/videos/failed.mp4", "failed", 1200, 0.03, False),
+        ("/videos/hung.mp4", "crashed", 1200, 0.03, True),
+        ("/videos/mid.mp4", "crashed", 1200, 0.03, True),
     ]
+    errors = [row[5] for row in found]
+    assert errors[0] == "boom" and errors[1] == "adref up was stopped while it ran"
+    assert "pid" in errors[2]
     failed_folder = rows["failed"][1]
     assert failed_folder.is_dir() and read_card(failed_folder) is None
     assert kept_row(failed_folder) is None
