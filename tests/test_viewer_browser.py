@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -256,6 +257,8 @@ def test_media_is_served_with_ranges_and_nothing_outside_it(viewer: Viewer) -> N
         "/media/.hidden.tmp",
         "/media/",
         "/media/nothing-here.jpg",
+        "/media/%00",
+        "/media/keyframes/a%00.jpg",
     ]
     try:
         for path in attempts:
@@ -265,6 +268,33 @@ def test_media_is_served_with_ranges_and_nothing_outside_it(viewer: Viewer) -> N
     finally:
         link.unlink()
         (wh / "media" / ".hidden.tmp").unlink()
+
+
+def test_hostile_words_in_a_link_stay_words(viewer: Viewer, page: Page) -> None:
+    """A link can carry anything into a page: a tag or mood filter (whose box renders its
+    options' labels as HTML), a message that quotes it (Markdown: a link, an image fetched by
+    every reader), a digit Python takes for one (Panel's own query parser failed on it)."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url))
+    script = "<img src=x onerror=alert('tag')>"
+    page.goto(f"{viewer.url}/search?tag={quote(script)}&mood={quote(script)}&shot=%C2%B2")
+    expect(page.get_by_placeholder(PLACEHOLDER)).to_be_visible(timeout=20_000)
+    expect(page.get_by_text(f"{script} (0)").first).to_be_attached()
+
+    lure = "x. [Your session expired: sign in](https://evil.example/login) ![](/tracker.png)"
+    page.goto(f"{viewer.url}/video?id={quote(lure)}&t=%C2%B2")
+    expect(page.get_by_text("Your session expired", exact=False)).to_be_visible(timeout=20_000)
+    expect(page.locator("a[href*='evil.example']")).to_have_count(0)
+    page.wait_for_load_state("networkidle")
+    assert dialogs == []
+    paths = [httpx.URL(url).path for url in fetched]
+    assert "/tracker.png" not in paths and "/x" not in paths, paths
+
+    for path in ("/search?q=%C2%B2", "/stats?days=%C2%B2", "/boards?add=x&shot=%C2%B2"):
+        status, _ = raw_get(viewer.url, path)
+        assert status == 200, path
 
 
 @pytest.mark.timeout(60)  # a regression that serves instead of refusing fails, not hangs

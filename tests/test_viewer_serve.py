@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
 
 from adref.errors import InputError
 from adref.settings import Settings
-from adref.viewer.serve import is_loopback, plan
+from adref.viewer.serve import check_free, is_loopback, plan
+from tests.support.cli import invoke
 
 
 def test_loopback_needs_no_login_and_anything_else_does() -> None:
@@ -58,3 +60,22 @@ def test_oauth_options_pass_through_to_panel_and_origins_follow_the_viewer_url()
     assert served.options["oauth_extra_params"] == {"tenant": "t"}
     assert "adref.example.com" in served.origins and "adref.internal:8080" in served.origins
     assert "127.0.0.1:8080" in served.origins
+
+
+def test_a_port_something_holds_or_an_address_not_here_is_refused_before_serving() -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(InputError, match=rf"port {port} on 127\.0\.0\.1 is in use"):
+            check_free("127.0.0.1", port)
+    check_free("127.0.0.1", port)  # free again
+    with pytest.raises(InputError, match=r"cannot serve on 192\.0\.2\.7:"):
+        check_free("192.0.2.7", port)  # TEST-NET-1: no machine has it
+
+
+@pytest.mark.parametrize("port", ["0", "-1", "70000"])
+def test_a_port_out_of_range_is_refused_by_the_command(port: str) -> None:
+    done = invoke(["viewer", "--port", port], {})
+    assert done.exit_code == 2 and "Invalid value for '--port'" in done.output, done.output
+    assert "adref viewer on" not in done.output

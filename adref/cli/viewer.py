@@ -11,7 +11,9 @@ from adref.settings import get_settings
 
 @app.command()
 def viewer(
-    port: int = typer.Option(None, "--port", help="Default: ADREF_VIEWER_PORT (5006)."),
+    port: int = typer.Option(
+        None, "--port", min=1, max=65535, help="Default: ADREF_VIEWER_PORT (5006)."
+    ),
     address: str = typer.Option(
         None, "--address", help="Default: ADREF_VIEWER_ADDRESS (127.0.0.1); beyond it, a login."
     ),
@@ -22,6 +24,7 @@ def viewer(
     settings = get_settings()
     try:
         served = serve.plan(settings, port, address)
+        serve.check_free(served.address, served.port)
     except AdrefError as exc:
         raise fail(exc.one_line()) from None
     login = {"none": "no login (loopback)", "basic": "basic auth", "oauth": "OAuth"}[served.auth]

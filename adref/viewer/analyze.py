@@ -16,6 +16,7 @@ from adref.sources.inbox import list_input_files, picked_file
 from adref.viewer import runs
 from adref.viewer.context import ViewerContext
 from adref.viewer.following import Follower
+from adref.viewer.plain import alert
 
 NO_FILE = ""
 
@@ -56,7 +57,7 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     start = pn.widgets.Button(label="Start", color="primary", width=120)
     feedback = pn.Column(sizing_mode="stretch_width", name="feedback")
     if server_line:
-        feedback.append(pn.pane.Alert(server_line, alert_type="warning", name="no-server"))
+        feedback.append(alert(server_line, alert_type="warning", name="no-server"))
 
     def on_start(_: object) -> None:
         try:
@@ -73,7 +74,7 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
                 owner=ctx.user,
             )
         except AdrefError as exc:
-            feedback[:] = [pn.pane.Alert(exc.one_line(), alert_type="danger", name="error")]
+            feedback[:] = [alert(exc.one_line(), alert_type="danger", name="error")]
             return
         feedback[:] = [follow_run(ctx, started)]
 

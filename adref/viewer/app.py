@@ -31,6 +31,7 @@ from adref.errors import AdrefError
 from adref.settings import get_settings
 from adref.viewer import analyze, boards, reanalyse, search, stats, video, video_actions
 from adref.viewer.context import ViewerContext
+from adref.viewer.plain import alert
 from adref.viewer.style import SHELL_CSS
 from adref.warehouse.catalog import Warehouse
 
@@ -85,9 +86,9 @@ def render(name: str, ctx: ViewerContext) -> pn.viewable.Viewable:
     page = PAGES.get(name)
     try:
         if page is None:
-            body: pn.viewable.Viewable = pn.pane.Alert(f"No page called {name!r}.")
+            body: pn.viewable.Viewable = alert(f"No page called {name!r}.")
         elif page.needs_warehouse and not ctx.warehouse.exists():
-            body = pn.pane.Alert(
+            body = alert(
                 f"No warehouse at {ctx.warehouse.root} yet: analyse a video first "
                 "(`adref analyze FILE_OR_URL`), then reload.",
                 alert_type="info",
@@ -95,7 +96,7 @@ def render(name: str, ctx: ViewerContext) -> pn.viewable.Viewable:
         else:
             body = page.build(ctx)
     except AdrefError as exc:
-        body = pn.pane.Alert(exc.one_line(), alert_type="danger")
+        body = alert(exc.one_line(), alert_type="danger")
     return pn.Column(header(ctx, name), body, sizing_mode="stretch_width", stylesheets=[SHELL_CSS])
 
 

@@ -27,6 +27,7 @@ from adref.notion.push import Publisher
 from adref.search.query import SearchQuery
 from adref.settings import Settings
 from adref.viewer.context import ViewerContext
+from adref.viewer.plain import alert, markdown
 from adref.viewer.style import CARD_CSS
 from adref.warehouse import moodboards as mb
 
@@ -133,39 +134,39 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     def listing(_version: int, board_id: str) -> pn.viewable.Viewable:
         boards = mb.list_boards(wh)
         if not boards:
-            return pn.pane.Markdown("No boards yet.")
+            return markdown("No boards yet.")
         rows = []
         for b in boards:
             mine = "yours" if b.owner == ctx.user else f"by {escape(b.owner)}"
             current = "**" if b.id == board_id else ""
             open_ = pn.widgets.Button(label=f"{b.name} ({b.item_count})", color="light", width=260)
             open_.on_click(_opener(state, b.id))
-            rows.append(pn.Row(open_, pn.pane.Markdown(f"{current}{mine}{current}")))
+            rows.append(pn.Row(open_, markdown(f"{current}{mine}{current}")))
         return pn.Column(*rows)
 
     # -- one board ---------------------------------------------------------------------------
     @pn.depends(state.param.version, state.param.board_id)
     def board(_version: int, board_id: str) -> pn.viewable.Viewable:
         if not board_id:
-            return pn.pane.Markdown("Pick a board, or create one.")
+            return markdown("Pick a board, or create one.")
         try:
             view = mb.read_board(wh, board_id)
         except AdrefError as exc:
-            return pn.pane.Alert(exc.one_line(), alert_type="warning")
+            return alert(exc.one_line(), alert_type="warning")
         return board_panel(ctx, view, act)
 
     @pn.depends(state.param.message, state.param.failed)
     def status(message: str, failed: bool) -> pn.viewable.Viewable:
         if not message:
             return pn.Spacer(height=0)
-        return pn.pane.Alert(message, alert_type="danger" if failed else "success", name="status")
+        return alert(message, alert_type="danger" if failed else "success", name="status")
 
     return pn.Column(
         *([add_row] if add_row is not None else []),
         status,
         pn.Row(
             pn.Column(
-                pn.pane.Markdown("### Moodboards"),
+                markdown("### Moodboards"),
                 pn.Row(new_name, create, align="end"),
                 pn.Row(auto_query, auto_n, auto, align="end"),
                 listing,
@@ -227,7 +228,7 @@ def board_panel(ctx: ViewerContext, view: mb.BoardView, act: Act) -> pn.viewable
     for item in view.items:
         parts.append(_item_row(ctx, view, item, owner, act))
     if not view.items:
-        parts.append(pn.pane.Markdown("No shots yet: add them from search results or a video."))
+        parts.append(markdown("No shots yet: add them from search results or a video."))
     return pn.Column(*parts, sizing_mode="stretch_width")
 
 

@@ -38,6 +38,8 @@ class MediaHandler(AuthRequestHandler, web.StaticFileHandler):
         await super().get(path, include_body)
 
     def validate_absolute_path(self, root: str, absolute_path: str) -> str | None:
+        if "\0" in absolute_path:  # no file has one; the path functions would raise
+            raise web.HTTPError(404)
         real_root = os.path.realpath(root)
         real = os.path.realpath(absolute_path)
         relative = os.path.relpath(real, real_root)

@@ -11,6 +11,7 @@ from adref.providers.registry import available
 from adref.viewer import runs
 from adref.viewer.context import ViewerContext
 from adref.viewer.following import Follower
+from adref.viewer.plain import alert
 from adref.warehouse.detail import VideoView
 
 
@@ -34,7 +35,7 @@ def action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
         try:
             started = runs.start_reanalyze(ctx.settings, view.video_id, provider.value, model.value)
         except AdrefError as exc:
-            out[:] = [pn.pane.Alert(exc.one_line(), alert_type="danger", name="error")]
+            out[:] = [alert(exc.one_line(), alert_type="danger", name="error")]
             return
         out[:] = [Follower(ctx, started, "Reload to see the new analysis").start().pane]
 

@@ -55,6 +55,16 @@ def facet_label(ctx: ViewerContext, facet: str, value: str) -> str:
     return value
 
 
+def _option(ctx: ViewerContext, facet: str, value: str, count: int | None = None) -> str:
+    """A facet value's label in its filter. The long facets' box (Choices.js, in Bokeh's
+    MultiChoice) renders labels as HTML, and tags and moods come from anyone: users, links,
+    web pages and models; escaped, they show as the text they are."""
+    label = facet_label(ctx, facet, value)
+    if count is not None:
+        label = f"{label} ({count})"
+    return escape(label) if facet in _LONG_FACETS else label
+
+
 def query_from_params(ctx: ViewerContext) -> SearchQuery:
     """The search a link asks for (unknown or malformed parameters are ignored)."""
     facets = {
@@ -64,7 +74,7 @@ def query_from_params(ctx: ViewerContext) -> SearchQuery:
     like = None
     if (like_id := ctx.param("like")) is not None:
         shot = ctx.param("shot", "0") or "0"
-        like = (like_id, int(shot)) if shot.isdigit() else None
+        like = (like_id, int(shot)) if shot.isascii() and shot.isdigit() else None
     colour = ctx.param("colour")
     return SearchQuery(
         text=ctx.param("q", "") or "",
@@ -123,7 +133,7 @@ class SearchPageState:
         self.facets: dict[str, pn.widgets.MultiChoice | pn.widgets.CheckBoxGroup] = {
             name: (pn.widgets.MultiChoice if name in _LONG_FACETS else pn.widgets.CheckBoxGroup)(
                 label=title,
-                options={facet_label(ctx, name, v): v for v in getattr(start, field)},
+                options={_option(ctx, name, v): v for v in getattr(start, field)},
                 value=list(getattr(start, field)),
                 sizing_mode="stretch_width",
             )
@@ -206,9 +216,7 @@ class SearchPageState:
             for name, widget in self.facets.items():
                 counts = dict(result.facets.get(name, ()))
                 values = list(dict.fromkeys([*widget.value, *counts]))
-                widget.options = {
-                    f"{facet_label(self.ctx, name, v)} ({counts.get(v, 0)})": v for v in values
-                }
+                widget.options = {_option(self.ctx, name, v, counts.get(v, 0)): v for v in values}
         finally:
             self._updating = False
         first = self.page_no * self.page_size

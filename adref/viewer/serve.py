@@ -8,8 +8,10 @@ way ``pn.state.user`` names the person, and pages get it as ``ctx.user``.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import secrets
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,7 +80,7 @@ def auth_options(settings: Settings) -> tuple[str, dict[str, Any]]:
 def plan(settings: Settings, port: int | None = None, address: str | None = None) -> ServePlan:
     """Where and how to serve, or a one-line refusal (an open viewer on the network)."""
     address = address or settings.viewer_address
-    port = port or settings.viewer_port
+    port = settings.viewer_port if port is None else port
     auth, options = auth_options(settings)
     if auth == "none" and not is_loopback(address):
         raise InputError(
@@ -91,6 +93,26 @@ def plan(settings: Settings, port: int | None = None, address: str | None = None
         origins.append(netloc)
     origins += settings.viewer_origins
     return ServePlan(address, port, auth, tuple(dict.fromkeys(origins)), options)
+
+
+def check_free(address: str, port: int) -> None:
+    """Refuse, in one line, an address this machine does not have or a port something holds,
+    before the viewer says where it serves (the server finds out only once it starts)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Tornado binds
+            probe.bind((address, port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise InputError(
+                f"port {port} on {address} is in use",
+                hint="stop what holds it (another adref viewer?) or pick another port "
+                "(--port, ADREF_VIEWER_PORT)",
+            ) from None
+        raise InputError(
+            f"cannot serve on {address}:{port}", why=exc.strerror or str(exc)
+        ) from None
 
 
 def run(settings: Settings, serve_plan: ServePlan) -> None:
@@ -107,6 +129,9 @@ def run(settings: Settings, serve_plan: ServePlan) -> None:
         websocket_origin=list(serve_plan.origins),
         show=False,
         title="adref",
+        # The pages read their query themselves; Panel's URL sync would parse it again, and
+        # its parser fails on a digit that is not 0-9 ("?q=²": a 500 for any page).
+        location=False,
         extra_patterns=[
             *media.routes(media_store(settings)),
             (r"/", RedirectHandler, {"url": HOME}),

@@ -24,6 +24,7 @@ from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 
 from adref.viewer.context import ViewerContext
+from adref.viewer.plain import alert
 from adref.viewer.style import CARD_CSS
 from adref.warehouse.stats import Stats, load_stats
 
@@ -93,7 +94,7 @@ def header_html(ctx: ViewerContext, stats: Stats, days: str) -> str:
 
 
 def _nothing(period: str) -> pn.viewable.Viewable:
-    return pn.pane.Alert(
+    return alert(
         f"No runs in the {period}: analyse a video (the Analyze page, or `adref analyze`).",
         alert_type="info",
     )

@@ -24,6 +24,7 @@ from bokeh.plotting import figure
 
 from adref.categories import formats, genres, label
 from adref.viewer.context import ViewerContext
+from adref.viewer.plain import alert
 from adref.viewer.style import CARD_CSS
 from adref.warehouse.detail import AnalysisView, GroupView, ShotView, VideoView, video_view
 
@@ -53,10 +54,10 @@ _FIELD_LABELS = {
 def page(ctx: ViewerContext) -> pn.viewable.Viewable:
     video_id = ctx.param("id")
     if not video_id:
-        return pn.pane.Alert("Which video? Open one from the search page.", alert_type="info")
+        return alert("Which video? Open one from the search page.", alert_type="info")
     view = video_view(ctx.warehouse, video_id)
     if view is None:
-        return pn.pane.Alert(f"No video {video_id} in the warehouse.", alert_type="warning")
+        return alert(f"No video {video_id} in the warehouse.", alert_type="warning")
     start = _seconds(ctx.param("t"))
     return pn.Column(
         pn.pane.HTML(heading_html(ctx, view), stylesheets=[CARD_CSS], sizing_mode="stretch_width"),
@@ -77,7 +78,7 @@ def page(ctx: ViewerContext) -> pn.viewable.Viewable:
         pn.Row(
             *(
                 [analysis_card(ctx, view, a) for a in view.analyses]
-                or [pn.pane.Alert("No analysis stored for this video.", alert_type="info")]
+                or [alert("No analysis stored for this video.", alert_type="info")]
             ),
             sizing_mode="stretch_width",
         ),

@@ -21,6 +21,7 @@ from adref.errors import AdrefError
 from adref.search.index import refresh_quietly
 from adref.viewer.boards import add_link
 from adref.viewer.context import ViewerContext
+from adref.viewer.plain import alert
 from adref.viewer.style import CARD_CSS
 from adref.warehouse import moodboards as mb
 from adref.warehouse.corrections import Edit, Effective, effective, save_corrections
@@ -83,7 +84,7 @@ def edit_action(ctx: ViewerContext, view: VideoView) -> pn.viewable.Viewable:
     note = pn.widgets.TextAreaInput(label="Note", value=eff.value("note") or "", height=70)
     save = pn.widgets.Button(label="Save corrections", color="primary", width=160)
     shown = pn.pane.HTML(corrections_html(ctx, eff), stylesheets=[CARD_CSS], name="effective")
-    status = pn.pane.Alert("", visible=False, alert_type="success", name="edit-status")
+    status = alert("", visible=False, alert_type="success", name="edit-status")
 
     def on_save(_: object) -> None:
         edit = Edit(
