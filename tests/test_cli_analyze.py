@@ -73,6 +73,20 @@ def test_bad_sources_fail_with_one_clear_line(
     assert len(errors) == 1 and expected in errors[0].lower(), result.stderr
 
 
+def test_a_file_named_in_another_encoding_is_refused_in_one_line(
+    prefect_api: str, tmp_path: Path
+) -> None:
+    """A Latin-1 name reaches Python as a lone surrogate, which no run parameter, row or
+    message can carry: refused, with the name shown as far as it can be."""
+    latin = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.mp4"))
+    latin.write_bytes(b"\0" * 100)
+    result = _adref(["analyze", str(latin)], tmp_path / "home", prefect_api)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "not valid UTF-8" in errors[0], result.stderr
+    assert "caf\ufffd.mp4" in errors[0]
+
+
 @pytest.mark.parametrize("host", ["0x7f000001", "localhost"])
 def test_a_private_address_is_refused_in_one_line_before_prefect_starts(
     tmp_path: Path, host: str

@@ -40,6 +40,8 @@ sources:
   - {{url: "https://a.example/v", folder: /srv/x}}
   - 42
   - /srv/ads
+  - {{folder: ""}}
+  - {{url: "  "}}
 """
     watch = parse_watchlist(text, "list.yaml")
     assert [(s.index, s.kind, s.target) for s in watch.sources] == [
@@ -55,8 +57,9 @@ sources:
         3,
     )
     assert (second.owner, second.tags, second.max_per_source) == ("kim", ("beauty",), 5)
-    assert [b.index for b in watch.bad] == [3, 4, 5]
+    assert [b.index for b in watch.bad] == [3, 4, 5, 7, 8]
     lines = [b.line() for b in watch.bad]
+    assert "an empty entry" in lines[3] and "an empty entry" in lines[4], "not the current folder"
     assert "colour" in lines[0] and "entry 3 of list.yaml" in lines[0]
     assert "exactly one of url: or folder:" in lines[1]
     assert all("\n" not in line for line in lines)
@@ -152,6 +155,20 @@ def test_a_folder_yields_its_settled_video_files_newest_first(tmp_path: Path, dr
     ]
     ((bad,),) = [out.bad]
     assert bad.index == 2 and "does not exist" in bad.reason
+
+    # A name in another encoding than UTF-8 (Latin-1 here): skipped, said, and the rest kept.
+    growing.unlink()
+    latin = Path(os.fsdecode(bytes(drop) + b"/caf\xe9.mp4"))
+    shutil.copy(drop / "ad.mp4", latin)
+    host = "a" * 64
+    watch = parse_watchlist(f"- {drop}\n- https://{host}.example/v\n- https://a..b/v", "l")
+    out = expand_sources(watch, _settings(tmp_path))
+    assert [Path(f.target).name for f in out.found] == ["single.MOV", "ad.mp4"]
+    ((name, why),) = [(Path(s.target).name, s.reason) for s in out.skipped]
+    assert name == "caf\ufffd.mp4" and "not valid UTF-8" in why
+    assert [b.index for b in out.bad] == [2, 3]
+    assert all("host name has an empty part" in b.reason for b in out.bad)
+    latin.unlink()
 
     # A deployment run reads only the input folders: a folder elsewhere is a bad entry there.
     outside = expand_sources(watch, _settings(tmp_path), inside=[tmp_path / "inbox"])

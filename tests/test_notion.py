@@ -20,7 +20,7 @@ from adref.warehouse.catalog import Warehouse
 from adref.warehouse.corrections import Edit, save_corrections
 from adref.warehouse.notion_pages import page_of
 from tests.board_library import build_library
-from tests.support.fake_notion import DROP, FakeNotion
+from tests.support.fake_notion import DROP, GARBLED, FakeNotion
 
 TOKEN = "secret_NOTIONtok3n-never-shown"
 
@@ -197,6 +197,22 @@ def test_a_create_done_yet_answered_503_is_adopted_not_made_twice(
     assert notion.count("PATCH", f"/v1/pages/{first.page_id}") == 1
     assert [b["type"] for b in notion.page_blocks(first.page_id)] == kinds, "body replaced"
     assert notion.problems == []
+
+
+def test_an_answer_that_is_not_json_is_retried_and_a_lasting_one_fails_clearly(
+    settings: Settings, notion: FakeNotion
+) -> None:
+    """A proxy's page, or a body cut short: Notion's error, retried like a lost answer (a
+    create it hid is adopted, not made twice), never an "unexpected" crash."""
+    notion.fail_next(GARBLED, path_prefix="/v1/pages", after=True)
+    with publisher(settings, Sleeps()) as p:
+        pushed = p.video("youtube:sea")
+    assert pushed.created and notion.count("POST", "/v1/pages") == 1
+    assert [pg["id"] for pg in notion.live_pages()] == [pushed.page_id]
+    notion.fail_next(GARBLED, count=10)
+    with publisher(settings, Sleeps()) as p, pytest.raises(NotionError) as caught:
+        p.video("vimeo:city")
+    assert "the answer was not Notion's JSON" in caught.value.one_line()
 
 
 def test_a_create_done_whose_answer_was_lost_is_adopted_too(

@@ -6,6 +6,7 @@ missing folder) becomes a bad entry with a one-line reason, and the others still
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -18,10 +19,18 @@ from adref.ingest.watchlist import BadEntry, Source, WatchList
 from adref.settings import Settings
 from adref.sources.hash_memo import HashMemo, hash_memo
 from adref.sources.hashing import content_video_id
-from adref.sources.local import VIDEO_SUFFIXES, file_stamp, require_inside
+from adref.sources.local import (
+    VIDEO_SUFFIXES,
+    file_stamp,
+    printable_path,
+    require_inside,
+    utf8_path,
+)
 from adref.sources.meta import site_video_id
 from adref.sources.siteids import offline_video_id
 from adref.sources.urls import check_url, looks_like_url, redact_url
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Expansion", "Found", "Skip", "expand_sources"]
 
@@ -82,6 +91,10 @@ def expand_sources(
                 first_looks[source] = _look(source, inside)
         except AdrefError as exc:
             out.bad.append(BadEntry(source.origin, source.index, exc.one_line().rstrip(".")))
+        except Exception as exc:  # one entry never costs the others their run
+            log.debug("entry %s of %s failed", source.index, source.origin, exc_info=True)
+            why = f"unexpected {type(exc).__name__}: {exc}"
+            out.bad.append(BadEntry(source.origin, source.index, why))
     if any(first_looks.values()) and settings.ingest_settle_s > 0:
         sleep(settings.ingest_settle_s)
     memo = hash_memo(settings)
@@ -187,6 +200,10 @@ def _settled(
     found: list[Found] = []
     skipped: list[Skip] = []
     for path, before in files:
+        if not utf8_path(path):
+            why = "its name is not valid UTF-8: rename it to analyse it"
+            skipped.append(Skip(source, printable_path(path), why))
+            continue
         try:
             now = file_stamp(path)
         except OSError:

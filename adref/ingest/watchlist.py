@@ -170,11 +170,14 @@ def _source(item: Any, defaults: _Defaults, origin: str, index: int) -> Source:
         entry = _Entry.model_validate(item)
     else:
         raise ValueError("an entry is a URL, a folder path, or a mapping with url: or folder:")
+    given = (entry.url if entry.url is not None else str(entry.folder)).strip()
+    if not given:  # Path("") is the current folder: never what an empty line means
+        raise ValueError("an empty entry")
     if entry.url is not None:
         kind: Literal["url", "path"] = "url"
-        target = entry.url.strip()
+        target = given
     else:
-        kind, target = "path", str(Path(str(entry.folder).strip()).expanduser())
+        kind, target = "path", str(Path(given).expanduser())
     return Source(
         origin=origin,
         index=index,

@@ -177,6 +177,8 @@ def _classify(what: str, exc: Exception, attempt: int) -> tuple[NotionError, flo
         return _error(NotionTransient, what, "timed out"), backoff
     if isinstance(exc, httpx.TransportError):
         return _error(NotionTransient, what, f"connection failed ({type(exc).__name__})"), backoff
+    if isinstance(exc, ValueError):  # JSONDecodeError: a proxy's page, or a body cut short
+        return _error(NotionTransient, what, "the answer was not Notion's JSON"), backoff
     if not isinstance(exc, HTTPResponseError):
         raise exc
     status = exc.status

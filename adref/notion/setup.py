@@ -53,7 +53,7 @@ class Schema:
 
 def read_schema(api: NotionAPI, database_id: str) -> Schema:
     database = api.call("database retrieve", api.sdk.databases.retrieve, database_id)
-    sources = database.get("data_sources") or []
+    sources = [s for s in database.get("data_sources") or [] if isinstance(s, dict) and s.get("id")]
     if not sources:
         raise InputError(
             f"Notion database {database_id} has no data source",

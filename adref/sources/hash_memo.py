@@ -56,7 +56,7 @@ class HashMemo:
         return conn
 
     def _lookup(self, key: str) -> tuple[tuple[int, int, int, int], str] | None:
-        with contextlib.suppress(sqlite3.Error, OSError):
+        with contextlib.suppress(sqlite3.Error, OSError, UnicodeError):
             conn = self._connect()
             try:
                 row = conn.execute(
@@ -70,7 +70,7 @@ class HashMemo:
         return None
 
     def _remember(self, key: str, stamp: tuple[int, int, int, int], digest: str) -> None:
-        with contextlib.suppress(sqlite3.Error, OSError):
+        with contextlib.suppress(sqlite3.Error, OSError, UnicodeError):
             conn = self._connect()
             try:
                 with conn:

@@ -19,7 +19,9 @@ __all__ = [
     "existing_file",
     "file_stamp",
     "inspect_file",
+    "printable_path",
     "require_inside",
+    "utf8_path",
 ]
 
 # What a watched folder's listing takes as a video by its name; the probe still decides.
@@ -45,6 +47,12 @@ def existing_file(source: str) -> Path:
             hint = f"If it is a web address, add https:// (https://{source})"
         raise InputError(f"cannot read {source}", "no such file", hint)
     path = path.resolve()
+    if not utf8_path(path):
+        raise InputError(
+            f"cannot read {printable_path(path)}",
+            "its name is not valid UTF-8 (written in another system's encoding)",
+            "Rename the file, or its folder, to a UTF-8 name",
+        )
     if path.is_dir():
         raise InputError(
             f"cannot read {path}",
@@ -61,6 +69,21 @@ def existing_file(source: str) -> Path:
             f"cannot read {path}", exc.strerror or str(exc), "Check the file's permissions"
         ) from None
     return path
+
+
+def utf8_path(path: Path) -> bool:
+    """Whether the path is text: a run's parameters, rows and messages are UTF-8, and a name
+    in another encoding reaches Python as lone surrogates that none of them can carry."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable_path(path: Path) -> str:
+    """The path with the bytes that are not UTF-8 shown as U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def require_inside(path: Path, folders: list[Path]) -> Path:

@@ -82,7 +82,23 @@ def check_url(source: str, *, allow_private: bool = False) -> str:
     ip = literal_ip(host)
     if not allow_private and ip is not None and not netguard.is_public(ip):
         raise netguard.refusal(shown, ip)
+    if ip is None and not _valid_name(host):
+        raise InputError(
+            f"cannot use {shown}",
+            "its host name has an empty part or one over 63 characters",
+            "Check the address in a browser",
+        )
     return url
+
+
+def _valid_name(host: str) -> bool:
+    """Whether a host name can be looked up at all (the IDNA encoding every connection makes
+    of it: each dot-separated part 1-63 characters; a final dot is allowed)."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def redact_url(url: str) -> str:

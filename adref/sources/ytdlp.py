@@ -286,7 +286,7 @@ def _run(
     try:
         with _network_policy(url, settings, guard), yt_dlp.YoutubeDL(opts) as ydl:
             info = ydl.extract_info(url, download=download)
-    except (yt_dlp.utils.YoutubeDLError, OSError) as exc:
+    except (yt_dlp.utils.YoutubeDLError, OSError, UnicodeError) as exc:  # a host IDNA refuses
         if guard.refusal is not None:
             raise guard.refusal from None
         raise classify_ytdlp_error(exc, url, settings.download_timeout_s) from None

@@ -9,7 +9,8 @@ a select option, a rich text over 2,000 characters, more than 100 blocks, an ima
 upload never sent) gets Notion's own 400/401 error body, and the problem is kept in
 ``problems`` so a test can say exactly what was wrong. ``fail_next(..., after=True)`` runs the
 request and then answers the failure, as Notion does when it fails after doing the work;
-``fail_next(DROP, after=True)`` runs it and closes the connection unanswered (a lost answer).
+``fail_next(DROP, after=True)`` runs it and closes the connection unanswered (a lost answer);
+``fail_next(GARBLED)`` answers 200 with a body that is not JSON.
 
     with FakeNotion(token="secret_x") as notion:
         notion.fail_next(429, count=3, retry_after="0")
@@ -34,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 VERSION = "2025-09-03"
 DROP = 0  # as a failure's status: close the connection without an answer
+GARBLED = 1  # as a failure's status: 200 with a body that is not JSON (a proxy's page, cut short)
 _PROPERTY_TYPES = {
     "title", "rich_text", "number", "select", "multi_select", "date", "url", "checkbox",
     "people", "files", "email", "phone_number", "status",
@@ -432,6 +434,8 @@ def _handler(owner: FakeNotion) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
             data = json.dumps(body).encode()
+            if status == GARBLED:
+                status, data = 200, b'<html><body>{"object": "pa'
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
