@@ -80,6 +80,24 @@ def test_a_playable_mp4_is_kept_as_it_is(tmp_path: Path) -> None:
     assert no_temp_files(root)
 
 
+def test_a_users_file_is_copied_and_only_adrefs_own_is_linked(tmp_path: Path) -> None:
+    """A file of the user's may be rewritten in place (an export over the same name): a link
+    would change the stored copy with it, under an id that says it is the old video."""
+    src = make_clip(tmp_path / "in.mp4", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac")
+    kept = src.read_bytes()
+    root = tmp_path / "wh"
+    rel = store_video(LocalMedia(root), "sha256:mine", src, "h264")
+    assert (root / rel).stat().st_ino != src.stat().st_ino and src.stat().st_nlink == 1
+    with src.open("r+b") as f:  # rewritten in place, same inode
+        f.write(b"\0" * 64)
+    assert (root / rel).read_bytes() == kept
+
+    download = tmp_path / "download.mp4"
+    download.write_bytes(kept)
+    linked = store_video(LocalMedia(root), "sha256:fetched", download, "h264", owned=True)
+    assert (root / linked).stat().st_ino == download.stat().st_ino
+
+
 def test_a_webm_with_vp9_is_kept_as_webm(tmp_path: Path) -> None:
     src = make_clip(
         tmp_path / "in.webm",

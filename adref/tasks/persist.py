@@ -23,6 +23,7 @@ from prefect.context import TaskRunContext
 from pydantic import BaseModel
 
 from adref.analysis import Analysis
+from adref.caches import cache_folders
 from adref.models import (
     DetectResult,
     DownloadedVideo,
@@ -89,7 +90,11 @@ def persist(
     keyframes = store_keyframes(warehouse.media, meta.video_id, detected.shots)
     media_path = None
     if settings.keep_video:
-        media_path = store_video(warehouse.media, meta.video_id, video.path, detected.stream.codec)
+        downloads = cache_folders(settings)["downloads"].resolve()
+        owned = video.path.resolve().is_relative_to(downloads)
+        media_path = store_video(
+            warehouse.media, meta.video_id, video.path, detected.stream.codec, owned=owned
+        )
     row = warehouse.write_video(
         VideoWrite(
             meta=meta,

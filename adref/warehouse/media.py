@@ -48,10 +48,13 @@ def store_keyframes(store: MediaStore, video_id: str, shots: list[Shot]) -> dict
     return paths
 
 
-def store_video(store: MediaStore, video_id: str, src: Path, codec: str) -> str:
+def store_video(
+    store: MediaStore, video_id: str, src: Path, codec: str, *, owned: bool = False
+) -> str:
     """Keep a browser-playable copy of a video: stored as it is if it already plays, else made.
 
-    A video already stored under this id is kept as it is: one id is one video.
+    A video already stored under this id is kept as it is: one id is one video. ``owned``: the
+    file is adref's (a download), so the store may link to it rather than copy it.
     """
     src = Path(src)
     if not src.is_file():
@@ -63,13 +66,13 @@ def store_video(store: MediaStore, video_id: str, src: Path, codec: str) -> str:
     suffix = playable_container(src, codec)
     if suffix is not None:
         rel = str(VIDEOS / f"{name}{suffix}")
-        store.put_file(rel, src)
+        store.put_file(rel, src, link=owned)
         return rel
     rel = str(VIDEOS / f"{name}.mp4")
     with store.scratch() as scratch:
         made = Path(scratch) / f"{name}.mp4"
         transcode_h264(src, made)
-        store.put_file(rel, made)
+        store.put_file(rel, made, link=True)
     return rel
 
 

@@ -90,7 +90,9 @@ class MediaStore(ABC):
     def put_bytes(self, rel: str, data: bytes) -> None: ...
 
     @abstractmethod
-    def put_file(self, rel: str, src: Path) -> None: ...
+    def put_file(self, rel: str, src: Path, *, link: bool = False) -> None:
+        """Store a copy of ``src``; with ``link``, a file only adref writes (a download, a
+        file it made) may be hard-linked instead, where the store can."""
 
     @abstractmethod
     def info(self, rel: str) -> MediaInfo | None:
@@ -158,14 +160,18 @@ class LocalMedia(MediaStore):
         finally:
             tmp.unlink(missing_ok=True)
 
-    def put_file(self, rel: str, src: Path) -> None:
+    def put_file(self, rel: str, src: Path, *, link: bool = False) -> None:
+        # Never a link to a user's file: one rewritten in place (an export over the same name)
+        # would change the stored copy with it.
         target = self.path(rel)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = _beside(target)
         try:
             try:
+                if not link:
+                    raise OSError("a copy was asked for")
                 os.link(src, tmp)
-            except OSError:  # another file system, or links not allowed: copy instead
+            except OSError:  # asked, another file system, or links not allowed: copy
                 shutil.copyfile(src, tmp)
             os.replace(tmp, target)
         finally:
@@ -252,7 +258,7 @@ class BucketMedia(MediaStore):
         with self._reaching("write", rel), self.fs.open_output_stream(key) as out:
             out.write(data)
 
-    def put_file(self, rel: str, src: Path) -> None:
+    def put_file(self, rel: str, src: Path, *, link: bool = False) -> None:
         size = Path(src).stat().st_size
         if size <= self.large:
             self.put_bytes(rel, Path(src).read_bytes())
