@@ -6,6 +6,8 @@ Prefect's retry logic can tell a transient failure from a permanent one without 
 
 from __future__ import annotations
 
+import signal
+
 
 class AdrefError(Exception):
     """Base error: a short, user-facing message; never a secret, never a traceback."""
@@ -56,6 +58,39 @@ class WarehouseUnreachable(WarehouseError):
     it from a bad statement, and retryable: the same call succeeds once PostgreSQL is back."""
 
     retryable = True
+
+
+class Stopped(KeyboardInterrupt):
+    """A termination signal (SIGTERM: a service manager, ``timeout``, ``kill``), raised where
+    Ctrl-C raises KeyboardInterrupt, so a command stops the same way, and says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+def interruption(exc: BaseException) -> BaseException | None:
+    """The stop (Ctrl-C, a termination signal) an exception hides, if it hides one.
+
+    A signal that arrives while DuckDB runs a query ends the query with ``RuntimeError('Query
+    interrupted')``: the signal handler's own exception, where it raised one, is that error's
+    context, and Ctrl-C's KeyboardInterrupt is lost (one is made again). A best-effort step
+    that catches ``Exception`` must not swallow the user's stop with it.
+    """
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if not isinstance(cause, Exception):  # KeyboardInterrupt, SystemExit, signals
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, RuntimeError) and str(exc) == "Query interrupted":
+        return KeyboardInterrupt()
+    return None
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -365,3 +366,44 @@ def test_clean_removes_dead_runs_folders_at_any_age_and_never_a_live_one(tmp_pat
     # never removed, however old.
     assert removed == [marked]
     assert live.is_dir() and unmarked.is_dir() and elsewhere.is_dir()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_run_stopped_by_the_user_is_recorded_stopped_as_prefect_records_it(
+    prefect_api: str, tmp_path: Path, clip_ad: ClipTruth, signum: int
+) -> None:
+    """Ctrl-C or SIGTERM mid-run: the command exits as interrupted, Prefect says Crashed, and
+    the run's row agrees (crashed, with what stopped it), not "failed" with an exception."""
+    from prefect.client.orchestration import get_client
+
+    home = tmp_path / "home"
+    release = threading.Event()
+
+    def gate(request: RecordedRequest) -> Route:
+        release.wait(SAFETY_S)
+        return Route(body=clip_ad.path, content_type="video/mp4")
+
+    with LocalHTTPServer() as server, (tmp_path / "run.log").open("wb") as log:
+        url = server.add("/stopped.mp4", Route(handler=gate))
+        proc = _adref(["analyze", url], _env(home, prefect_api), log)
+        try:
+            _mid_run(server, "/stopped.mp4", proc, tmp_path / "run.log")
+            proc.send_signal(signum)
+            release.set()
+            code = proc.wait(timeout=SAFETY_S)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    output = (tmp_path / "run.log").read_text()
+    said = "interrupted" if signum == signal.SIGINT else "stopped (SIGTERM)"
+    assert code == 128 + signum and said in output, (code, output)
+    assert "Traceback" not in output, output
+    with get_client(sync_client=True) as client:
+        state = _flow_run(client, url).state
+    assert state is not None and state.type.value == "CRASHED"
+    with Warehouse(home / "warehouse").connect() as con:
+        rows = con.execute("select status, error from runs").fetchall()
+    why = "stopped by Ctrl-C (SIGINT)" if signum == signal.SIGINT else "stopped by SIGTERM"
+    assert rows == [("crashed", why)]

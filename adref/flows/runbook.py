@@ -9,6 +9,7 @@ client, a state hook); what only informs (progress, the run's name) never fails 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +29,7 @@ from prefect.context import FlowRunContext
 
 from adref import progress
 from adref.analysis import Analysis
-from adref.errors import AdrefError, ProviderError
+from adref.errors import AdrefError, ProviderError, Stopped, interruption
 from adref.flows.summary import describe_analysis, markdown
 from adref.models import (
     DetectResult,
@@ -329,10 +330,15 @@ class RunBook:
         if exc is None:
             return
         summary = self.summary
-        summary.status = "failed"
-        summary.error = (
-            exc.one_line() if isinstance(exc, AdrefError) else f"{type(exc).__name__}: {exc}"
-        )
+        stop = interruption(exc)
+        if stop is not None:  # stopped, not failed: as Prefect records it (Crashed, Cancelled)
+            summary.status = self._stopped_as()
+            summary.error = _stop_reason(stop)
+        else:
+            summary.status = "failed"
+            summary.error = (
+                exc.one_line() if isinstance(exc, AdrefError) else f"{type(exc).__name__}: {exc}"
+            )
         if isinstance(exc, ProviderError):  # a failed run still records what its calls cost
             summary.provider = exc.provider or summary.provider  # the one that failed
             summary.tokens_in, summary.tokens_out = exc.tokens_in, exc.tokens_out
@@ -345,4 +351,34 @@ class RunBook:
         kept = self.flow_run_id is not None and self._keep(row)
         _write_and_close(self.settings, row, self.workspace, not self.keep_failed, kept)
         where = f" (workspace kept at {self.workspace})" if self.keep_failed else ""
-        self.logger.error("%s failed: %s%s", self.current or "start", summary.error, where)
+        how = "failed" if stop is None else "stopped"
+        self.logger.error("%s %s: %s%s", self.current or "start", how, summary.error, where)
+        if stop is not None and stop is not exc:  # a stop DuckDB turned into an error
+            raise stop from None
+
+    def _stopped_as(self) -> str:
+        """``cancelled`` when the run is being cancelled (the UI's Cancel: its worker stops
+        the process), else ``crashed``, Prefect's state for a run whose process was stopped."""
+        if self.flow_run_id is None or self._client is None:
+            return "crashed"
+        try:
+            run = self._client.read_flow_run(uuid.UUID(self.flow_run_id))
+        except Exception as exc:  # it only names the stop
+            log.debug("run state not read: %s", exc)
+            return "crashed"
+        state = run.state.type.value if run.state is not None else ""
+        return "cancelled" if state in ("CANCELLING", "CANCELLED") else "crashed"
+
+
+def _stop_reason(stop: BaseException) -> str:
+    if isinstance(stop, Stopped):
+        return f"stopped by {stop.name}"
+    if isinstance(stop, KeyboardInterrupt):
+        return "stopped by Ctrl-C (SIGINT)"
+    if isinstance(stop, SystemExit):
+        return f"stopped: the process exited ({stop.code})"
+    signum: Any = getattr(stop, "signal", None)  # Prefect's TerminationSignal names its signal
+    try:
+        return f"stopped by {signal.Signals(signum).name}"
+    except ValueError:
+        return f"stopped by a signal ({type(stop).__name__})"

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import closing
 
-from adref.errors import AdrefError
+from adref.errors import AdrefError, interruption
 from adref.search import query as sq
 from adref.search import similarity, store
 from adref.search.build import RefreshReport, refresh_index
@@ -36,6 +36,8 @@ def refresh_quietly(settings: Settings, video_ids: Sequence[str]) -> RefreshRepo
     try:
         return refresh(settings, video_ids)
     except Exception as exc:  # the warehouse write already succeeded; search catches up later
+        if (stop := interruption(exc)) is not None:
+            raise stop from None
         log.warning("search index not refreshed for %s: %s", ", ".join(video_ids), exc)
         return None
 

@@ -57,7 +57,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from adref.analysis import Analysis
-from adref.errors import WarehouseError, WarehouseUnreachable
+from adref.errors import WarehouseError, WarehouseUnreachable, interruption
 from adref.models import ShotText, SpeechResult, utcnow
 from adref.settings import Settings, resolved
 from adref.warehouse import schema, write
@@ -493,6 +493,8 @@ def record_run_row(settings: Settings, row: RunRow) -> bool:
     try:
         Warehouse.of(settings).append_run(row.record, row.sighting)  # made if missing
     except Exception as exc:
+        if (stop := interruption(exc)) is not None:
+            raise stop from None
         log.warning("could not record run %s in the warehouse: %s", row.record.run_id, exc)
         return False
     return True

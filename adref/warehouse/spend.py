@@ -10,6 +10,7 @@ import contextlib
 import logging
 from datetime import UTC, datetime
 
+from adref.errors import interruption
 from adref.warehouse.catalog import Warehouse
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ def spent_today(wh: Warehouse) -> float:
                 "SELECT coalesce(sum(cost_usd), 0) FROM runs WHERE started_at >= ?", [midnight]
             ).fetchone()
     except Exception as exc:  # a reader problem must not stop analysis: the run cap still holds
+        if (stop := interruption(exc)) is not None:
+            raise stop from None
         log.warning("could not read today's model spend: %s", exc)
         return 0.0
     return float(row[0]) if row else 0.0

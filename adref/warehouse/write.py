@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from adref import tags
 from adref.analysis import Analysis
-from adref.errors import TransientError, WarehouseError
+from adref.errors import TransientError, WarehouseError, interruption
 from adref.models import ShotText, SpeechResult, VideoMeta, utcnow
 from adref.warehouse import schema
 from adref.warehouse.engine import ALIAS, file_lock, sql_str
@@ -112,8 +112,11 @@ def run_in_transaction(
                     ) from exc
                 delay = min(BACKOFF_S[1], BACKOFF_S[0] * 2 ** (attempt - 1))
                 time.sleep(delay * random.uniform(0.5, 1.5))
-            except BaseException:
+            except BaseException as exc:
                 _rollback(con)
+                stop = interruption(exc)
+                if stop is not None and stop is not exc:
+                    raise stop from None
                 raise
         raise AssertionError("itertools.count never ends")
     finally:
