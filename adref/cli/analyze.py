@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -18,6 +17,7 @@ from adref.categories import formats, genres, label
 from adref.cli import many
 from adref.cli.app import app, console, err_console, fail, start_prefect
 from adref.cli.clean import settle_dead_runs
+from adref.cli.plain import escape
 from adref.settings import get_settings
 from adref.sources.local import check_file, existing_file
 from adref.sources.netguard import private_only_address, refusal
@@ -217,7 +217,7 @@ def show_summary(summary: Any, *, attach: bool = True) -> None:
     console.print(summary_table(summary))
     for note in summary.notes:
         what = "" if note.startswith(_STAGE_NOTES) else "provider chain: "
-        err_console.print(f"[yellow]{what}[/]{note}", highlight=False)
+        err_console.print(f"[yellow]{what}[/]{escape(note)}", highlight=False)
     if attach:
         console.print("[bold]Open it in any DuckDB client[/] (read-only, from any folder):")
         console.print(summary.attach_line, soft_wrap=True, highlight=False, markup=False)
@@ -231,7 +231,9 @@ def _coded(table: dict[str, tuple[str, str]], code: str | None) -> str:
 
 def estimate_table(estimates: list[Any], title: str) -> Table:
     """Planned calls per provider of the chain: what --estimate prints, nothing spent."""
-    table = Table(title=f"planned model calls for {title} (nothing called)", title_justify="left")
+    table = Table(
+        title=f"planned model calls for {escape(title)} (nothing called)", title_justify="left"
+    )
     for column in ("provider", "model", "calls", "images", "tokens in", "tokens out", "USD"):
         table.add_column(column, justify="left" if column in ("provider", "model") else "right")
     for e in estimates:
@@ -242,8 +244,8 @@ def estimate_table(estimates: list[Any], title: str) -> Table:
 def estimate_cells(e: Any) -> list[str]:
     """provider, model, calls, images, tokens in, tokens out, USD: one planned call's cells."""
     return [
-        e.provider,
-        e.model,
+        escape(e.provider),
+        escape(e.model),
         str(e.calls),
         str(e.images),
         f"{e.tokens_in:,}",
@@ -256,7 +258,8 @@ def summary_table(summary: object) -> Table:
     from adref.tasks.runs import RunSummary  # lazy: keeps `adref --help` fast
 
     assert isinstance(summary, RunSummary)
-    table = Table(title=summary.title or summary.video_id, show_header=False, title_justify="left")
+    title = summary.title or summary.video_id
+    table = Table(title=title and escape(title), show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     palette = Text()
@@ -288,7 +291,7 @@ def summary_table(summary: object) -> Table:
         ("warehouse", summary.warehouse),
         ("query it", 'adref sql "select * from shots limit 5"'),
     ]
-    for key, value in rows:
-        table.add_row(key, value)
+    for key, value in rows:  # every value is plain text: a title, an address, a model's words
+        table.add_row(key, escape(value))
     table.add_row("palette", palette)
     return table

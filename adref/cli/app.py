@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import traceback
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import typer
@@ -14,7 +16,8 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from adref import prefect_env
-from adref.errors import AdrefError
+from adref.cli.plain import escape
+from adref.errors import AdrefError, Stopped
 from adref.settings import get_settings
 
 
@@ -52,8 +55,9 @@ bench_app = typer.Typer(
 )
 app.add_typer(bench_app, name="bench")
 
-console = Console()
-err_console = Console(stderr=True)
+# No emoji codes: a title such as "Sale :fire: now" is printed as it was written.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 @dataclass
@@ -86,12 +90,19 @@ def start_prefect(background_server: bool = False) -> None:
             idle = settings.server_idle_s
             after = f"{idle / 60:.0f} min" if idle >= 120 else f"{idle:.0f} s"
             err_console.print(
-                f"started a Prefect server in the background at {api_url.removesuffix('/api')} "
+                f"started a Prefect server in the background at "
+                f"{escape(api_url.removesuffix('/api'))} "
                 f"(stops after {after} idle; `adref down` stops it now)",
                 highlight=False,
                 soft_wrap=True,
             )
     prefect_env.configure(settings)
+    quiet_prefect()
+
+
+def quiet_prefect() -> None:
+    """Prefect's console logs off unless --debug. Prefect reads the level once, when first
+    imported: a command that imports it before ``start_prefect`` calls this first."""
     if not state.debug:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     logging.getLogger("adref").setLevel(logging.DEBUG if state.debug else logging.WARNING)
@@ -105,14 +116,42 @@ def _root(
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one clear red line and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one clear red line and return the Exit to raise. ``message`` is plain text (it
+    quotes paths, addresses and errors), never markup."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+    except SystemExit as done:  # Typer ends Ctrl-C with a silent exit 130
+        stop = _interrupt_behind(done)
+        if stop is None:
+            raise
+        _stopped(stop)
+    except KeyboardInterrupt as stop:
+        _stopped(stop)
+
+
+def _interrupt_behind(done: SystemExit) -> KeyboardInterrupt | None:
+    cause: BaseException | None = done
+    for _ in range(8):  # SystemExit <- typer's Exit(130) <- the interrupt
+        if cause is None or isinstance(cause, KeyboardInterrupt):
+            break
+        cause = cause.__cause__ or cause.__context__
+    return cause if isinstance(cause, KeyboardInterrupt) else None
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def _stopped(stop: BaseException) -> None:
+    """Say so in one line; exit as a shell reports a process the signal ended (128 + it)."""
+    if isinstance(stop, Stopped):
+        err_console.print(f"stopped ({stop.name})")
+        sys.exit(128 + stop.signum)
+    err_console.print("interrupted")
+    sys.exit(130)

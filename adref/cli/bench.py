@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from adref.cli.app import bench_app, console, err_console, start_prefect
+from adref.cli.plain import escape
 from adref.settings import Settings
 
 VIDEO_ARGUMENT = typer.Argument(
@@ -26,7 +27,9 @@ def _video_or_sample(video: Path | None) -> Path:
         return video
     with console.status("making a 30 s 1080p sample video (once) ..."):
         path, made = sample_video()
-    console.print(f"No video given: {'made' if made else 'using'} the sample [bold]{path}[/]")
+    console.print(
+        f"No video given: {'made' if made else 'using'} the sample [bold]{escape(str(path))}[/]"
+    )
     return path
 
 
@@ -50,12 +53,13 @@ def bench_detect(
 
     video = _video_or_sample(video)
     with console.status("benchmarking ...") as status:
-        bench = run_detect_bench(video, repeat=repeat, on_step=lambda s: status.update(s))
+        bench = run_detect_bench(video, repeat=repeat, on_step=lambda s: status.update(escape(s)))
 
     table = Table(
-        title=f"detect: {video.name}, {bench.width}x{bench.height}, {bench.duration_s:.1f} s, "
-        f"{bench.fps:g} fps, {bench.repeat} round{'s' if bench.repeat > 1 else ''}",
-        caption=f"decode only = every frame decoded, nothing else: {bench.decode.note}",
+        title=f"detect: {escape(video.name)}, {bench.width}x{bench.height}, "
+        f"{bench.duration_s:.1f} s, {bench.fps:g} fps, "
+        f"{bench.repeat} round{'s' if bench.repeat > 1 else ''}",
+        caption=f"decode only = every frame decoded, nothing else: {escape(bench.decode.note)}",
     )
     table.add_column("contender")
     table.add_column("x decode\n(median)", justify="right")
@@ -66,7 +70,7 @@ def bench_detect(
     for row in (bench.decode, bench.baseline, bench.adref):
         cuts = "-" if row.cuts_s is None else str(len(row.cuts_s))
         table.add_row(
-            row.name,
+            escape(row.name),
             f"{bench.ratio(row):.2f}",
             f"{row.seconds:.2f}",
             f"{bench.best_ratio(row):.2f}",
@@ -76,7 +80,8 @@ def bench_detect(
     console.print(table)
     for row in (bench.baseline, bench.adref):
         console.print(
-            f"{row.name}, each round ÷ its decode: " + " ".join(f"{r:.2f}" for r in row.ratios)
+            f"{escape(row.name)}, each round ÷ its decode: "
+            + " ".join(f"{r:.2f}" for r in row.ratios)
         )
 
     ratio = bench.ratio(bench.adref)
@@ -128,7 +133,7 @@ def bench_pipeline_cmd(
         b = bench_pipeline(video, repeat=repeat, start_prefect=start_prefect)
 
     table = Table(
-        title=f"pipeline: {video.name} (new-video runs: {repeat}, "
+        title=f"pipeline: {escape(video.name)} (new-video runs: {repeat}, "
         f"warm/empty pairs: {quick_runs(repeat)})"
     )
     table.add_column("what")
@@ -147,7 +152,7 @@ def bench_pipeline_cmd(
     )
     for stage, seconds in b.stages.items():
         table.add_row(
-            f"  {stage}", f"{seconds:.2f}", f"{seconds / b.decode_s:.2f}", "x decode only"
+            f"  {escape(stage)}", f"{seconds:.2f}", f"{seconds / b.decode_s:.2f}", "x decode only"
         )
     table.add_row(
         "  same stages without Prefect",
@@ -223,15 +228,16 @@ def bench_text(
     results = []
     with console.status("benchmarking ...") as status:
         for video in chosen:
-            results.append(bench_video(video, settings, repeat, lambda s: status.update(s)))
-    table = Table(title=f"text (OCR, {settings.ocr_languages}) beside detect, {repeat} rounds")
+            results.append(bench_video(video, settings, repeat, lambda s: status.update(escape(s))))
+    languages = escape(str(settings.ocr_languages))
+    table = Table(title=f"text (OCR, {languages}) beside detect, {repeat} rounds")
     for column in ("video", "s", "shots\n(text)", "frames\nread", "lines", "detect s", "text s"):
         table.add_column(column, justify="left" if column == "video" else "right")
     for column in ("text ÷\ndetect", "text s per\nvideo min", "text s per\nframe read"):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(
-            r.name,
+            escape(r.name),
             f"{r.duration_s:.1f}",
             f"{r.shots} ({r.text_shots})",
             str(r.frames_read),
@@ -244,27 +250,27 @@ def bench_text(
         )
     console.print(table)
     for r in results:
-        console.print(f"{r.name} read: " + " | ".join(r.sample))
+        console.print(escape(f"{r.name} read: " + " | ".join(r.sample)))
     first = results[0]
     verdict = "meets" if first.ratio <= TARGET else "misses"
     console.print(
-        f"{first.name}: OCR adds at most {first.ratio:.0%} of the detect stage's time, so at most "
-        f"that of the local pipeline's: {verdict} the target ({TARGET:.0%})"
+        f"{escape(first.name)}: OCR adds at most {first.ratio:.0%} of the detect stage's time, "
+        f"so at most that of the local pipeline's: {verdict} the target ({TARGET:.0%})"
     )
     if settings.speech_engine != "local":
         console.print("speech: no local engine configured (ADREF_SPEECH_ENGINE=local), not timed")
         return
     for video in chosen:
-        with console.status(f"transcribing {video.name} ..."):
+        with console.status(f"transcribing {escape(video.name)} ..."):
             heard = bench_speech(video, settings)
         if heard is not None and heard.audio_s:
             console.print(
-                f"speech {heard.name} ({heard.model}): {heard.transcribe_s:.2f} s for "
+                f"speech {escape(f'{heard.name} ({heard.model})')}: {heard.transcribe_s:.2f} s for "
                 f"{heard.audio_s:.1f} s of audio, real-time factor {heard.real_time_factor:.2f}, "
                 f"{heard.segments} segments"
             )
         elif heard is not None:
-            console.print(f"speech {heard.name}: no audio track")
+            console.print(f"speech {escape(heard.name)}: no audio track")
 
 
 @bench_app.command("tokens")
@@ -301,8 +307,10 @@ def bench_tokens(
     chosen = tuple(kinds) if kinds else BENCH_KINDS
     status_console = err_console if as_json else console
     with status_console.status("making the test clips ...") as status:
-        clips = bench_clips(clips_dir, chosen, _parse_size(size), lambda s: status.update(s))
-        bench = run_tokens_bench(clips, on_step=lambda s: status.update(s))
+        clips = bench_clips(
+            clips_dir, chosen, _parse_size(size), lambda s: status.update(escape(s))
+        )
+        bench = run_tokens_bench(clips, on_step=lambda s: status.update(escape(s)))
     vendors = [v.vendor for v in bench.videos[0].vendors] if bench.videos else []
 
     if as_json:
@@ -327,7 +335,7 @@ def bench_tokens(
     for vendor in vendors:
         model = bench.videos[0].vendor(vendor).model
         table = Table(
-            title=f"{vendor} ({model}): picture input tokens per video",
+            title=f"{escape(f'{vendor} ({model})')}: picture input tokens per video",
             caption="seed: one call, the first frame + one full-size frame per group, up to 10. "
             "ours: one keyframe per group, as frames (up to ADREF_MAX_ANALYSIS_IMAGES groups) "
             "or on (n) contact sheets (every group). all shown: frames / sheets.",
@@ -341,7 +349,7 @@ def bench_tokens(
             frames, sheets = v.ours["frames"], v.ours["contact_sheet"]
             shown = [video.represented(vendor, m) for m in MODES]
             table.add_row(
-                f"{video.kind}\n{video.width}x{video.height}",
+                f"{escape(video.kind)}\n{video.width}x{video.height}",
                 str(len(video.groups)),
                 f"{v.tokens(v.seed):,}",
                 f"{v.tokens(frames):,}",
@@ -355,7 +363,8 @@ def bench_tokens(
     prompts = [video.vendors[0].prompt_tokens for video in bench.videos]
     prompt = round(sum(prompts) / max(1, len(prompts)))
     console.print(
-        f"prompt text: ~{prompt:,} tokens a call, the same on both sides ({bench.prompt_source}); "
+        f"prompt text: ~{prompt:,} tokens a call, the same on both sides "
+        f"({escape(bench.prompt_source)}); "
         "the target is judged on the pictures, the ratio with the prompt is shown beside"
     )
     lines = sum(video.text_lines for video in bench.videos)
@@ -363,7 +372,8 @@ def bench_tokens(
     heard = sum(video.voice_segments for video in bench.videos)
     console.print(
         f"what the ad says: {lines:,} lines read on screen in {len(bench.videos)} clips "
-        f"({bench.text_source}), {heard:,} voice-over segments ({bench.voice_source}); "
+        f"({escape(bench.text_source)}), {heard:,} voice-over segments "
+        f"({escape(bench.voice_source)}); "
         f"~{screen:,} tokens a call of the prompt's, capped at ADREF_PROMPT_TEXT_TOKENS and "
         "ADREF_PROMPT_SPEECH_TOKENS"
     )
@@ -374,7 +384,7 @@ def bench_tokens(
             for m in MODES
         )
         console.print(
-            f"{vendor}: ours/seed {bench.ratio(vendor, 'frames'):.2f} (frames), "
+            f"{escape(vendor)}: ours/seed {bench.ratio(vendor, 'frames'):.2f} (frames), "
             f"{bench.ratio(vendor, 'contact_sheet'):.2f} (contact sheets); with the prompt "
             f"{bench.ratio(vendor, 'frames', True):.2f} / "
             f"{bench.ratio(vendor, 'contact_sheet', True):.2f}. "
@@ -410,11 +420,11 @@ def bench_search(
     settings = Settings(home=root.parent / f"{root.name}-home", warehouse_dir=root)
     with console.status("benchmarking search ...") as status:
         b = run_search_bench(
-            settings, videos, shots_per_video, runs, on_step=lambda s: status.update(s)
+            settings, videos, shots_per_video, runs, on_step=lambda s: status.update(escape(s))
         )
     built = f"built in {b.built_s:.0f} s" if b.built_s else "reused"
     table = Table(
-        title=f"search: {b.videos:,} videos, {b.shots:,} shots ({root}, {built}); "
+        title=f"search: {b.videos:,} videos, {b.shots:,} shots ({escape(str(root))}, {built}); "
         f"whole index rebuild {b.rebuild_s:.1f} s",
         caption=f"server time of search() in one warm process; target p95 <= {TARGET_MS:.0f} ms",
     )
@@ -423,7 +433,7 @@ def bench_search(
     for t in b.timings:
         ok = "[green]within[/]" if t.p95_ms <= TARGET_MS else "[red]over[/]"
         table.add_row(
-            t.name,
+            escape(t.name),
             f"{t.p50_ms:.1f}",
             f"{t.p95_ms:.1f}",
             f"{t.first_ms:.0f}",
@@ -456,7 +466,7 @@ def bench_concurrency(
     with console.status(
         "benchmarking (a temporary adref home, Prefect server and worker) ..."
     ) as s:
-        b = run_concurrency_bench(latency_s=latency, on_step=lambda step: s.update(step))
+        b = run_concurrency_bench(latency_s=latency, on_step=lambda step: s.update(escape(step)))
 
     table = Table(title=f"concurrency: {VIDEOS} new videos, model latency {b.latency_s:g} s/call")
     table.add_column("what")
@@ -502,8 +512,8 @@ def bench_cli(video: Path | None = VIDEO_ARGUMENT) -> None:
 
     video = _video_or_sample(video)
     with console.status("benchmarking adref analyze as a user runs it ...") as status:
-        b = run_cli_bench(video, on_step=lambda s: status.update(s))
-    table = Table(title=f"adref analyze, whole command: {video.name}, a fresh ADREF_HOME")
+        b = run_cli_bench(video, on_step=lambda s: status.update(escape(s)))
+    table = Table(title=f"adref analyze, whole command: {escape(video.name)}, a fresh ADREF_HOME")
     table.add_column("what")
     table.add_column("seconds", justify="right")
     table.add_column("÷ decode", justify="right")
@@ -519,7 +529,7 @@ def bench_cli(video: Path | None = VIDEO_ARGUMENT) -> None:
     ok = "[green]within[/]" if b.later_ratio <= LATER_TARGET else "[red]over[/]"
     console.print(
         f"later command: {b.later_ratio:.2f}x decode only ({ok} the {LATER_TARGET}x target); "
-        f"first command: {b.first_ratio:.2f}x. Background server afterwards: {b.stopped}."
+        f"first command: {b.first_ratio:.2f}x. Background server afterwards: {escape(b.stopped)}."
     )
 
 
@@ -565,7 +575,7 @@ def bench_warehouse(
             remote_videos=remote_videos,
             local=local,
             remote=remote,
-            on_step=lambda s: status.update(s),
+            on_step=lambda s: status.update(escape(s)),
         )
     if as_json:
         console.print_json(b.model_dump_json())
@@ -576,7 +586,7 @@ def bench_warehouse(
 
     for site in b.sites:
         table = Table(
-            title=f"warehouse, {site.name}: {site.videos:,} videos, {site.shots:,} shots "
+            title=f"warehouse, {escape(site.name)}: {site.videos:,} videos, {site.shots:,} shots "
             f"(built in {site.built_s:.0f} s, {site.batch_videos} videos a commit)",
             caption="floor: the same rows as plain Parquet written by pyarrow (persist); the same "
             "queries on one compacted Parquet file per table read by DuckDB (queries). "
@@ -592,7 +602,7 @@ def bench_warehouse(
         rows += [(p, AFTER_TARGET, " (after compaction)") for p in site.after]
         for pair, target, when in rows:
             table.add_row(
-                pair.name + when,
+                escape(pair.name + when),
                 f"{pair.adref_s:.3f}",
                 f"{pair.floor_s:.3f}",
                 f"{pair.ratio:.2f}",
@@ -601,10 +611,11 @@ def bench_warehouse(
         console.print(table)
         c = site.compaction
         console.print(
-            f"{site.name}: compaction {c.seconds:.1f} s, Parquet files {c.files_before:,} -> "
+            f"{escape(site.name)}: compaction {c.seconds:.1f} s, "
+            f"Parquet files {c.files_before:,} -> "
             f"{c.files_after:,}; answers "
             + ("[green]the same as the floor's[/]" if site.same_answers else "[red]differ[/]"),
             highlight=False,
         )
     if b.skipped:
-        console.print(f"PostgreSQL + S3 part skipped: {b.skipped}", highlight=False)
+        console.print(f"PostgreSQL + S3 part skipped: {escape(b.skipped)}", highlight=False)

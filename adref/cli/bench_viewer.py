@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from adref.cli.app import bench_app, console, fail
+from adref.cli.plain import escape
 from adref.errors import AdrefError
 from adref.settings import get_settings
 
@@ -25,8 +26,8 @@ def bench_viewer(
     except AdrefError as exc:
         raise fail(exc.one_line()) from None
     table = Table(
-        title=f"viewer search: {b.word!r} ({b.results} found) and a word that finds nothing, "
-        f"{b.rounds} rounds",
+        title=f"viewer search: {escape(repr(b.word))} ({b.results} found) and a word that finds "
+        f"nothing, {b.rounds} rounds",
         caption=f"target: first page on screen <= {TARGET_MS:.0f} ms after Enter",
     )
     for name in ("", "p50 ms", "p95 ms", ""):

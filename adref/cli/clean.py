@@ -16,6 +16,7 @@ from rich.table import Table
 
 from adref import caches
 from adref.cli.app import app, console, err_console, start_prefect
+from adref.cli.plain import escape
 from adref.crashed import crash_dead_runs, dead_cards
 from adref.settings import get_settings
 from adref.workspace import removable, remove_workspaces
@@ -31,17 +32,20 @@ def settle_dead_runs() -> int:
     try:
         dead = crash_dead_runs(get_settings())
     except Exception as exc:
-        err_console.print(f"[yellow]could not mark runs that died as crashed:[/] {exc}")
+        err_console.print(
+            f"[yellow]could not mark runs that died as crashed:[/] {escape(str(exc))}"
+        )
         return 0
     for run in dead:
+        named = escape(f"{run.name} ({run.flow_run_id})")
         if run.marked:
             said = (
-                f"[yellow]run {run.name} ({run.flow_run_id}) died with its process: marked "
-                f"crashed[/]; `adref clean` removes its folder {run.workspace}"
+                f"[yellow]run {named} died with its process: marked crashed[/]; "
+                f"`adref clean` removes its folder {escape(str(run.workspace))}"
             )
         else:
             said = (
-                f"run {run.name} ({run.flow_run_id}) ended {run.written}, but its process died "
+                f"run {named} ended {escape(str(run.written))}, but its process died "
                 "before its runs row was stored: stored now"
             )
         err_console.print(said, highlight=False)
@@ -125,11 +129,13 @@ def _list(workspaces: list[caches.Entry], chosen: caches.Plan) -> None:
     reasons = {"age": "unused too long", "size": "over the size cap"}
     for entry in workspaces:
         console.print(
-            f"would remove {entry.path} ({caches.size_text(entry.size)})", highlight=False
+            f"would remove {escape(str(entry.path))} ({caches.size_text(entry.size)})",
+            highlight=False,
         )
     for entry, reason in chosen.remove:
         console.print(
-            f"would remove {entry.path} ({caches.size_text(entry.size)}, {reasons[reason]})",
+            f"would remove {escape(str(entry.path))} "
+            f"({caches.size_text(entry.size)}, {reasons[reason]})",
             highlight=False,
         )
 
@@ -150,8 +156,8 @@ def _table(
         out = workspaces if name == "workspaces" else [e for e in gone if e.cache == name]
         stay = [e for e in kept if e.cache == name]
         table.add_row(
-            name,
-            str(folder),
+            escape(name),
+            escape(str(folder)),
             str(len(out)),
             caches.size_text(sum(e.size for e in out)),
             "—" if name == "workspaces" else str(len(stay)),

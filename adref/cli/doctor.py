@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from adref.cli.app import app, console, start_prefect
+from adref.cli.plain import escape
 from adref.settings import get_settings
 
 _STYLE = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "error": "[bold red]error[/]"}
@@ -27,13 +28,15 @@ def doctor(
     settings = get_settings()
     with console.status("checking…"):
         checks = run_checks(settings, online=online, fix=fix)
-    table = Table(title=f"adref doctor ({settings.home})", title_justify="left")
+    table = Table(title=f"adref doctor ({escape(str(settings.home))})", title_justify="left")
     table.add_column("check", no_wrap=True, style="bold")
     table.add_column("status", no_wrap=True)
     table.add_column("detail", overflow="fold", ratio=3)
     table.add_column("fix", overflow="fold", ratio=2)
     for check in checks:
-        table.add_row(check.name, _STYLE[check.status], check.detail, check.fix)
+        table.add_row(
+            escape(check.name), _STYLE[check.status], escape(check.detail), escape(check.fix)
+        )
     console.print(table)
     errors = sum(c.status == "error" for c in checks)
     warnings = sum(c.status == "warning" for c in checks)

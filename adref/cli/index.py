@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from adref.cli.app import app, console, fail
+from adref.cli.plain import escape
 from adref.settings import get_settings
 
 
@@ -32,6 +33,6 @@ def index(
     console.print(
         f"search index {what}{removed} in {report.seconds:.2f} s: {report.documents} videos, "
         f"{report.shots} shots (generation {report.generation}, "
-        f"{settings.warehouse / 'search'})",
+        f"{escape(str(settings.warehouse / 'search'))})",
         highlight=False,
     )

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from adref import prefect_env
-from adref.cli.app import app, console, err_console, start_prefect
+from adref.cli.app import app, console, err_console, quiet_prefect, start_prefect
 from adref.cli.many import one_line
+from adref.cli.plain import escape
 from adref.ingest.expand import Found, expand_sources
 from adref.ingest.plan import Plan, plan_runs
 from adref.ingest.report import Started, shown
@@ -36,6 +37,8 @@ def ingest(
     on_server = "PREFECT_API_URL" in os.environ or _worker_running(settings)
     if on_server:
         start_prefect()
+    else:  # Prefect starts only for new videos (analyse_here), yet is imported below: quiet
+        quiet_prefect()
     # lazy: imports Prefect, which reads its settings once, so only after start_prefect()
     from adref.tasks.ingest import known_in_warehouse, load_watchlist, queued_analyses
 
@@ -47,7 +50,7 @@ def ingest(
         watch, settings, inside=settings.input_folders if on_server else None
     )
     for bad in expansion.bad:
-        err_console.print(f"[yellow]skipped[/] {bad.line()}", highlight=False)
+        err_console.print(f"[yellow]skipped[/] {escape(bad.line())}", highlight=False)
     known_ids, known_sources = known_in_warehouse(expansion.found, settings)
     plan = plan_runs(
         expansion,
@@ -85,7 +88,9 @@ def analyse_here(new: list[Found], settings: Settings) -> list[Started]:
 
     done: list[Started] = []
     for number, found in enumerate(new, start=1):
-        err_console.print(f"[bold]{number}/{len(new)}[/] {shown(found.target)}", highlight=False)
+        err_console.print(
+            f"[bold]{number}/{len(new)}[/] {escape(shown(found.target))}", highlight=False
+        )
         source = found.source
         try:
             with prefect_env.in_process_run():
@@ -108,9 +113,12 @@ def plan_table(plan: Plan, dry_run: bool) -> Table:
     for column in ("", "video", "source", "why"):
         table.add_column(column, overflow="fold")
     for f in plan.new:
-        table.add_row("[green]new[/]", f.video_id or "(once downloaded)", shown(f.target), "")
+        video = escape(f.video_id or "(once downloaded)")
+        table.add_row("[green]new[/]", video, escape(shown(f.target)), "")
     for s in plan.skipped:
-        table.add_row("[dim]skip[/]", s.video_id or "", shown(s.target), s.reason)
+        table.add_row(
+            "[dim]skip[/]", escape(s.video_id or ""), escape(shown(s.target)), escape(s.reason)
+        )
     return table
 
 
@@ -119,6 +127,7 @@ def started_table(started: list[Started]) -> Table:
     for column in ("source", "result"):
         table.add_column(column, overflow="fold")
     for s in started:
-        result = f"[red]failed[/] {s.error}" if s.error else s.link or s.run_name or "done"
-        table.add_row(shown(s.found.target), result)
+        done = escape(s.link or s.run_name or "done")
+        result = f"[red]failed[/] {escape(s.error)}" if s.error else done
+        table.add_row(escape(shown(s.found.target)), result)
     return table

@@ -18,6 +18,7 @@ from typing import Any
 from rich.table import Table
 
 from adref.cli.app import err_console, state
+from adref.cli.plain import escape
 from adref.errors import AdrefError, InputError
 from adref.ingest.plan import source_key
 from adref.sources.urls import looks_like_url, redact_url
@@ -92,15 +93,17 @@ def run_each(
     for outcome in outcomes:
         try:
             check(outcome.source)
-        except AdrefError as exc:
-            outcome.error, outcome.refused = exc.one_line(), True
+        except Exception as exc:  # a bug checking one source must not stop the others either
+            if state.debug and not isinstance(exc, AdrefError):
+                traceback.print_exc()
+            outcome.error, outcome.refused = one_line(exc), True
             _report(outcome)
     todo = [o for o in outcomes if not o.refused]
     if todo:
         start()
     for number, outcome in enumerate(todo, 1):
         err_console.print(
-            f"[bold][{number}/{len(todo)}][/] {shown(outcome.source)}", highlight=False
+            f"[bold][{number}/{len(todo)}][/] {escape(shown(outcome.source))}", highlight=False
         )
         clock = time.perf_counter()
         try:
@@ -116,7 +119,7 @@ def run_each(
 
 def _report(outcome: Outcome) -> None:
     err_console.print(
-        f"[bold red]error:[/] {shown(outcome.source)}: {outcome.error}",
+        f"[bold red]error:[/] {escape(shown(outcome.source))}: {escape(outcome.error)}",
         highlight=False,
         soft_wrap=True,
     )
@@ -131,8 +134,11 @@ def outcome_table(outcomes: Sequence[Outcome]) -> Table:
         table.add_column(column, justify="right" if column == "time" else "left")
     for o in outcomes:
         video = (o.summary.video_id or "") if o.summary else ""
-        status = o.status if o.ok else f"[red]{o.status}[/]: {o.error}"
+        status = escape(o.status) if o.ok else f"[red]{o.status}[/]: {escape(o.error)}"
         table.add_row(
-            shown(o.source), video or "—", status, f"{o.seconds:.1f} s" if o.seconds else "—"
+            escape(shown(o.source)),
+            escape(video) or "—",
+            status,
+            f"{o.seconds:.1f} s" if o.seconds else "—",
         )
     return table

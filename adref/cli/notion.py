@@ -3,15 +3,18 @@ published (or brought up to date) from the warehouse."""
 
 from __future__ import annotations
 
+import logging
 import os
+import traceback
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from adref import prefect_env
-from adref.cli.app import app, console, err_console, fail
-from adref.errors import AdrefError
+from adref.cli.app import app, console, err_console, fail, state
+from adref.cli.many import one_line
+from adref.cli.plain import escape
 from adref.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -22,6 +25,8 @@ notion_app = typer.Typer(
     help="Publish analyses and moodboards to a Notion database.", no_args_is_help=True
 )
 app.add_typer(notion_app, name="notion")
+
+log = logging.getLogger(__name__)
 
 
 def _publisher(settings: Settings) -> Publisher:
@@ -45,13 +50,13 @@ def setup() -> None:
     table = Table(title="Notion database properties", title_justify="left", header_style="bold")
     for name in ("property", "type", "state"):
         table.add_column(name)
-    table.add_row(schema.title_property, "title", "ok (the title)")
+    table.add_row(escape(schema.title_property), "title", "ok (the title)")
     for name, kind in PROPERTIES.items():
         if name in schema.mismatched:
-            state = f"[yellow]is {schema.mismatched[name]}: left alone, not written[/]"
+            said = f"[yellow]is {escape(schema.mismatched[name])}: left alone, not written[/]"
         else:
-            state = "[green]added[/]" if name in schema.added else "ok"
-        table.add_row(name, kind, state)
+            said = "[green]added[/]" if name in schema.added else "ok"
+        table.add_row(escape(name), escape(kind), said)
     console.print(table)
 
 
@@ -90,14 +95,20 @@ def push(
         for kind, item in jobs:
             try:
                 pushed = publisher.video(item) if kind == "video" else publisher.board(item)
-            except AdrefError as exc:
+            except Exception as exc:  # one item that fails, however, must not stop the others
                 failed += 1
+                log.debug("pushing %s %s failed", kind, item, exc_info=True)
+                if state.debug:
+                    traceback.print_exc()
                 err_console.print(
-                    f"[red]failed[/] {kind} {item}: {exc.one_line()}", highlight=False
+                    f"[red]failed[/] {kind} {escape(item)}: {escape(one_line(exc))}",
+                    highlight=False,
+                    soft_wrap=True,
                 )
                 continue
-            state = "created" if pushed.created else "updated"
-            console.print(f"{state} {kind} {item}: {pushed.url or pushed.page_id}", highlight=False)
+            done = "created" if pushed.created else "updated"
+            where = pushed.url or pushed.page_id
+            console.print(f"{done} {kind} {escape(item)}: {escape(where)}", highlight=False)
     if not jobs:
         err_console.print("no stored video matches the selection: nothing to do")
     if failed:

@@ -24,6 +24,7 @@ from adref import prefect_env, progress
 from adref.cli.analyze import estimate_cells, require_notion_database
 from adref.cli.app import app, console, err_console, fail, start_prefect
 from adref.cli.clean import settle_dead_runs
+from adref.cli.plain import escape
 from adref.errors import AdrefError
 from adref.models import analysis_id
 from adref.providers.base import CallEstimate
@@ -168,7 +169,9 @@ def make_plan(
 
 
 def plan_table(plan: list[Planned], chain: str) -> Table:
-    table = Table(title=f"Re-analysis plan ({chain})", title_justify="left", header_style="bold")
+    table = Table(
+        title=f"Re-analysis plan ({escape(chain)})", title_justify="left", header_style="bold"
+    )
     for name in ("video", "title", "provider", "model", "calls", "images"):
         table.add_column(name, overflow="fold")
     for name in ("tokens in", "tokens out", "cost"):
@@ -177,8 +180,8 @@ def plan_table(plan: list[Planned], chain: str) -> Table:
     for p in plan:
         e = p.estimate
         table.add_row(
-            p.video_id,
-            p.title[:40],
+            escape(p.video_id),
+            escape(p.title[:40]),
             *estimate_cells(e),
             "stored already: skipped" if p.stored else "",
         )
@@ -240,7 +243,7 @@ def run_plan(
     notes: list[tuple[str, str]] = []  # (video, note): what the chain or the Notion step said
     with bars, prefect_env.in_process_run():
         for p in todo:
-            task_id = bars.add_task(p.video_id, status="waiting", start=False)
+            task_id = bars.add_task(escape(p.video_id), status="waiting", start=False)
         for task_id, p in zip(bars.task_ids, todo, strict=True):
             bars.start_task(task_id)
             progress.set_listener(_Line(bars, task_id))
@@ -257,10 +260,16 @@ def run_plan(
                 )
             except Exception as exc:
                 failed += 1
-                message = _one_line(exc)
+                message = escape(_one_line(exc))
                 bars.update(task_id, status=f"[red]failed[/] {message}")
                 results.add_row(
-                    p.video_id, "", chain, "", "", _secs(started), f"[red]failed[/] {message}"
+                    escape(p.video_id),
+                    "",
+                    escape(chain),
+                    "",
+                    "",
+                    _secs(started),
+                    f"[red]failed[/] {message}",
                 )
                 continue
             finally:
@@ -268,19 +277,20 @@ def run_plan(
                 bars.stop_task(task_id)
             notes += [(p.video_id, note) for note in s.notes]
             cache = f"{s.cache_hits}/{s.tasks} cached"
-            bars.update(task_id, status=f"[green]done[/] {s.provider} / {s.model}, {cache}")
+            used = escape(f"{s.provider} / {s.model}")
+            bars.update(task_id, status=f"[green]done[/] {used}, {cache}")
             results.add_row(
-                p.video_id,
-                s.analysis_id or "",
-                f"{s.provider} / {s.model}",
-                s.genre or "—",
+                escape(p.video_id),
+                escape(s.analysis_id or ""),
+                used,
+                escape(s.genre or "—"),
                 cache,
                 f"{s.total_s:.1f} s",
                 "[green]completed[/]",
             )
     console.print(results)
     for said in noted(notes):
-        err_console.print(f"[yellow]note:[/] {said}", highlight=False)
+        err_console.print(f"[yellow]note:[/] {escape(said)}", highlight=False)
     console.print(
         'compare them: adref sql "select video_id, provider, model, prompt_version, genre '
         'from analyses order by video_id"',

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from adref.cli.app import app, console, err_console, fail
+from adref.cli.plain import escape
 from adref.errors import AdrefError
 from adref.settings import get_settings
 
@@ -61,8 +62,8 @@ def sql(
             sys.stdout.write(warehouse.attach_line() + "\n")
             if needs := warehouse.attach_needs():
                 err_console.print(
-                    f"The line reads {' and '.join(needs)} from the environment (the DuckDB "
-                    "shell's getenv): set them where you run it.",
+                    f"The line reads {escape(' and '.join(needs))} from the environment "
+                    "(the DuckDB shell's getenv): set them where you run it.",
                     highlight=False,
                 )
             return
@@ -110,7 +111,7 @@ def emit(result: Result, fmt: OutputFormat) -> None:
 def rich_table(result: Result) -> Table:
     table = Table(show_edge=False, header_style="bold")
     for name in result.columns:
-        table.add_column(name.replace("[", r"\["), overflow="fold")
+        table.add_column(escape(name), overflow="fold")
     shown = 0
     hidden = 0
     for batch in result.batches:
@@ -133,7 +134,7 @@ def _cell(value: object) -> str:
         return "[dim]NULL[/]"
     text = f"{value:.6g}" if isinstance(value, float) else as_text(value)
     text = text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
-    return text.replace("[", r"\[")
+    return escape(text)
 
 
 def prompt(con: duckdb.DuckDBPyConnection, fmt: OutputFormat) -> int:
@@ -151,7 +152,7 @@ def prompt(con: duckdb.DuckDBPyConnection, fmt: OutputFormat) -> int:
         except AdrefError as exc:
             failures += 1
             err_console.print(
-                f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True
+                f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False, soft_wrap=True
             )
 
     while True:
@@ -169,7 +170,7 @@ def prompt(con: duckdb.DuckDBPyConnection, fmt: OutputFormat) -> int:
                 err_console.print(HELP, highlight=False)
             else:
                 failures += 1
-                err_console.print(f"[bold red]error:[/] unknown command {command}. {HELP}")
+                err_console.print(f"[bold red]error:[/] unknown command {escape(command)}. {HELP}")
             continue
         buffer.append(line)
         if stripped.endswith(";"):

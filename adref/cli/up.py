@@ -14,6 +14,7 @@ from rich.table import Table
 from adref import prefect_env
 from adref.cli.app import app, console, fail
 from adref.cli.clean import settle_dead_runs
+from adref.cli.plain import escape, link
 from adref.deployments import idle, stack
 from adref.deployments import up as ups
 from adref.deployments.apply import Applied, apply_deployments
@@ -46,13 +47,14 @@ def _table(applied: Applied, api_url: str, viewer_url: str | None = None) -> Tab
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    table.add_row("Prefect UI", f"[link={ui_url}]{ui_url}[/link]")
-    table.add_row("API", api_url)
+    table.add_row("Prefect UI", link(ui_url))
+    table.add_row("API", escape(api_url))
     if viewer_url:
-        table.add_row("viewer", f"[link={viewer_url}]{viewer_url}[/link]")
-    table.add_row("work pool", f"{pool.name} ({limit}{', created' if pool.created else ''})")
-    table.add_row("deployments", "\n".join(applied.deployments))
-    table.add_row("alerts", applied.alerts.describe())
+        table.add_row("viewer", link(viewer_url))
+    created = ", created" if pool.created else ""
+    table.add_row("work pool", f"{escape(pool.name)} ({limit}{created})")
+    table.add_row("deployments", escape("\n".join(applied.deployments)))
+    table.add_row("alerts", escape(applied.alerts.describe()))
     return table
 
 
@@ -104,7 +106,7 @@ def _clear_the_way(settings: Settings) -> None:
     if left is not None:
         console.print(
             f"[yellow]an earlier adref up was killed and left processes running:[/] "
-            f"stopped {left.describe()}",
+            f"stopped {escape(left.describe())}",
             highlight=False,
         )
 
@@ -148,7 +150,7 @@ def up(
             applied = _applied_to(started.api_url)
         console.print(_table(applied, started.api_url, viewer_url))
         console.print(
-            f"logs in {stack.log_file(settings).parent}\n"
+            f"logs in {escape(str(stack.log_file(settings).parent))}\n"
             f"[green]adref is up in the background[/] (pid {started.processes['supervisor'][0]}); "
             "`adref down` stops it",
             highlight=False,
@@ -164,7 +166,9 @@ def up(
             prefect_env.advertise(settings, running.stack(kind, ready=False))
             if kind == "background":
                 prefect_env.advertise(settings, running.stack(kind, ready=True))
-                console.print(f"Prefect server at {api_url}, stops after {idle_stop:.0f} s idle")
+                console.print(
+                    f"Prefect server at {escape(api_url)}, stops after {idle_stop:.0f} s idle"
+                )
                 reason = ups.supervise(running, idle_stop, prefect_env.state_file(settings))
                 if reason is not None:
                     raise fail(f"{reason}; see {logs}", code=1)
@@ -176,12 +180,12 @@ def up(
                 running.worker = ups.start_worker(settings, api_url, logs)
                 prefect_env.advertise(settings, running.stack(kind, ready=False))
         if viewer_url:
-            with console.status(f"starting the viewer at {viewer_url}…"):
+            with console.status(f"starting the viewer at {escape(viewer_url)}…"):
                 running.viewer = ups.start_viewer(settings, viewer_url, logs)
         prefect_env.advertise(settings, running.stack(kind, ready=True))
         console.print(_table(applied, api_url, viewer_url))
         console.print(
-            f"logs in {logs}\n"
+            f"logs in {escape(str(logs))}\n"
             "Run a deployment from the UI, or from here: "
             "[bold]adref analyze URL[/] runs in this terminal and shows in the UI.\n"
             + ("" if worker else "[yellow]no worker: deployment runs wait for one[/]\n")
@@ -216,7 +220,8 @@ def down(
         return
     found, stopped = result
     what = "the CLI's background server" if found.kind == "background" else "adref up"
-    console.print(f"stopped {what} at {found.api_url.removesuffix('/api')}: {stopped.describe()}")
+    where = found.api_url.removesuffix("/api")
+    console.print(f"stopped {what} at {escape(where)}: {escape(stopped.describe())}")
 
 
 def _wait_for_runs(found: prefect_env.Stack) -> None:
@@ -253,7 +258,7 @@ def deploy(
     """Register adref's work pool and deployments on a running Prefect server."""
     if write_yaml is not None:
         write_yaml.write_text(render(DEPLOYMENTS, get_settings().work_pool), encoding="utf-8")
-        console.print(f"wrote {write_yaml} ({len(DEPLOYMENTS)} deployments)")
+        console.print(f"wrote {escape(str(write_yaml))} ({len(DEPLOYMENTS)} deployments)")
         return
     api_url = os.environ.get("PREFECT_API_URL") or prefect_env.running_api_url(get_settings())
     if not api_url:

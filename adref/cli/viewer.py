@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from adref.cli.app import app, console, fail
+from adref.cli.plain import link
 from adref.errors import AdrefError
 from adref.settings import get_settings
 
@@ -29,8 +31,11 @@ def viewer(
         raise fail(exc.one_line()) from None
     login = {"none": "no login (loopback)", "basic": "basic auth", "oauth": "OAuth"}[served.auth]
     console.print(
-        f"adref viewer on [link={served.url}]{served.url}[/link] ({login}); "
-        f"warehouse {settings.warehouse}. Ctrl-C stops it.",
+        Text.assemble(
+            "adref viewer on ",
+            link(served.url),
+            f" ({login}); warehouse {settings.warehouse}. Ctrl-C stops it.",
+        ),
         highlight=False,
     )
     try:

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from adref.cli.app import app, console, fail
+from adref.cli.plain import escape
 from adref.settings import get_settings
 
 warehouse_app = typer.Typer(
@@ -36,11 +37,11 @@ def migrate(
     local = Warehouse(source or settings.warehouse)
     target = Warehouse.of(settings)
     with console.status("migrating ...") as status:
-        m = run(local, target, on_step=lambda s: status.update(s))
+        m = run(local, target, on_step=lambda s: status.update(escape(s)))
 
     console.print(
-        f"from [bold]{m.source}[/] (SQLite catalog, local Parquet)\n"
-        f"to   [bold]{m.target}[/], data in [bold]{m.data_path}[/]",
+        f"from [bold]{escape(str(m.source))}[/] (SQLite catalog, local Parquet)\n"
+        f"to   [bold]{escape(str(m.target))}[/], data in [bold]{escape(str(m.data_path))}[/]",
         highlight=False,
         soft_wrap=True,
     )
@@ -52,7 +53,9 @@ def migrate(
     table.add_column("", justify="center")
     for t in m.tables:
         mark = "[green]✓[/]" if t.ok else "[red]✗[/]"
-        table.add_row(t.table, f"{t.source:,}", f"{t.target_before:,}", f"{t.target_after:,}", mark)
+        table.add_row(
+            escape(t.table), f"{t.source:,}", f"{t.target_before:,}", f"{t.target_after:,}", mark
+        )
     console.print(table)
     if not m.ok:
         bad = ", ".join(t.table for t in m.tables if not t.ok)
@@ -71,12 +74,13 @@ def migrate(
         )
     if m.media is not None:
         media = (
-            f"Media: {m.media.files:,} file{'' if m.media.files == 1 else 's'} in {m.media.target} "
+            f"Media: {m.media.files:,} file{'' if m.media.files == 1 else 's'} in "
+            f"{escape(str(m.media.target))} "
             f"({m.media.copied:,} uploaded by this run)."
         )
     else:
         media = (
-            f"Media (keyframes, video copies) stay local in {local.media_dir}: set "
+            f"Media (keyframes, video copies) stay local in {escape(str(local.media_dir))}: set "
             "ADREF_MEDIA_PATH (s3://...) and run this again to upload them, or copy that folder "
             "to each machine's ADREF_WAREHOUSE_DIR."
         )

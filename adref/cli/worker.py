@@ -18,6 +18,7 @@ import typer
 
 from adref import prefect_env
 from adref.cli.app import app, console, fail
+from adref.cli.plain import escape
 from adref.deployments.zombies import heartbeat_env
 from adref.settings import get_settings
 
@@ -67,7 +68,7 @@ def worker(
     if limit:
         args += ["--limit", str(limit)]
     console.print(
-        f"worker {name!r} for pool {pool!r} at {api_url}"
+        f"worker {escape(repr(name))} for pool {escape(repr(pool))} at {escape(api_url)}"
         f"{f', {limit} at once' if limit else ''}; heartbeats every {settings.heartbeat_s} s. "
         "Ctrl-C stops it.",
         highlight=False,
