@@ -40,6 +40,9 @@ def test_a_list_of_sources_skips_comments_and_blank_lines(tmp_path: Path) -> Non
         "# this week's ads\n\n  a.mp4  \nhttps://example.com/v?x=1#t=3  # the teaser\n#b.mp4\n"
     )
     assert read_sources(listing) == ["a.mp4", "https://example.com/v?x=1#t=3"]
+    # A path may hold " #" (only an address cannot); a BOM (Windows' Notepad) is not a name.
+    listing.write_bytes("\ufeffv/spot #2.mp4\nhttps://a.example/v # note\n".encode())
+    assert read_sources(listing) == ["v/spot #2.mp4", "https://a.example/v"]
 
 
 def test_every_source_refused_starts_nothing_and_exits_1(tmp_path: Path) -> None:

@@ -230,3 +230,31 @@ def test_notion_push_goes_on_after_an_item_fails_unexpectedly(
     (other,) = {"youtube:sea", "vimeo:city"} - {first}
     assert f"created video {other}:" in result.stdout
     assert len(live) == 1
+
+
+@pytest.mark.parametrize(
+    "variable, value, said",
+    [
+        ("ADREF_GRANULARITY", "11", "ADREF_GRANULARITY: Input should be less than or equal to 10"),
+        ("ADREF_CACHE_MAX_GB", "-1x", "ADREF_CACHE_MAX_GB: Input should be a valid number"),
+        ("ADREF_VIEWER_OAUTH_EXTRA_PARAMS", "notjson", "ADREF_VIEWER_OAUTH_EXTRA_PARAMS is not"),
+        ("OPENAI_API_KEY", "", None),  # empty is unset, not an error
+    ],
+)
+def test_a_bad_setting_is_named_with_its_rule_and_never_echoed(
+    tmp_path: Path, variable: str, value: str, said: str | None
+) -> None:
+    from adref.settings import reset_settings
+
+    reset_settings()
+    try:
+        done = invoke(["doctor"], {"ADREF_HOME": str(tmp_path / "h"), variable: value})
+    finally:
+        reset_settings()
+    if said is None:
+        assert "unexpected" not in done.output, done.output
+        return
+    assert done.exit_code == 2, done.output
+    (line,) = [x for x in done.output.splitlines() if x.startswith("error:")]
+    assert said in line and "unexpected" not in line, done.output
+    assert value not in line, "the value is not repeated: it may be a key"

@@ -79,3 +79,9 @@ def test_a_port_out_of_range_is_refused_by_the_command(port: str) -> None:
     done = invoke(["viewer", "--port", port], {})
     assert done.exit_code == 2 and "Invalid value for '--port'" in done.output, done.output
     assert "adref viewer on" not in done.output
+
+
+@pytest.mark.parametrize("port", ["0", "99999"])
+def test_up_refuses_a_port_out_of_range_too(port: str) -> None:
+    done = invoke(["up", "--port", port], {})
+    assert done.exit_code == 2 and "Invalid value for '--port'" in done.output, done.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import traceback
@@ -12,13 +13,15 @@ from types import FrameType
 from typing import Any
 
 import typer
+from pydantic import AliasChoices, ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
 from typer.core import TyperGroup
 
 from adref import prefect_env
 from adref.cli.plain import escape
 from adref.errors import AdrefError, Stopped
-from adref.settings import get_settings
+from adref.settings import Settings, get_settings
 
 
 class _OneLineErrors(TyperGroup):
@@ -35,11 +38,45 @@ class _OneLineErrors(TyperGroup):
                 traceback.print_exc()
             raise fail(exc.one_line()) from None
         except Exception as exc:  # a bug or an environment problem: one line unless --debug
+            bad_setting = (
+                setting_problem(exc) if isinstance(exc, ValidationError | SettingsError) else None
+            )
+            if bad_setting is not None:
+                raise fail(bad_setting) from None
             if state.debug:
                 raise
             first = (str(exc).strip().splitlines() or [""])[0][:300]
             message = f"unexpected {type(exc).__name__}: {first}. "
             raise fail(message + "Run again with --debug for the traceback.", code=1) from None
+
+
+def setting_problem(exc: ValidationError | SettingsError) -> str | None:
+    """A bad ``ADREF_...`` value as the variable and the rule it breaks (never the value: it
+    may be a key), or None for an error that is not about the settings."""
+    if isinstance(exc, SettingsError):
+        found = re.search(r'field "(\w+)"', str(exc))
+        if found is None:
+            return None
+        name = _variable(found.group(1))
+        return f"{name} is not valid JSON (a list or an object): fix or unset it"
+    if exc.title != Settings.__name__:
+        return None
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        loc = error.get("loc") or ("?",)
+        parts.append(f"{_variable(str(loc[0]))}: {error.get('msg', 'not valid')}")
+    return "; ".join(parts) + " (fix or unset it; the README's Configuration lists each setting)"
+
+
+def _variable(field: str) -> str:
+    """The environment variable that sets a field (its first alias, else ADREF_ + its name)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and alias.choices and isinstance(alias.choices[0], str):
+        return alias.choices[0].upper()
+    if isinstance(alias, str):
+        return alias.upper()
+    return field.upper() if field.upper().startswith("ADREF_") else f"ADREF_{field.upper()}"
 
 
 app = typer.Typer(

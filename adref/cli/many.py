@@ -23,18 +23,28 @@ from adref.errors import AdrefError, InputError
 from adref.ingest.plan import source_key
 from adref.sources.urls import looks_like_url, redact_url
 
-_COMMENT = re.compile(r"(^|\s)#.*$")  # a URL holds no space, so " #" never cuts one
+_COMMENT = re.compile(r"\s#.*$")
 
 
 def read_sources(path: Path) -> list[str]:
-    """Sources one a line; ``#`` comments and blank lines are skipped; ``-`` reads stdin."""
+    """Sources one a line; ``#`` lines and blank lines are skipped; ``-`` reads stdin. After an
+    address, `` #`` starts a comment too (an address holds no space); a path may hold one."""
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(f"cannot read the list of sources {path}", reason) from None
-    lines = (_COMMENT.sub("", line).strip() for line in text.splitlines())
-    return [line for line in lines if line]
+    sources = [_source(line) for line in text.removeprefix("\ufeff").splitlines()]
+    return [source for source in sources if source]
+
+
+def _source(line: str) -> str:
+    text = line.strip()
+    if text.startswith("#"):
+        return ""
+    if looks_like_url(text.split(maxsplit=1)[0] if text else ""):
+        return _COMMENT.sub("", text).strip()
+    return text
 
 
 def unique(sources: Sequence[str]) -> tuple[list[str], list[str]]:

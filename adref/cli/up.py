@@ -113,7 +113,9 @@ def _clear_the_way(settings: Settings) -> None:
 
 @app.command()
 def up(
-    port: int = typer.Option(None, "--port", help="Default: ADREF_SERVER_PORT (4200)."),
+    port: int = typer.Option(
+        None, "--port", min=1, max=65535, help="Default: ADREF_SERVER_PORT (4200)."
+    ),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Start a worker too."),
     viewer: bool = typer.Option(
         True, "--viewer/--no-viewer", help="Start the viewer too (on ADREF_VIEWER_PORT)."
@@ -132,9 +134,8 @@ def up(
 
     settings = get_settings()
     kind = "background" if idle_stop else "up"
-    port = port or (
-        ups.free_port(settings.server_port) if kind == "background" else settings.server_port
-    )
+    if port is None:
+        port = ups.free_port(settings.server_port) if kind == "background" else settings.server_port
     viewer_url = None
     if viewer:
         try:
