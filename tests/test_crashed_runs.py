@@ -197,7 +197,7 @@ def test_a_run_killed_as_it_completes_gets_its_row_at_the_next_start(
     )
     assert cleaned.exit_code == 0, cleaned.output
     assert "crashed" not in cleaned.output, "a run that completed is not a crash"
-    assert "ended completed, but its process died" in cleaned.output, cleaned.output
+    assert "ended completed; its runs row, left unwritten" in cleaned.output, cleaned.output
     # The run's own row: completed, when it finished, its stage figures; once.
     assert _runs(warehouse, run.id) == [("completed", str(video), True, True, True)]
     assert not folder.exists(), "its folder is garbage once its row is in"

@@ -189,3 +189,16 @@ def test_the_speech_check_warns_of_a_local_engine_without_a_model(tmp_path: Path
     (folder / "config.json").write_text("{}")
     ok = speech_check(Settings(home=tmp_path / "h", speech_engine="local", speech_model_dir=folder))
     assert ok.status == "ok" and str(folder) in ok.detail
+
+
+@pytest.mark.parametrize("command", [["doctor"], ["analyze", "x.mp4"], ["sql", "select 1"]])
+def test_a_home_that_is_a_file_is_one_line_for_every_command(
+    tmp_path: Path, command: list[str]
+) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    for given in (home, home / "below"):
+        done = invoke(command, {"ADREF_HOME": str(given)}, alone=True)
+        assert done.exit_code == 2, done.output
+        (line,) = [x for x in done.output.splitlines() if x.startswith("error:")]
+        assert f"{home} is a file, not a folder" in line and "unexpected" not in line, line

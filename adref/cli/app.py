@@ -9,6 +9,7 @@ import signal
 import sys
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -147,9 +148,28 @@ def quiet_prefect() -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and Prefect's logs."),
 ) -> None:
     state.debug = debug or os.environ.get("ADREF_DEBUG", "") not in ("", "0")
+    settings = get_settings()
+    folders = [("ADREF_HOME", settings.home)]
+    if ctx.invoked_subcommand != "doctor":  # its table reports the warehouse, with the rest
+        folders.append(("ADREF_WAREHOUSE_DIR", settings.warehouse))
+    for variable, folder in folders:
+        if (blocked := _file_in_the_way(folder)) is not None:
+            raise fail(
+                f"{variable} is {folder}, but {blocked} is a file, not a folder: "
+                f"point {variable} at a folder (made if missing)"
+            )
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The folder, or the nearest of its parents that exists, if that is not a folder."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            return None if path.is_dir() else path
+    return None
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

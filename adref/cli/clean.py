@@ -45,8 +45,8 @@ def settle_dead_runs() -> int:
             )
         else:
             said = (
-                f"run {named} ended {escape(str(run.written))}, but its process died "
-                "before its runs row was stored: stored now"
+                f"run {named} ended {escape(str(run.written))}; its runs row, left unwritten "
+                "(its process ended first, or the warehouse refused it), is stored now"
             )
         err_console.print(said, highlight=False)
     return len(dead)
