@@ -258,3 +258,16 @@ def test_a_bad_setting_is_named_with_its_rule_and_never_echoed(
     (line,) = [x for x in done.output.splitlines() if x.startswith("error:")]
     assert said in line and "unexpected" not in line, done.output
     assert value not in line, "the value is not repeated: it may be a key"
+
+
+def test_each_note_says_which_step_it_comes_from(capsys: pytest.CaptureFixture[str]) -> None:
+    from adref.cli.analyze import show_summary
+    from adref.tasks.runs import RunSummary
+
+    notes = ["speech: not transcribed (local): no local speech model", "openai: timed out"]
+    show_summary(
+        RunSummary(run_id="r", status="completed", source="a.mp4", notes=notes), attach=False
+    )
+    said = capsys.readouterr().err
+    assert "speech: not transcribed" in said and "provider chain: speech" not in said
+    assert "provider chain: openai: timed out" in said

@@ -149,8 +149,10 @@ def test_without_a_server_the_cli_starts_its_own(
     adref_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    (check,) = prefect_checks(get_settings())
-    assert check.status == "ok" and "starts a temporary one" in check.detail
+    (check,) = prefect_checks(get_settings().model_copy(update={"server": "background"}))
+    assert check.status == "ok" and "starts one in the background" in check.detail
+    (check,) = prefect_checks(get_settings().model_copy(update={"server": "embedded"}))
+    assert check.status == "ok" and "each adref run starts a temporary one" in check.detail
 
 
 def test_two_opencvs_are_an_error_and_errors_decide_the_exit_code() -> None:

@@ -206,7 +206,7 @@ def run_flow(source: str, options: RunOptions) -> Any:
             progress.set_listener(None)
 
 
-_STAGE_NOTES = ("Notion:", "on-screen text")  # notes that say which step they come from
+_STAGE_NOTES = ("Notion:", "on-screen text", "speech:")  # notes that say which step they come from
 
 
 def show_summary(summary: Any, *, attach: bool = True) -> None:

@@ -13,7 +13,7 @@ import httpx
 
 from adref.doctor.check import Check
 from adref.errors import AdrefError, ProviderTransient
-from adref.prefect_env import running_api_url
+from adref.prefect_env import read_stack, running_api_url
 from adref.providers.chain import chain_names
 from adref.providers.registry import get_provider
 from adref.providers.remote.keys import KEYS, api_key
@@ -33,15 +33,26 @@ def prefect_checks(settings: Settings) -> list[Check]:
     up_url = running_api_url(settings)
     url = os.environ.get("PREFECT_API_URL") or up_url
     if not url:
+        starts = (
+            "each adref run starts a temporary one"
+            if settings.server == "embedded"
+            else "the next adref command starts one in the background"
+        )
         return [
             Check(
                 "prefect api",
                 "ok",
-                "no server running: each adref run starts a temporary one "
-                "(`adref up` keeps one, with the UI and the deployments)",
+                f"no server running: {starts} (`adref up` keeps one, with the UI and the "
+                "deployments)",
             )
         ]
-    origin = "adref up's server" if url == up_url else "PREFECT_API_URL"
+    stack = read_stack(settings)
+    background = stack is not None and stack.kind == "background"
+    if url != up_url:
+        origin = "PREFECT_API_URL"
+    else:
+        origin = "the CLI's background server" if background else "adref up's server"
+
     try:
         healthy = httpx.get(f"{url.rstrip('/')}/health", timeout=5).status_code == 200
     except httpx.HTTPError as exc:
@@ -57,10 +68,13 @@ def prefect_checks(settings: Settings) -> list[Check]:
                 "start that server, or unset PREFECT_API_URL to let adref start its own",
             )
         ]
-    return [Check("prefect api", "ok", f"{origin} {url}"), _pool_check(settings, url)]
+    pool = _pool_check(settings, url, needed=not (url == up_url and background))
+    return [Check("prefect api", "ok", f"{origin} {url}"), pool]
 
 
-def _pool_check(settings: Settings, url: str) -> Check:
+def _pool_check(settings: Settings, url: str, needed: bool = True) -> Check:
+    """The work pool; not ``needed`` on the CLI's background server, whose runs run in the
+    command's own process."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -73,6 +87,8 @@ def _pool_check(settings: Settings, url: str) -> Check:
         ):
             pool = client.read_work_pool(settings.work_pool)
     except ObjectNotFound:
+        if not needed:
+            return Check(name, "ok", "none on the CLI's background server (runs run in-process)")
         return Check(
             name, "warning", "not on this server", "`adref up` or `adref deploy` creates it"
         )
