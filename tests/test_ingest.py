@@ -15,7 +15,7 @@ import pytest
 from adref.deployments.definitions import DEPLOYMENTS, full_name
 from adref.errors import InputError
 from adref.ingest.expand import expand_sources
-from adref.ingest.plan import plan_runs, queued_run, source_key
+from adref.ingest.plan import not_a_video, plan_runs, queued_run, source_key
 from adref.ingest.watchlist import combine, parse_watchlist, read_file
 from adref.settings import Settings
 from adref.sources.hashing import content_video_id, sha256_file
@@ -226,6 +226,29 @@ def test_the_plan_drops_known_queued_and_twice_listed_videos_within_caps(tmp_pat
         out, known_ids=set(), known_sources=set(), queued=[], max_new=20, max_per_source=5
     )
     assert [s.reason for s in again.skipped] == ["listed twice (also entry 6 of l)"]
+
+
+def test_a_watched_file_that_is_no_video_is_skipped_not_run_every_time(
+    tmp_path: Path, drop: Path
+) -> None:
+    """It stays in its folder: a run for it would fail (and alert) at every ingest."""
+    from tests.support import media
+
+    media.make_text_as_video(drop / "notes.mp4")
+    settings = _settings(tmp_path)
+    out = expand_sources(parse_watchlist(f"- {drop}", "l"), settings)
+    plan = plan_runs(
+        out,
+        known_ids=set(),
+        known_sources=set(),
+        queued=[],
+        max_new=20,
+        max_per_source=20,
+        refused=not_a_video(settings),
+    )
+    assert sorted(Path(f.target).name for f in plan.new) == ["ad.mp4", "single.MOV"]
+    ((name, why),) = [(Path(s.target).name, s.reason) for s in plan.skipped]
+    assert name == "notes.mp4" and why.startswith("not taken: notes.mp4 is not a video file")
 
 
 def test_the_url_key_ignores_case_fragment_and_default_port() -> None:

@@ -13,7 +13,7 @@ from adref.cli.app import app, console, err_console, quiet_prefect, start_prefec
 from adref.cli.many import one_line
 from adref.cli.plain import escape
 from adref.ingest.expand import Found, expand_sources
-from adref.ingest.plan import Plan, plan_runs
+from adref.ingest.plan import Plan, not_a_video, plan_runs
 from adref.ingest.report import Started, shown
 from adref.ingest.watchlist import read_file
 from adref.settings import Settings, get_settings
@@ -59,6 +59,7 @@ def ingest(
         queued=queued_analyses() if on_server else [],
         max_new=settings.ingest_max_new_runs,
         max_per_source=settings.ingest_max_per_source,
+        refused=not_a_video(settings),
     )
     console.print(plan_table(plan, dry_run))
     if dry_run or not plan.new:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
-from adref.ingest.plan import plan_runs
+from adref.ingest.plan import not_a_video, plan_runs
 from adref.ingest.report import IngestSummary, markdown, summarize
 from adref.settings import get_settings
 from adref.tasks.ingest import expand, known, queued, read_watchlist, start
@@ -45,6 +45,7 @@ def ingest(dry_run: bool = False) -> IngestSummary:
         queued=queued(),
         max_new=s.ingest_max_new_runs,
         max_per_source=s.ingest_max_per_source,
+        refused=not_a_video(s),
     )
     started = [] if dry_run else start(plan.new, s)
     summary = summarize(expansion, plan, started, dry_run)

@@ -8,16 +8,19 @@ video its id only once downloaded, and the analysis run's own cache catches the 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from adref.errors import InputError
 from adref.ingest.expand import Expansion, Found, Skip
+from adref.settings import Settings
+from adref.sources.local import check_file
 from adref.sources.siteids import offline_video_id
 from adref.sources.urls import looks_like_url, redact_url
 
-__all__ = ["Plan", "Queued", "plan_runs", "queued_run", "source_key"]
+__all__ = ["Plan", "Queued", "not_a_video", "plan_runs", "queued_run", "source_key"]
 
 VIDEO_TAG = "video:"  # tag prefix of the runs ingest starts: their video id, matched cheaply
 
@@ -55,6 +58,23 @@ def source_key(source: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
 
 
+def not_a_video(settings: Settings) -> Callable[[Found], str | None]:
+    """For ``plan_runs``: why a watched file would fail its run (not a video, damaged, too
+    long). Such a file stays in its folder, so without this look every ingest would start a
+    run that fails, and alert, again; it is skipped, and said, until it changes."""
+
+    def why(found: Found) -> str | None:
+        if found.kind != "file":
+            return None
+        try:
+            check_file(Path(found.target), settings)
+        except InputError as exc:
+            return f"not taken: {exc.one_line().rstrip('.')}"
+        return None
+
+    return why
+
+
 def queued_run(name: str, source: object, tags: Iterable[str]) -> Queued:
     """What a queued run will store, from its ``source`` parameter and its tags, offline."""
     ids = {t.removeprefix(VIDEO_TAG) for t in tags if t.startswith(VIDEO_TAG)}
@@ -74,9 +94,11 @@ def plan_runs(
     queued: list[Queued],
     max_new: int,
     max_per_source: int,
+    refused: Callable[[Found], str | None] = lambda found: None,
 ) -> Plan:
     """The new videos in watch-list order (newest first within a source), and every other
-    video with why it was left: stored, queued, listed twice, or over a cap."""
+    video with why it was left: stored, queued, listed twice, over a cap, or ``refused`` (a
+    would-be run's video looked at first: see ``not_a_video``)."""
     plan = Plan(skipped=list(expansion.skipped))
     queued_ids = {vid: q.name for q in queued for vid in q.video_ids}
     queued_keys = {q.source_key: q.name for q in queued if q.source_key}
@@ -99,6 +121,8 @@ def plan_runs(
             reason = f"over this source's {limit} new videos per ingest; next ingest"
         elif len(plan.new) >= max_new:
             reason = f"over {max_new} new runs per ingest (ADREF_INGEST_MAX_NEW_RUNS); next ingest"
+        if reason is None:
+            reason = refused(item)
         if reason is not None:
             plan.skipped.append(Skip(item.source, item.target, reason, vid))
             continue
