@@ -106,16 +106,22 @@ def test_the_command_lists_with_dry_run_then_prunes_and_says_what_it_freed(home:
     assert "removed 0 workspace(s) and 1 cache entry, freed 2.5 MB" in capped.output
     assert not download.exists() and old.exists() and kept.exists(), "2200 B fit in 3000"
 
+    young = s.work_dir / "a-failed-run-yesterday"
+    young.mkdir(parents=True)
+    (young / "video.mp4").write_bytes(b"\0" * 900)
     done = runner.invoke(app, ["clean"], env={"COLUMNS": "250"})
     assert done.exit_code == 0, done.output
     assert "removed 0 workspace(s) and 1 cache entry, freed 1.5 kB" in done.output
-    assert "the caches keep 700 B" in done.output
-    assert not old.exists() and kept.exists()
+    assert "the caches keep 700 B" in done.output, "workspaces are not the caches"
+    (row,) = [line for line in done.output.splitlines() if line.split()[:1] == ["workspaces"]]
+    assert [c.strip() for c in row.split("│")][-2:] == ["1", "900 B"], row  # what stays
+    assert not old.exists() and kept.exists() and young.is_dir()
 
 
 def test_a_negative_or_bad_option_is_a_usage_error(home: Path) -> None:
-    result = runner.invoke(app, ["clean", "--cache-max-gb", "-1"], env={"COLUMNS": "200"})
-    assert result.exit_code == 2 and "greater than or equal to 0" in result.output, result.output
+    for option in ("--cache-max-gb", "--older-than-days"):
+        result = runner.invoke(app, ["clean", option, "-1"], env={"COLUMNS": "200"})
+        assert result.exit_code == 2 and "greater than or equal to 0" in result.output, option
 
 
 def test_links_are_removed_never_followed(home: Path, tmp_path: Path) -> None:

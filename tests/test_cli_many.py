@@ -113,5 +113,5 @@ def test_a_bad_source_is_reported_and_the_rest_still_run(
 
     again = _adref(["analyze", "-f", "-"], home, prefect_api, stdin=f"{clip_ad.path}\n")
     assert again.exit_code == 0, again.output
-    assert "1 sources: 1 ok, 0 failed or refused" in again.stdout
+    assert "1 source: 1 ok, 0 failed or refused" in again.stdout
     assert "8/8 tasks served from cache" in again.stdout

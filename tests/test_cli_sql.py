@@ -53,6 +53,26 @@ def test_table_output_shows_rows_and_a_count(warehouse: Warehouse) -> None:
     assert "2 rows" in out
 
 
+def test_too_many_columns_for_the_width_are_shown_as_records(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``select * from shots`` at 80 columns: a table would give each 1-4 characters."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = sql("select * from shots where video_id = 'youtube:q1' order by shot_index")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert sum("── row" in line for line in lines) == 3 and "3 rows" in out
+    (first,) = [line for line in lines if line.split()[:1] == ["video_id"]][:1]
+    assert first.split() == ["video_id", "youtube:q1"]
+    assert all(len(line) <= 80 for line in lines)
+    code, out, _ = sql("select * from shots where false")
+    assert code == 0 and "0 rows" in out and "columns: video_id, shot_index" in out
+    code, out, _ = sql("select video_id, title from videos order by video_id")
+    assert "── row" not in out and "2 rows" in out, "a narrow result stays a table"
+    code, out, _ = sql("select 1 as n")
+    assert "1 row" in out.splitlines()[-1], out  # on one line, however narrow the table
+
+
 def test_csv_output_has_a_header_and_json_for_nested_values(warehouse: Warehouse) -> None:
     code, out, _ = sql(
         "select video_id, shot_index, palette, has_text from shots "

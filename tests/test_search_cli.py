@@ -29,6 +29,9 @@ def test_adref_index_rebuilds_and_updates(adref_home: Path) -> None:
     wh.write_video(video("two", title="beta"))
     some = runner.invoke(app, ["index", "two"])
     assert some.exit_code == 0 and "updated 1 video(s)" in some.output and "2 videos" in some.output
+    assert "not in the warehouse" not in some.output
+    typo = runner.invoke(app, ["index", "two", "sha256:nope"])
+    assert typo.exit_code == 0 and "not in the warehouse: sha256:nope" in typo.output, typo.output
     assert store.read_manifest(root) is not None
 
 

@@ -273,7 +273,8 @@ def test_down_lets_a_run_on_the_background_server_finish_and_down_now_does_not_w
             release.set()
             if analyze.poll() is None:
                 analyze.kill()
-    assert "stopped the CLI's background server" in down_log.read_text()
+    said = down_log.read_text()
+    assert "stopped the CLI's background server" in said and ": the server" not in said, said
     assert not any(p.alive() for p in background.values())
     assert _flow_run_states(env, url) == ["COMPLETED"]
     assert _warehouse_rows(env, "select count(*) from videos") == [(1,)]

@@ -57,6 +57,7 @@ def clean(
     older_than_days: float = typer.Option(
         None,
         "--older-than-days",
+        min=0,
         help="Workspaces of failed runs; default ADREF_WORKSPACE_KEEP_DAYS.",
     ),
     cache_keep_days: float = typer.Option(
@@ -99,7 +100,14 @@ def clean(
         chosen = caches.plan(caches.scan(folders, protected), policy)
         gone = caches.remove([entry for entry, _ in chosen.remove], now)
     kept = chosen.keep + [entry for entry, _ in chosen.remove if entry not in gone]
-    console.print(_table(sized, gone, kept, {"workspaces": settings.work_dir, **folders}, dry_run))
+    work = settings.work_dir
+    stays = (
+        [p for p in work.iterdir() if p.is_dir() and not p.is_symlink()] if work.is_dir() else []
+    )
+    leaving = set(workspaces)
+    kept_work = _sized([p for p in stays if p not in leaving])
+    shown = {"workspaces": settings.work_dir, **folders}
+    console.print(_table(sized, gone, [*kept, *kept_work], shown, dry_run))
     freed = sum(entry.size for entry in [*sized, *gone])
     entries = f"entr{'y' if len(gone) == 1 else 'ies'}"
     console.print(
@@ -160,7 +168,7 @@ def _table(
             escape(str(folder)),
             str(len(out)),
             caches.size_text(sum(e.size for e in out)),
-            "—" if name == "workspaces" else str(len(stay)),
-            "—" if name == "workspaces" else caches.size_text(sum(e.size for e in stay)),
+            str(len(stay)),
+            caches.size_text(sum(e.size for e in stay)),
         )
     return table

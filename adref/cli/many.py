@@ -138,7 +138,8 @@ def _report(outcome: Outcome) -> None:
 def outcome_table(outcomes: Sequence[Outcome]) -> Table:
     """One row per source, in the order given: what became of it."""
     failed = sum(not o.ok for o in outcomes)
-    title = f"{len(outcomes)} sources: {len(outcomes) - failed} ok, {failed} failed or refused"
+    noun = "source" if len(outcomes) == 1 else "sources"
+    title = f"{len(outcomes)} {noun}: {len(outcomes) - failed} ok, {failed} failed or refused"
     table = Table(title=title, title_justify="left")
     for column in ("source", "video", "status", "time"):
         table.add_column(column, justify="right" if column == "time" else "left")

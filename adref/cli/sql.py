@@ -105,26 +105,47 @@ def emit(result: Result, fmt: OutputFormat) -> None:
                 record = {c: jsonable(v) for c, v in zip(result.columns, row, strict=True)}
                 sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     else:
-        console.print(rich_table(result), soft_wrap=False)
+        console.print(rich_table(result, console.width), soft_wrap=False)
 
 
-def rich_table(result: Result) -> Table:
-    table = Table(show_edge=False, header_style="bold")
-    for name in result.columns:
-        table.add_column(escape(name), overflow="fold")
-    shown = 0
+def rich_table(result: Result, width: int = 200) -> Table:
+    """Rows as a table; rows as records (a column and its value a line, as psql's expanded
+    display) when the columns cannot each get a readable width (``select * from shots``)."""
+    rows: list[list[str]] = []
     hidden = 0
     for batch in result.batches:
         for row in batch:
-            if shown >= MAX_TABLE_ROWS:
+            if len(rows) >= MAX_TABLE_ROWS:
                 hidden += 1
                 continue
-            table.add_row(*(_cell(v) for v in row))
-            shown += 1
-    table.caption = f"{shown} row{'s' if shown != 1 else ''}" + (
+            rows.append([_cell(v) for v in row])
+    caption = f"{len(rows)} row{'s' if len(rows) != 1 else ''}" + (
         f" shown, {hidden} more (use --format csv or json for all)" if hidden else ""
     )
-    return table
+    readable = sum(min(max(len(c), 4), _READABLE) + 3 for c in result.columns)
+    if not rows and readable > width:
+        names = Table(show_edge=False, show_header=False, caption=caption, box=None)
+        names.add_column(overflow="fold")
+        names.add_row("[dim]columns:[/] " + escape(", ".join(result.columns)))
+        return names
+    if readable <= width:
+        table = Table(show_edge=False, header_style="bold", caption=caption, min_width=len(caption))
+        for name in result.columns:
+            table.add_column(escape(name), overflow="fold")
+        for cells in rows:
+            table.add_row(*cells)
+        return table
+    records = Table(show_edge=False, show_header=False, caption=caption, box=None)
+    records.add_column(style="bold", no_wrap=True)
+    records.add_column(overflow="fold")
+    for number, cells in enumerate(rows, 1):
+        records.add_row(f"[dim]── row {number}[/]", "", end_section=False)
+        for name, cell in zip(result.columns, cells, strict=True):
+            records.add_row(escape(name), cell)
+    return records
+
+
+_READABLE = 12  # characters a column needs before a table of them is worth reading
 
 
 def _cell(value: object) -> str:

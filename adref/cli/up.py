@@ -222,7 +222,9 @@ def down(
     found, stopped = result
     what = "the CLI's background server" if found.kind == "background" else "adref up"
     where = found.api_url.removesuffix("/api")
-    console.print(f"stopped {what} at {escape(where)}: {escape(stopped.describe())}")
+    parts = stopped.describe()
+    detail = "" if parts == "the server" else f": {escape(parts)}"  # its only part, named already
+    console.print(f"stopped {what} at {escape(where)}{detail}")
 
 
 def _wait_for_runs(found: prefect_env.Stack) -> None:
