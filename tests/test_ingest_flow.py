@@ -109,10 +109,11 @@ def test_the_prefect_variable_and_the_file_are_both_read(
         ingest(dry_run=True)
 
 
-def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopping_the_rest(
+def test_the_cli_without_a_server_analyses_new_videos_here_and_skips_what_is_no_video(
     tmp_path: Path, clip_ad: ClipTruth
 ) -> None:
-    """As a user runs it: its own process, no server, no Prefect variables."""
+    """As a user runs it: its own process, no server, no Prefect variables. A file that is no
+    video is said and skipped, at every ingest, not given a run that fails each time."""
     from tests.support.cli import invoke
 
     home = tmp_path / "home"
@@ -125,7 +126,7 @@ def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopp
 
     dry = invoke(["ingest", str(watchlist), "--dry-run"], {"ADREF_HOME": str(home)}, alone=True)
     assert dry.exit_code == 0, dry.output
-    assert "would start: 2" in dry.output
+    assert "would start: 1" in dry.output and "not taken: broken.mp4" in dry.output, dry.output
     assert not (home / "prefect").exists(), "a dry run without a server starts no Prefect"
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "ADREF_"))}
@@ -136,14 +137,15 @@ def test_the_cli_without_a_server_analyses_new_videos_here_one_failing_not_stopp
         )
     finally:  # the background server it started outlives it, as it would for a user
         subprocess.run([ADREF, "down"], env=env, capture_output=True, timeout=120)
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert "failed" in run.stdout and "broken.mp4" in run.stdout, run.stdout
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "not taken: broken.mp4" in run.stdout, run.stdout
     with Warehouse(home / "warehouse").connect() as con:
         stored = con.execute("select user_tags from videos").fetchall()
-    assert stored == [(["dropped"],)], "the good video was analysed after the bad one failed"
+        runs = con.execute("select status from runs").fetchall()
+    assert stored == [(["dropped"],)] and runs == [("completed",)]
 
     again = invoke(["ingest", str(watchlist), "--dry-run"], {"ADREF_HOME": str(home)}, alone=True)
-    assert "already in the warehouse" in again.output
+    assert "already in the warehouse" in again.output and "not taken: broken.mp4" in again.output
 
 
 def test_the_cli_on_a_server_starts_deployment_runs_and_a_dry_run_none(

@@ -84,5 +84,5 @@ def test_an_index_of_format_2_is_rebuilt_before_a_search(tmp_path: Path) -> None
     manifest_path.write_text(json.dumps(data))
     assert [(h.shot_index, h.quoted) for h in found(settings, "quenchora")] == [(1, "said")]
     rebuilt = store.read_manifest(settings.warehouse)
-    assert rebuilt is not None and rebuilt.format == store.FORMAT == 3
+    assert rebuilt is not None and rebuilt.format == store.FORMAT == 4
     assert rebuilt.generation == data["generation"] + 1

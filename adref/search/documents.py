@@ -165,8 +165,8 @@ def _add_analyses(
         f" genre_reason FROM analyses{where} ORDER BY created_at, analysis_id",
         params,
     ):
-        doc.genre = a["genre"] or doc.genre  # the latest analysis' answer
-        doc.format = a["expression_format"] or doc.format
+        doc.genre = a["genre"]  # the latest analysis' answer, none included (as the viewer)
+        doc.format = a["expression_format"]
         doc.moods = tags.unique([*doc.moods, *(a["mood"] or [])])
         doc.providers = _unique([*doc.providers, a["provider"]])
         doc.model_tags = tags.unique([*doc.model_tags, *(a["model_tags"] or [])])

@@ -15,6 +15,7 @@ text and the *other* filters (a facet's own filter is left out of its counts, so
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -25,6 +26,7 @@ import pyarrow as pa
 
 from adref.search import tokens
 from adref.search.documents import LineKind
+from adref.tags import key as tag_key
 
 Aspect = Literal["vertical", "square", "landscape"]
 MAX_TEXT = 1000  # characters of a query that are read
@@ -80,12 +82,15 @@ class SearchPage:
 FACETS: dict[str, tuple[str, str, str]] = {
     "genre": ("genres", "list_contains($genre, d.genre)", "[d.genre]"),
     "format": ("formats", "list_contains($format, d.format)", "[d.format]"),
-    "mood": ("moods", "list_has_any(d.moods, $mood)", "d.moods"),
-    "tag": ("tags", "list_has_any(d.tags, $tag)", "d.tags"),
+    "mood": ("moods", "list_has_any(d.mood_keys, $mood)", "d.moods"),
+    "tag": ("tags", "list_has_any(d.tag_keys, $tag)", "d.tags"),
     "provider": ("providers", "list_has_any(d.providers, $provider)", "d.providers"),
     "owner": ("owners", "list_contains($owner, d.owner)", "[d.owner]"),
     "aspect": ("aspects", "list_contains($aspect, d.aspect)", "[d.aspect]"),
 }
+# Facets whose values are tags (``adref.tags``): matched by key, whatever the spelling, and
+# counted as one value shown in its most common spelling.
+KEYED = {"mood": "d.mood_keys", "tag": "d.tag_keys"}
 RANGES: dict[str, str] = {
     "min_duration_s": "d.duration_s >= $min_duration_s",
     "max_duration_s": "d.duration_s <= $max_duration_s",
@@ -142,6 +147,8 @@ def filters(q: SearchQuery) -> Filters:
     params: dict[str, Any] = {}
     for name, (attr, clause, _) in FACETS.items():
         values = [str(v) for v in getattr(q, attr)]
+        if name in KEYED:
+            values = [k for v in values if (k := tag_key(v))]
         if values:
             clauses[name] = clause
             params[name] = values
@@ -286,25 +293,39 @@ def facet_counts(
     scans: dict[str | None, list[str]] = {}
     for name in FACETS:
         scans.setdefault(name if name in f.clauses else None, []).append(name)
-    counts: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
+    # per facet, per key: the documents having it, by spelling
+    counts: dict[str, dict[str, Counter[str]]] = {name: {} for name in FACETS}
     for without, names in scans.items():
         where, params = f.where(without=without)
-        columns = ", ".join(f"{FACETS[n][2]} AS {n}" for n in names)
+        columns = ", ".join(
+            f"{FACETS[n][2]} AS {n}, {KEYED.get(n, FACETS[n][2])} AS {n}_k" for n in names
+        )
         parts = " UNION ALL ".join(
-            f"SELECT '{n}' AS facet, v, count(*) AS c FROM (SELECT unnest({n}) AS v FROM m) GROUP BY v"
+            f"SELECT '{n}' AS facet, k, v, count(*) AS c FROM"
+            f" (SELECT unnest({n}_k) AS k, unnest({n}) AS v FROM m) GROUP BY k, v"
             for n in names
         )
         rows = con.execute(
             f"WITH m AS MATERIALIZED (SELECT {columns} FROM {src.sql} WHERE {where}) {parts}",
             params,
         ).fetchall()
-        for facet, value, count in rows:
-            if value is not None and value != "":
-                counts[facet].append((str(value), int(count)))
-    return {
-        name: tuple(sorted(values, key=lambda vc: (-vc[1], vc[0]))[:FACET_LIMIT])
-        for name, values in counts.items()
-    }
+        for facet, key, value, count in rows:
+            if value is not None and value != "" and key:
+                counts[facet].setdefault(str(key), Counter())[str(value)] += int(count)
+    return {name: _top_values(spellings) for name, spellings in counts.items()}
+
+
+def _top_values(spellings: dict[str, Counter[str]]) -> tuple[tuple[str, int], ...]:
+    """Each value once, by count, in its most common spelling (among equals, one without a
+    leading ``#``, then the first in code-point order: "Summer" before "summer")."""
+    values = [
+        (
+            min(by.items(), key=lambda sc: (-sc[1], sc[0].startswith("#"), sc[0]))[0],
+            sum(by.values()),
+        )
+        for by in spellings.values()
+    ]
+    return tuple(sorted(values, key=lambda vc: (-vc[1], vc[0]))[:FACET_LIMIT])
 
 
 def doc_rows(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:

@@ -54,11 +54,15 @@ def find_vector(segments: Segments, video_id: str, shot_index: int) -> np.ndarra
 
 
 def _top(order: np.ndarray, n: int) -> np.ndarray:
-    """Rows of the ``n`` largest values (in no order)."""
+    """Rows of the ``n`` largest values, and of every value tied with the last of them (in
+    no order): which of tied rows ``argpartition`` keeps is arbitrary, and changes with ``n``,
+    so the next page of the same query would repeat some and never show others. With the ties
+    all kept, the caller's one order (score, then video and row) decides every page."""
     n = min(n, len(order))
     if n == 0:
         return np.empty(0, dtype=np.int64)
-    return np.argpartition(order, len(order) - n)[len(order) - n :]
+    best = np.argpartition(order, len(order) - n)[len(order) - n :]
+    return np.flatnonzero(order >= order[best].min())
 
 
 def rank(

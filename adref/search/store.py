@@ -36,7 +36,7 @@ MEMO_SIZE = 256
 # The index's layout: an index of another format is rebuilt whole by the next refresh.
 # 2: the ``screen`` table (words read on screen, per shot).
 # 3: ``line_terms`` and ``quotes`` (words read on screen and said, per line, and each line).
-FORMAT = 3
+FORMAT = 4  # 4: mood and tag keys (a tag's spellings are one value)
 T = TypeVar("T")
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from adref.search import tokens
 from adref.search.documents import VideoDoc
+from adref.tags import key as tag_key
 
 DOCS = pa.schema(
     [
@@ -27,7 +28,9 @@ DOCS = pa.schema(
         ("genre", pa.string()),
         ("format", pa.string()),
         ("moods", pa.list_(pa.string())),
+        ("mood_keys", pa.list_(pa.string())),  # tags.key of each: what filters and facets match
         ("tags", pa.list_(pa.string())),
+        ("tag_keys", pa.list_(pa.string())),
         ("providers", pa.list_(pa.string())),
         ("owner", pa.string()),
         ("aspect", pa.string()),
@@ -133,7 +136,9 @@ def _tables(con: duckdb.DuckDBPyConnection, docs: list[VideoDoc]) -> tuple[pa.Ta
             "genre": d.genre,
             "format": d.format,
             "moods": d.moods,
+            "mood_keys": [tag_key(m) for m in d.moods],
             "tags": d.tags,
+            "tag_keys": [tag_key(t) for t in d.tags],
             "providers": d.providers,
             "owner": d.owner,
             "aspect": d.aspect,
