@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from adref.errors import InputError
@@ -86,3 +88,32 @@ def test_bad_input_is_refused_whole(wh: Warehouse) -> None:
     assert positions(wh, board) == [], "nothing of a refused batch is added"
     with pytest.raises(InputError, match="no moodboard nope"):
         mb.read_board(wh, "nope")
+
+
+def test_a_video_detected_again_keeps_its_boards_on_the_same_moments(tmp_path: Path) -> None:
+    """Other detection settings give other shots: an item stays on the moment it held (the
+    shot now holding its old shot's middle), never on a shot that no longer exists."""
+    from tests.factories import make_shots
+    from tests.test_warehouse import make_write
+
+    wh = Warehouse(tmp_path / "wh")
+    four = make_write("youtube:re", shots=4).model_copy(
+        update={"shots": make_shots([("warm", 2.0)] * 4)}  # 0-2, 2-4, 4-6, 6-8 s
+    )
+    wh.write_video(four)
+    other = make_write("vimeo:other", shots=2)
+    wh.write_video(other)
+    board = mb.create_board(wh, "mina", "Moments")
+    mb.add_items(wh, board, "mina", [("youtube:re", 1), ("vimeo:other", 0), ("youtube:re", 3)])
+    both = mb.create_board(wh, "mina", "Two become one")
+    mb.add_items(wh, both, "mina", [("youtube:re", 0), ("youtube:re", 1)])
+
+    two = four.model_copy(update={"shots": make_shots([("warm", 4.0)] * 2)})  # 0-4, 4-8 s
+    wh.write_video(two)
+    assert positions(wh, board) == [
+        ("youtube:re", 0, 0),
+        ("vimeo:other", 0, 1),
+        ("youtube:re", 1, 2),
+    ]
+    assert positions(wh, both) == [("youtube:re", 0, 0)]
+    assert all(i.keyframe_path for i in mb.read_board(wh, board).items), "no item points at nothing"

@@ -293,6 +293,7 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
         ]
         if w.transcript is not None:
             tables.append(("transcripts", "video_id", vid, transcript))
+        pinned = _pinned_moments(con, vid) if previous is not None else {}
         for name, key, value, t in tables:
             if previous is not None:
                 _replace(con, name, key, value, t)
@@ -301,9 +302,72 @@ def write_video(wh: Warehouse, w: VideoWrite) -> dict[str, Any]:
                 # delete covers all its tables in one transaction), so a new video skips the
                 # deletes: each looks at every file of its table (~70 ms at 1,000 files).
                 _insert(con, name, t)
+        if pinned:
+            _repin(con, vid, pinned, [(x.shot_index, x.start_s, x.end_s) for x in w.shots])
         return row
 
     return run_in_transaction(wh, txn, f"video {vid} analysis {aid}")
+
+
+def _pinned_moments(con: duckdb.DuckDBPyConnection, video_id: str) -> dict[int, float]:
+    """The middle of each shot of this video some moodboard holds, by shot index."""
+    rows = con.execute(
+        "SELECT DISTINCT s.shot_index, (s.start_s + s.end_s) / 2 FROM moodboard_items i "
+        "JOIN shots s ON s.video_id = i.video_id AND s.shot_index = i.shot_index "
+        "WHERE i.video_id = ?",
+        [video_id],
+    ).fetchall()
+    return {int(index): float(middle) for index, middle in rows}
+
+
+def _repin(
+    con: duckdb.DuckDBPyConnection,
+    video_id: str,
+    pinned: dict[int, float],
+    shots: list[tuple[int, float, float]],
+) -> None:
+    """Keep boards on the moments they hold when the video's shots change (detected again with
+    other settings): each item moves to the shot now holding its old shot's middle. Shot
+    numbers alone would point at other pictures, or at shots that no longer exist; two items of
+    one board that land on one shot become one, and positions stay 0..n-1."""
+    if not shots:
+        return
+
+    def now(index: int) -> int:
+        middle = pinned.get(index)
+        if middle is None:
+            return index
+        inside = [i for i, start, end in shots if start <= middle < end]
+        return inside[0] if inside else min(shots, key=lambda s: abs(s[1] - middle))[0]
+
+    cur = con.execute(
+        "SELECT moodboard_id, video_id, shot_index, note, position, added_at FROM moodboard_items "
+        "WHERE moodboard_id IN (SELECT moodboard_id FROM moodboard_items WHERE video_id = ?) "
+        "ORDER BY moodboard_id, position, added_at",
+        [video_id],
+    )
+    names = [d[0] for d in cur.description or []]
+    items = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    moved = [
+        {**it, "shot_index": now(it["shot_index"])} if it["video_id"] == video_id else it
+        for it in items
+    ]
+    if moved == items:
+        return
+    kept: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, int]] = set()
+    for it in moved:
+        key = (it["moodboard_id"], it["video_id"], it["shot_index"])
+        if key not in seen:
+            seen.add(key)
+            kept.append(it)
+    boards = sorted({it["moodboard_id"] for it in items})
+    con.execute("DELETE FROM moodboard_items WHERE list_contains(?, moodboard_id)", [boards])
+    numbered = []
+    for board in boards:
+        mine = [it for it in kept if it["moodboard_id"] == board]
+        numbered += [{**it, "position": n} for n, it in enumerate(mine)]
+    insert_rows(con, "moodboard_items", numbered)
 
 
 def _stored_video(
