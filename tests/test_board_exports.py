@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,31 @@ def test_without_a_cjk_font_an_export_says_so_in_one_line(
         with pytest.raises(InputError, match="no CJK font installed") as info:
             export(board, wh.media)
         assert "fonts-noto-cjk" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_long_description_or_note_never_takes_the_frames_room(
+    view: tuple[mb.BoardView, Warehouse], tmp_path: Path
+) -> None:
+    """A 2,000-character description shrank the first page's frames to slivers; a note of ten
+    short lines ran under the next row's frame. Both are cut, with "…", as in the PNG."""
+    board, wh = view
+
+    def printed(view: mb.BoardView, name: str) -> tuple[list[str], str]:
+        path = tmp_path / name
+        path.write_bytes(board_pdf(view, wh.media))
+        listing = subprocess.run(
+            ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        return [row.split()[12] for row in listing], text  # each image's x-ppi: its size
+
+    plain, _ = printed(board, "plain.pdf")
+    wordy = replace(board, board=replace(board.board, description="긴 설명 " * 400))
+    long_ppi, long_text = printed(wordy, "long.pdf")
+    assert long_ppi == plain and "…" in long_text
+    ten = "\n".join(f"line{i} grade" for i in range(1, 11))
+    noted = replace(board, items=[replace(board.items[0], note=ten), *board.items[1:]])
+    _, note_text = printed(noted, "note.pdf")
+    assert "line1" in note_text and "line10" not in note_text and "…" in note_text

@@ -19,6 +19,8 @@ COLUMNS, ROWS = 3, 2
 MARGIN = 14.0  # mm
 GUTTER = 8.0
 NOTE_CHARS = 160  # about three lines under a frame
+NOTE_LINE_H = 4.2
+DESCRIPTION_LINES = 4  # as the PNG: the frames keep the page
 
 
 class _Sheet(FPDF):
@@ -52,7 +54,8 @@ def _header(pdf: _Sheet, view: BoardView, count: int) -> None:
     if view.board.description:
         pdf.set_font("cjk", size=11)
         pdf.set_text_color(*MUTED)
-        pdf.multi_cell(0, 5.5, view.board.description, new_x="LMARGIN", new_y="NEXT")
+        text = _capped(pdf, view.board.description, pdf.w - 2 * MARGIN, DESCRIPTION_LINES)
+        pdf.multi_cell(0, 5.5, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
     pdf.set_text_color(*MUTED)
     pdf.cell(0, 7, f"{count} frames · {view.board.owner}", new_x="LMARGIN", new_y="NEXT")
@@ -77,7 +80,7 @@ def board_pdf(view: BoardView, media: MediaStore) -> bytes:
         for i, frame in enumerate(chunk):
             x = MARGIN + (i % COLUMNS) * (cell_w + GUTTER)
             y = top + (i // COLUMNS) * (cell_h + GUTTER)
-            _cell(pdf, frame, x, y, cell_w, image_h)
+            _cell(pdf, frame, x, y, cell_w, image_h, cell_h)
         if not items:
             pdf.set_font("cjk", size=11)
             pdf.cell(0, 8, "(empty board)")
@@ -86,7 +89,20 @@ def board_pdf(view: BoardView, media: MediaStore) -> bytes:
     return out.getvalue()
 
 
-def _cell(pdf: _Sheet, frame: Frame, x: float, y: float, w: float, h: float) -> None:
+def _capped(pdf: _Sheet, text: str, width: float, max_lines: int) -> str:
+    """The text as the current font wraps it in ``width``, at most ``max_lines`` lines, the
+    last ending in "…" when some is left out (a long text would push the frames off the page,
+    or under the next row)."""
+    lines: list[str] = list(pdf.multi_cell(width, 5, text, dry_run=True, output="LINES"))  # type: ignore[arg-type]
+    if len(lines) <= max_lines:
+        return text
+    last = lines[max_lines - 1]
+    while last and pdf.get_string_width(last + "…") > width - 1:
+        last = last[:-1]
+    return "\n".join([*lines[: max_lines - 1], last + "…"])
+
+
+def _cell(pdf: _Sheet, frame: Frame, x: float, y: float, w: float, h: float, cell_h: float) -> None:
     pdf.set_fill_color(*BOX)
     pdf.rect(x, y, w, h, style="F")
     img = frame.image
@@ -106,7 +122,8 @@ def _cell(pdf: _Sheet, frame: Frame, x: float, y: float, w: float, h: float) -> 
     pdf.set_font("cjk", size=8.5)
     pdf.set_text_color(*MUTED)
     pdf.cell(stamp_w, 5, frame.timecode, align="R", new_x="LEFT", new_y="NEXT")
-    if frame.note:
+    room = math.floor((cell_h - h - 1.5 - 5) / NOTE_LINE_H)  # below the picture and title
+    if frame.note and room > 0:
         pdf.set_x(x)
         note = frame.note if len(frame.note) <= NOTE_CHARS else frame.note[:NOTE_CHARS] + "…"
-        pdf.multi_cell(w, 4.2, note, new_x="LEFT", new_y="NEXT")
+        pdf.multi_cell(w, NOTE_LINE_H, _capped(pdf, note, w, room), new_x="LEFT", new_y="NEXT")
