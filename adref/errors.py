@@ -29,6 +29,16 @@ class AdrefError(Exception):
         # A part that ends a sentence its own way (libpq's "Is the server running ...?") keeps it.
         return " ".join(p if p.endswith(("?", "!")) else p.rstrip(".") + "." for p in parts)
 
+    def redact(self, secret: str) -> AdrefError:
+        """Take a secret out of every part of the message (a vendor's error body may quote the
+        key in any field); returns the error itself, to raise."""
+        if secret:
+            self.what, self.why, self.hint = (
+                part.replace(secret, "***") for part in (self.what, self.why, self.hint)
+            )
+            self.args = (self.one_line(),)
+        return self
+
     def __reduce__(self) -> tuple[type[AdrefError], tuple[str, str, str], dict[str, object]]:
         # Prefect pickles task exceptions into its result store; keep every field, a
         # subclass's own ones included (they all have defaults, so three arguments rebuild it).
@@ -109,6 +119,12 @@ class ProviderError(AdrefError):
         self.cost_usd = 0.0
         self.notes: list[str] = []  # what a chain tried before this failure ended the run
         super().__init__(what, why, hint)
+
+    def redact(self, secret: str) -> ProviderError:
+        super().redact(secret)
+        if secret:
+            self.notes = [note.replace(secret, "***") for note in self.notes]
+        return self
 
     def charge(self, tokens_in: int, tokens_out: int, cost_usd: float) -> None:
         self.tokens_in += tokens_in

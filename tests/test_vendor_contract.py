@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import pickle
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 import cv2
@@ -330,3 +332,47 @@ def test_from_settings_uses_the_key_and_the_endpoint(vendor: Vendor, fake: Any) 
     assert vendor.key not in repr(client)
     assert client.send(_call(vendor)).finish_reason == "stop"
     assert vendor.key in fake.headers[0][vendor.key_header]
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A vendor's error that quotes the request's key back in every field it has (a gateway or
+    a proxy may): the key must be in no part of adref's error."""
+
+    vendor = ""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        auth = self.headers.get("authorization", "").removeprefix("Bearer ")
+        key = auth or self.headers.get("x-api-key") or self.headers.get("x-goog-api-key") or ""
+        said = f"you sent {key}"
+        error: dict[str, Any] = {
+            "openai": {"message": said, "type": said, "code": said, "param": said},
+            "anthropic": {"type": said, "message": said},
+            "gemini": {"code": 400, "message": said, "status": said},
+        }[self.vendor]
+        body = json.dumps({"type": "error", "error": error}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+def test_a_key_an_error_body_quotes_in_any_field_never_reaches_the_error(vendor: Vendor) -> None:
+    handler = type("Echo", (_Echo,), {"vendor": vendor.name})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(ProviderError) as caught:
+            url = f"{base}/v1" if vendor.name == "openai" else base
+            vendor.client(vendor.key, url, 5.0).send(_call(vendor))
+    finally:
+        server.shutdown()
+        thread.join()
+    _assert_keyless(vendor, caught.value)
+    assert "you sent ***" in caught.value.one_line(), caught.value.one_line()

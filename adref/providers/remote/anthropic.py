@@ -81,7 +81,7 @@ class AnthropicClient:
             ) as client:
                 response = client.messages.create(**request)
         except anthropic.AnthropicError as exc:
-            raise _map_error(exc, self._api_key) from None
+            raise _map_error(exc, self._api_key).redact(self._api_key) from None
         return answer_from(response)
 
 

@@ -116,7 +116,7 @@ class GeminiClient:
                 model=model, contents=contents, config=config
             )
         except errors.APIError as exc:
-            raise self._api_error(exc) from None
+            raise self._api_error(exc).redact(self._key) from None
         except httpx.TimeoutException:
             raise ProviderTransient(
                 "Gemini did not answer in time",

@@ -96,7 +96,7 @@ class OpenAIClient:
                 timeout=call.timeout_s,
             )
         except openai.OpenAIError as exc:
-            error = self._error(exc)
+            error = self._error(exc).redact(self._sdk.api_key)
         else:
             return self._answer(response)
         # Raised outside the except block so the SDK's exception (which holds the request and
@@ -126,7 +126,7 @@ class OpenAIClient:
                     **extra,
                 )
         except openai.OpenAIError as exc:
-            error = self._error(exc)
+            error = self._error(exc).redact(self._sdk.api_key)
         except ValueError:  # a body that is not JSON, sent as JSON (a gateway's error page)
             error = self._not_transcription("the body is not JSON")
         else:
