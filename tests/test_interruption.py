@@ -21,7 +21,9 @@ import pytest
 from adref.errors import interruption
 from adref.warehouse.catalog import Warehouse
 
-ENDLESS = "SELECT count(*) FROM range(1000000000000)"  # hours: only the signal ends it
+# ~5 s here, against a signal sent after 0.3 s. Not endless: an interrupted query's worker
+# threads may finish their share before the connection closes.
+ENDLESS = "SELECT count(*) FROM range(30000000000)"
 
 
 class Stop(BaseException):
@@ -52,13 +54,15 @@ def _raise(exc: BaseException) -> Callable[[int, FrameType | None], None]:
 def test_a_handlers_stop_raised_mid_query_is_found_behind_duckdbs_error() -> None:
     stop = Stop("terminated")
     with signal_during(_raise(stop)), pytest.raises(RuntimeError) as caught:
-        duckdb.connect().execute(ENDLESS)
+        with duckdb.connect() as con:
+            con.execute(ENDLESS)
     assert interruption(caught.value) is stop
 
 
 def test_ctrl_c_mid_query_is_a_keyboard_interrupt_again() -> None:
     with signal_during(_raise(KeyboardInterrupt())), pytest.raises(RuntimeError) as caught:
-        duckdb.connect().execute(ENDLESS)
+        with duckdb.connect() as con:
+            con.execute(ENDLESS)
     assert isinstance(interruption(caught.value), KeyboardInterrupt)
 
 

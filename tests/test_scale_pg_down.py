@@ -94,9 +94,16 @@ def test_postgres_stopped_mid_persist_fails_in_one_line_and_a_later_run_stores_t
 
     hold = SnapshotHold(postgres, database)
     try:
-        # Stops PostgreSQL (fast: every session, the held one too, is ended) once a writer
-        # waits behind the held snapshot table.
-        stopper = StopWhen(hold.waiting, postgres.stop, safety_s=SAFETY_S)
+        # Stops PostgreSQL once a writer waits behind the held snapshot table: the writer's
+        # session first, while the hold still holds (a fast shutdown ends every session at
+        # once, and a writer whose lock came free as the hold's session ended could commit
+        # first: seen once on a loaded machine), then the server.
+        def stop_writer_then_server() -> None:
+            for pid in hold.waiting():
+                postgres.psql(f"select pg_terminate_backend({int(pid)})", database)
+            postgres.stop()
+
+        stopper = StopWhen(hold.waiting, stop_writer_then_server, safety_s=SAFETY_S)
         failed = invoke(["analyze", str(clip.path)], env)
         stopper.join()
         assert stopper.stopped.is_set(), "the run never waited to commit:\n" + failed.output
