@@ -53,16 +53,22 @@ def _raise(exc: BaseException) -> Callable[[int, FrameType | None], None]:
 
 def test_a_handlers_stop_raised_mid_query_is_found_behind_duckdbs_error() -> None:
     stop = Stop("terminated")
-    with signal_during(_raise(stop)), pytest.raises(RuntimeError) as caught:
-        with duckdb.connect() as con:
-            con.execute(ENDLESS)
+    with (
+        duckdb.connect() as con,
+        signal_during(_raise(stop)),
+        pytest.raises(RuntimeError) as caught,
+    ):
+        con.execute(ENDLESS)
     assert interruption(caught.value) is stop
 
 
 def test_ctrl_c_mid_query_is_a_keyboard_interrupt_again() -> None:
-    with signal_during(_raise(KeyboardInterrupt())), pytest.raises(RuntimeError) as caught:
-        with duckdb.connect() as con:
-            con.execute(ENDLESS)
+    with (
+        duckdb.connect() as con,
+        signal_during(_raise(KeyboardInterrupt())),
+        pytest.raises(RuntimeError) as caught,
+    ):
+        con.execute(ENDLESS)
     assert isinstance(interruption(caught.value), KeyboardInterrupt)
 
 
