@@ -303,3 +303,14 @@ def test_the_budget_prices_each_providers_default_model() -> None:
         assert isinstance(provider, RemoteProvider)
         assert DEFAULT_MODELS[provider.vendor] == provider.default_model or name == "factchat"
         assert provider.default_model in PRICES
+
+
+def test_negative_usage_from_a_gateway_counts_as_none(
+    ad_request: AnalysisRequest, openai_fake: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A negative count would lower the day's spend, and so let the day's cap pass."""
+    openai_fake.push(Reply.json(_answer(), usage=(-40000, -2000)))
+    outcome = run_analysis("openai", ad_request, get_settings())
+    assert (outcome.analysis.tokens_in, outcome.analysis.tokens_out) == (0, 0)
+    assert outcome.analysis.cost_usd == 0 and outcome.cost_usd == 0
+    assert "negative token usage (-40000 in, -2000 out)" in caplog.text

@@ -176,8 +176,15 @@ class RemoteProvider(Provider):
         problem: AnswerProblem | None = None
         for attempt in (1, 2):
             answer = self._send(client, call)
-            used.tokens_in += answer.tokens_in
-            used.tokens_out += answer.tokens_out
+            if answer.tokens_in < 0 or answer.tokens_out < 0:  # a gateway's bug: would lower
+                log.warning(  # the day's spend and let the cap pass
+                    "%s reported negative token usage (%d in, %d out): counted as none",
+                    self.name,
+                    answer.tokens_in,
+                    answer.tokens_out,
+                )
+            used.tokens_in += max(0, answer.tokens_in)
+            used.tokens_out += max(0, answer.tokens_out)
             answers.append(answer.text)
             self._refused(answer)
             try:
