@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from adref import prefect_env
 from adref.cli.plain import escape
-from adref.errors import AdrefError, Stopped
+from adref.errors import AdrefError, Stopped, interruption
 from adref.settings import Settings, get_settings
 
 
@@ -184,21 +184,13 @@ def main() -> None:
     try:
         app()
     except SystemExit as done:  # Typer ends Ctrl-C with a silent exit 130
-        stop = _interrupt_behind(done)
-        if stop is None:
+        # SystemExit <- typer's Exit(130) <- the interrupt
+        stop = interruption(done.__context__) if done.__context__ is not None else None
+        if not isinstance(stop, KeyboardInterrupt):
             raise
         _stopped(stop)
     except KeyboardInterrupt as stop:
         _stopped(stop)
-
-
-def _interrupt_behind(done: SystemExit) -> KeyboardInterrupt | None:
-    cause: BaseException | None = done
-    for _ in range(8):  # SystemExit <- typer's Exit(130) <- the interrupt
-        if cause is None or isinstance(cause, KeyboardInterrupt):
-            break
-        cause = cause.__cause__ or cause.__context__
-    return cause if isinstance(cause, KeyboardInterrupt) else None
 
 
 def _terminated(signum: int, frame: FrameType | None) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import typer
 
 from adref.cli.app import app, console, err_console, fail
@@ -21,6 +19,7 @@ def index(
     # lazy: DuckDB, PyArrow and NumPy; keeps `adref --help` fast
     from adref.search.index import refresh
     from adref.warehouse.catalog import Warehouse
+    from adref.warehouse.reanalysis import stored_ids
 
     settings = get_settings()
     if not Warehouse.of(settings).exists():
@@ -32,18 +31,15 @@ def index(
         report = refresh(settings, video_ids or None)
     what = "rebuilt" if report.whole else f"updated {report.updated} video(s)"
     removed = f", removed {report.removed}" if report.removed else ""
-    if video_ids:
-        with contextlib.closing(Warehouse.of(settings).connect(read_only=True)) as con:
-            rows = con.execute(
-                "SELECT video_id FROM videos WHERE list_contains($ids, video_id)",
-                {"ids": video_ids},
-            ).fetchall()
-        if absent := sorted(set(video_ids) - {row[0] for row in rows}):
-            err_console.print(
-                f"[yellow]not in the warehouse:[/] {escape(', '.join(absent))} (deleted, or a "
-                'typo? `adref sql "select video_id, title from videos"` lists them)',
-                highlight=False,
-            )
+    absent = (
+        sorted(set(video_ids) - stored_ids(Warehouse.of(settings), video_ids)) if video_ids else []
+    )
+    if absent:
+        err_console.print(
+            f"[yellow]not in the warehouse:[/] {escape(', '.join(absent))} (deleted, or a "
+            'typo? `adref sql "select video_id, title from videos"` lists them)',
+            highlight=False,
+        )
     console.print(
         f"search index {what}{removed} in {report.seconds:.2f} s: {report.documents} videos, "
         f"{report.shots} shots (generation {report.generation}, "

@@ -176,13 +176,18 @@ def select_videos(
     return [str(r[0]) for r in rows]
 
 
-def require_stored(wh: Warehouse, video_ids: list[str]) -> None:
-    """Refuse ids the warehouse does not hold, all named at once, before any work starts."""
+def stored_ids(wh: Warehouse, video_ids: list[str]) -> set[str]:
+    """Which of these ids the warehouse holds."""
     with contextlib.closing(wh.connect(read_only=True)) as con:
         rows = con.execute(
             "SELECT video_id FROM videos WHERE list_contains($ids, video_id)", {"ids": video_ids}
         ).fetchall()
-    known = {r[0] for r in rows}
+    return {r[0] for r in rows}
+
+
+def require_stored(wh: Warehouse, video_ids: list[str]) -> None:
+    """Refuse ids the warehouse does not hold, all named at once, before any work starts."""
+    known = stored_ids(wh, video_ids)
     if missing := [v for v in video_ids if v not in known]:
         raise InputError(f"no video {', '.join(missing)} in the warehouse", hint=LIST_HINT)
 

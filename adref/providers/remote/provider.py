@@ -139,8 +139,7 @@ class RemoteProvider(Provider):
         started = time.perf_counter()
         spec = self._prompt()
         call = self.plan_call(request)
-        key = api_key(self.name, self.settings)
-        client = self.make_client(key)
+        client = self.make_client(api_key(self.name, self.settings))
         used = _Usage()
         try:
             with categories.using(spec.genres, spec.formats):
@@ -148,7 +147,6 @@ class RemoteProvider(Provider):
         except ProviderError as exc:
             # Answers that came back still cost money, even when the run then fails.
             exc.charge(used.tokens_in, used.tokens_out, self._cost(call, used))
-            exc.redact(key)  # whatever part of a vendor's error quoted it
             raise
         return ProviderResult(
             content=content,
